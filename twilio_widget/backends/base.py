@@ -1,0 +1,118 @@
+"""The one protocol every backend speaks; the widget never knows which backend it talks to.
+
+History comes back as the typed frames of :mod:`twilio_widget.frames`. Live happenings
+(a call changing state, an incoming call, an inbound message, a message status) are
+:class:`Event` objects delivered to the listeners added with ``subscribe``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import pandas as pd
+
+EventKind = Literal["call", "incoming_call", "message"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened on the line.
+
+    ``kind`` is "call" (a call's status changed; ``record`` is a calls-schema row),
+    "incoming_call" (``record`` is the ringing call) or "message" (a message was received or
+    its status changed; ``record`` is a messages-schema row).
+    """
+
+    kind: EventKind
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[Event], None]
+
+
+class TwilioError(Exception):
+    """An error Twilio (or the sandbox, speaking like Twilio) reported.
+
+    ``code`` is Twilio's error code where one was given (20003, 21211, 21610 ...),
+    ``status`` the HTTP status. The message never carries credentials.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None,
+                 more_info: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.more_info = more_info
+
+    def as_payload(self) -> dict[str, Any]:
+        """What the panel shows: never more than the message, code and link."""
+        return {"message": self.message, "code": self.code, "more_info": self.more_info}
+
+    def __str__(self) -> str:
+        return f"Twilio error {self.code}: {self.message}" if self.code else self.message
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the widget needs from Twilio, or from something that behaves like it."""
+
+    #: "sandbox" or "twilio"
+    mode: str
+
+    def calls(self, number: str | None = None, *, since: datetime | str | None = None,
+              until: datetime | str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Calls to or from ``number`` (all calls when None), newest first."""
+        ...
+
+    def messages(self, number: str | None = None, *, since: datetime | str | None = None,
+                 until: datetime | str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Messages to or from ``number`` (all when None), newest first."""
+        ...
+
+    def recordings(self, call_sid: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+        """Recordings, of one call when ``call_sid`` is given, newest first."""
+        ...
+
+    def send_message(self, to: str, from_: str, body: str) -> dict[str, Any]:
+        """Send an SMS; returns the messages-schema record Twilio created."""
+        ...
+
+    def create_call(self, to: str, from_: str, *, twiml: str | None = None,
+                    url: str | None = None,
+                    status_callback: str | None = None) -> dict[str, Any]:
+        """Place a server-side call; returns the calls-schema record."""
+        ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Deliver live events to ``listener``; returns a function that unsubscribes."""
+        ...
+
+
+class EventHub:
+    """A small thread-safe list of listeners; backends embed one to implement ``subscribe``."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)
