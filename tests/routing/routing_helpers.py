@@ -1,0 +1,140 @@
+"""Helpers and fixtures for the routing service tests: settings, signed requests, SMTP on loopback."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from twilio_widget.backends.base import Event, EventHub
+from twilio_widget.routing import CallerRoute, RoutingSettings, SmtpSettings, Store, create_app
+
+PUBLIC_URL = "https://hooks.example.com/twilio"
+TOKEN = "test-auth-token-0123456789abcdef"
+ACCOUNT = "AC" + "0" * 32
+ALICE = "+14155550100"
+BOB = "+14155550101"
+LEAD = "+14155550199"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sign(params: Mapping[str, str] | None, path: str, *, query: str = "", token: str = TOKEN,
+         public_url: str = PUBLIC_URL) -> str:
+    url = public_url + path + (f"?{query}" if query else "")
+    return RequestValidator(token).compute_signature(url, dict(params or {}))
+
+
+class Twilio:
+    """Posts webhooks the way Twilio does: urlencoded form, X-Twilio-Signature."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def post(self, path: str, params: Mapping[str, str], *, query: str = "",
+             signature: str | None = None, headers: Mapping[str, str] | None = None):
+        sig = sign(params, path, query=query) if signature is None else signature
+        hdrs = {"X-Twilio-Signature": sig, **(headers or {})}
+        if signature == "":
+            hdrs.pop("X-Twilio-Signature")
+        url = path + (f"?{query}" if query else "")
+        return self.client.post(url, data=dict(params), headers=hdrs)
+
+
+class Recorder:
+    def __init__(self, hub: EventHub) -> None:
+        self.events: list[Event] = []
+        hub.subscribe(self.events.append)
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+
+def make_settings(tmp_path: Path, **changes: Any) -> RoutingSettings:
+    values: dict[str, Any] = {
+        "public_url": PUBLIC_URL,
+        "auth_token": TOKEN,
+        "account_sid": ACCOUNT,
+        "callers": {
+            "alice": CallerRoute("alice", ALICE, "alice@example.org"),
+            "bob": CallerRoute("bob", BOB, None),
+        },
+        "sip_domain": "acme.sip.twilio.com",
+        "voice_mail_url": "https://example.com/voicemail.mp3",
+        "ring_seconds": 15,
+        "sip_seconds": 25,
+        "voicemail_max_seconds": 90,
+        "store_path": tmp_path / "routing.sqlite3",
+        "max_body_bytes": 8 * 1024,
+    }
+    values.update(changes)
+    return RoutingSettings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> RoutingSettings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def hub() -> EventHub:
+    return EventHub()
+
+
+@pytest.fixture
+def recorder(hub: EventHub) -> Recorder:
+    return Recorder(hub)
+
+
+@pytest.fixture
+def store(settings: RoutingSettings) -> Iterator[Store]:
+    with Store(settings.store_path) as s:
+        yield s
+
+
+@pytest.fixture
+def twilio(settings: RoutingSettings, store: Store, hub: EventHub) -> Iterator[Twilio]:
+    with TestClient(create_app(settings, store, hub), raise_server_exceptions=True) as client:
+        yield Twilio(client)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
+                              "data": envelope.content.decode("utf-8", "replace")})
+        return "250 OK"
+
+    def wait(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpSettings, Inbox]]:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpSettings(host="127.0.0.1", port=port, sender="phone@example.org", timeout=5), inbox
+    finally:
+        controller.stop()

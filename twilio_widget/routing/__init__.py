@@ -1,0 +1,27 @@
+"""The webhook service Twilio asks about calls and messages: TwiML flows, signed status
+callbacks, a durable SQLite store, mail of voicemails and SMS.
+
+    settings = RoutingSettings.from_config(phone_config, public_url="https://example.ngrok.app")
+    handle = serve_in_thread(settings, hub=backend_hub)      # or: twilio-widget serve ...
+"""
+
+from .mail import Mailer, deliver_pending
+from .messaging import retry_outbox, send_message
+from .server import ServerHandle, create_app, serve_in_thread
+from .settings import CallerRoute, RoutingSettings, SmtpSettings
+from .store import OptedOutError, Store
+
+__all__ = [
+    "CallerRoute",
+    "Mailer",
+    "OptedOutError",
+    "RoutingSettings",
+    "ServerHandle",
+    "SmtpSettings",
+    "Store",
+    "create_app",
+    "deliver_pending",
+    "retry_outbox",
+    "send_message",
+    "serve_in_thread",
+]

@@ -1,0 +1,91 @@
+"""Sending through a backend with the store's rules: opt-outs block, failures wait in the outbox.
+
+The widget's send command can call :func:`send_message` instead of ``backend.send_message``
+when a store is at hand; :func:`retry_outbox` sends what failed before.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..backends.base import TwilioError
+from .store import OptedOutError, Store
+
+#: Twilio's code for "the recipient has opted out (STOP)".
+OPTED_OUT = 21610
+
+
+def _send(backend: Any, to: str, from_: str, body: str, status_callback: str | None) -> dict[str, Any]:
+    send = backend.send_message
+    if status_callback:
+        try:
+            accepts = "status_callback" in inspect.signature(send).parameters
+        except (TypeError, ValueError):
+            accepts = False
+        if accepts:
+            return send(to, from_, body, status_callback=status_callback)
+    return send(to, from_, body)
+
+
+def send_message(backend: Any, store: Store, to: str, from_: str, body: str, *,
+                 status_callback: str | None = None) -> dict[str, Any]:
+    """Send one SMS: refuse opted-out numbers, record what was sent, keep what failed.
+
+    Raises :class:`TwilioError` (code 21610 for an opted-out recipient, Twilio's own code
+    otherwise); a failed send is added to the outbox with its error before raising.
+    """
+    try:
+        store.check_can_send(to)
+    except OptedOutError as exc:
+        raise TwilioError(str(exc), code=OPTED_OUT) from None
+    try:
+        record = _send(backend, to, from_, body, status_callback)
+    except TwilioError as exc:
+        if exc.code == OPTED_OUT:
+            store.opt_out(to, keyword=str(OPTED_OUT))
+        else:
+            store.outbox_add(to, from_, body, error_code=exc.code, error_message=exc.message)
+        raise
+    except Exception as exc:  # network and the like: keep the message for a retry
+        store.outbox_add(to, from_, body, error_code=None, error_message=f"{type(exc).__name__}: {exc}")
+        raise TwilioError(f"message to {to} not sent ({type(exc).__name__}); it waits in the outbox") from exc
+    _remember(store, record, to, from_, body)
+    return record
+
+
+def retry_outbox(backend: Any, store: Store, *, status_callback: str | None = None) -> dict[str, int]:
+    """Try every pending outbox message once. Returns counts: sent, failed, blocked."""
+    counts = {"sent": 0, "failed": 0, "blocked": 0}
+    for item in store.outbox_pending():
+        to, from_, body = item["to_number"], item["from_number"], item["body"]
+        if store.is_opted_out(to):
+            store.outbox_mark_failed(item["id"], error_code=OPTED_OUT,
+                                     error_message=str(OptedOutError(to)))
+            counts["blocked"] += 1
+            continue
+        try:
+            record = _send(backend, to, from_, body, status_callback)
+        except TwilioError as exc:
+            if exc.code == OPTED_OUT:
+                store.opt_out(to, keyword=str(OPTED_OUT))
+            store.outbox_mark_failed(item["id"], error_code=exc.code, error_message=exc.message)
+            counts["failed"] += 1
+        except Exception as exc:
+            store.outbox_mark_failed(item["id"], error_message=f"{type(exc).__name__}: {exc}")
+            counts["failed"] += 1
+        else:
+            store.outbox_mark_sent(item["id"], record.get("sid"))
+            _remember(store, record, to, from_, body)
+            counts["sent"] += 1
+    return counts
+
+
+def _remember(store: Store, record: dict[str, Any], to: str, from_: str, body: str) -> None:
+    sid = record.get("sid")
+    if sid:
+        store.record_message(str(sid), str(record.get("status") or "queued"),
+                             direction=record.get("direction") or "outbound-api",
+                             from_=record.get("from") or from_, to=record.get("to") or to,
+                             body=record.get("body") if record.get("body") is not None else body,
+                             date_created=record.get("date_created"))

@@ -1,0 +1,248 @@
+"""What the routing service needs to know: its public URL, the auth token, who the users are.
+
+:class:`RoutingSettings` is self-contained on purpose. :meth:`RoutingSettings.from_config`
+reads the element's configuration by attribute (or key) name, so it works with the
+package's ``PhoneConfig``, with the element's data-model dict, or with anything shaped
+like them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+
+#: Client identities the Voice SDK accepts (and that we put into TwiML unescaped).
+_IDENTITY = re.compile(r"^[A-Za-z0-9_.\-@]{1,121}$")
+#: The user part of a SIP URI that we are willing to build.
+_SIP_USER = re.compile(r"^[A-Za-z0-9_.!~*'()&=+$,;?/%\-]{1,64}$")
+#: A DNS name (Twilio SIP domains look like ``name.sip.twilio.com``).
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class CallerRoute:
+    """One user of the element: the browser client identity, their Twilio number, their mail."""
+
+    identity: str
+    caller_id: str
+    client_mail: str | None = None
+    sip_user: str | None = None
+
+    @property
+    def sip_name(self) -> str:
+        return self.sip_user or self.identity
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where voicemail and SMS notification mail goes out. The password never shows in a repr."""
+
+    host: str
+    port: int = 25
+    sender: str = "twilio-widget@localhost"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> SmtpSettings | None:
+        if not data or not data.get("host"):
+            return None
+        return cls(
+            host=str(data["host"]),
+            port=int(data.get("port") or (465 if data.get("ssl") else 25)),
+            sender=str(data.get("sender") or data.get("from") or "twilio-widget@localhost"),
+            username=data.get("username") or data.get("user") or None,
+            password=data.get("password") or None,
+            starttls=bool(data.get("starttls", False)),
+            ssl=bool(data.get("ssl", False)),
+            timeout=float(data.get("timeout", 10.0)),
+        )
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """Everything the webhook service needs. Secrets are kept out of ``repr``.
+
+    ``public_url`` is the URL Twilio uses to reach the service's root (scheme, host and any
+    path prefix the proxy adds): signatures are checked against it, never against the Host
+    header the service happens to see.
+    """
+
+    public_url: str
+    auth_token: str = field(repr=False)
+    callers: Mapping[str, CallerRoute] = field(default_factory=dict)
+    account_sid: str | None = None
+    sip_domain: str | None = None
+    voice_mail_url: str | None = None
+    ring_seconds: int = 20
+    sip_seconds: int = 20
+    voicemail_max_seconds: int = 120
+    voicemail_greeting: str = "Nobody is available to take your call. Please leave a message after the tone."
+    smtp: SmtpSettings | None = None
+    store_path: str | Path = "twilio-widget.sqlite3"
+    max_body_bytes: int = 64 * 1024
+    default_region: str = "US"
+    #: SQLite ``synchronous`` level: FULL survives power loss, NORMAL survives process crashes.
+    durability: str = "FULL"
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.public_url or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"public_url: {self.public_url!r} is not an absolute http(s) URL "
+                "(it must be the URL Twilio uses to reach this service)")
+        if parts.query or parts.fragment:
+            raise ValueError("public_url: must not carry a query string or fragment")
+        object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        if not self.auth_token:
+            raise ValueError("auth_token: is empty; webhooks cannot be verified without it")
+        for name in ("ring_seconds", "sip_seconds"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 5 <= value <= 600:
+                raise ValueError(f"{name}: {value!r} must be an integer between 5 and 600")
+        if not isinstance(self.voicemail_max_seconds, int) or not 1 <= self.voicemail_max_seconds <= 14400:
+            raise ValueError(f"voicemail_max_seconds: {self.voicemail_max_seconds!r} must be 1..14400")
+        if not isinstance(self.max_body_bytes, int) or self.max_body_bytes < 1024:
+            raise ValueError(f"max_body_bytes: {self.max_body_bytes!r} must be at least 1024")
+        if self.durability.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"durability: {self.durability!r} must be FULL, NORMAL or EXTRA")
+        for key, caller in self.callers.items():
+            if not _IDENTITY.match(caller.identity):
+                raise ValueError(f"callers[{key!r}].user_id: {caller.identity!r} is not a valid client identity")
+
+    # --- derived views -------------------------------------------------------------------
+
+    @property
+    def usable_sip_domain(self) -> str | None:
+        """The SIP domain when it is a plausible DNS name, else None (the SIP step is skipped)."""
+        domain = (self.sip_domain or "").strip()
+        return domain if domain and _DOMAIN.match(domain) else None
+
+    @property
+    def usable_voice_mail_url(self) -> str | None:
+        """The voice mail audio URL when it is an http(s) URL, else None (a <Say> is used)."""
+        url = (self.voice_mail_url or "").strip()
+        parts = urlsplit(url)
+        return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+    def url(self, path: str) -> str:
+        """The absolute public URL of one of the service's routes."""
+        return self.public_url + path
+
+    def caller_for_identity(self, identity: str) -> CallerRoute | None:
+        return self.callers.get(identity)
+
+    def caller_for_number(self, number: str | None) -> CallerRoute | None:
+        """The user whose Twilio number (caller_id) is ``number``."""
+        wanted = normalize_number(number, self.default_region)
+        if not wanted:
+            return None
+        for caller in self.callers.values():
+            if normalize_number(caller.caller_id, self.default_region) == wanted:
+                return caller
+        return None
+
+    def caller_ids(self) -> set[str]:
+        return {n for c in self.callers.values() if (n := normalize_number(c.caller_id, self.default_region))}
+
+    def sip_uri(self, caller: CallerRoute) -> str | None:
+        domain = self.usable_sip_domain
+        if not domain or not _SIP_USER.match(caller.sip_name):
+            return None
+        return f"sip:{caller.sip_name}@{domain}"
+
+    def with_(self, **changes: Any) -> RoutingSettings:
+        return replace(self, **changes)
+
+    # --- construction --------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config: Any, *, public_url: str, **overrides: Any) -> RoutingSettings:
+        """Build settings from the element's configuration.
+
+        ``config`` may be a ``PhoneConfig`` (attributes ``auth_token``, ``account_sid``,
+        ``sip_domain``, ``voice_mail_url``, ``callers`` of objects with ``user_id``,
+        ``caller_id``, ``client_mail``) or the element's data-model dict (optionally wrapped
+        in ``{"data_model": ...}``). Keyword ``overrides`` win over the configuration.
+        """
+        if isinstance(config, Mapping) and isinstance(config.get("data_model"), Mapping):
+            config = config["data_model"]
+        token = _secret(_get(config, "auth_token"))
+        callers = callers_from(_get(config, "callers") or ())
+        smtp = _get(config, "smtp")
+        values: dict[str, Any] = {
+            "public_url": public_url,
+            "auth_token": token or "",
+            "callers": callers,
+            "account_sid": _get(config, "account_sid") or None,
+            "sip_domain": _get(config, "sip_domain") or None,
+            "voice_mail_url": _get(config, "voice_mail_url") or None,
+            "smtp": smtp if isinstance(smtp, SmtpSettings) else SmtpSettings.from_mapping(smtp),
+        }
+        values.update(overrides)
+        if isinstance(values.get("callers"), Iterable) and not isinstance(values["callers"], Mapping):
+            values["callers"] = callers_from(values["callers"])
+        return cls(**values)
+
+
+def callers_from(items: Iterable[Any] | Mapping[str, Any]) -> dict[str, CallerRoute]:
+    """Read callers (objects or dicts with user_id, caller_id, client_mail) into routes."""
+    if isinstance(items, Mapping):
+        items = [
+            v if isinstance(v, CallerRoute) or _get(v, "user_id") else {**dict(v), "user_id": k}
+            for k, v in items.items()
+        ]
+    routes: dict[str, CallerRoute] = {}
+    for item in items:
+        if isinstance(item, CallerRoute):
+            routes[item.identity] = item
+            continue
+        identity = str(_get(item, "user_id") or _get(item, "identity") or "").strip()
+        caller_id = str(_get(item, "caller_id") or "").strip()
+        if not identity or not caller_id:
+            continue
+        mail = _get(item, "client_mail") or None
+        routes[identity] = CallerRoute(identity=identity, caller_id=caller_id,
+                                       client_mail=str(mail).strip() if mail else None,
+                                       sip_user=_get(item, "sip_user") or None)
+    return routes
+
+
+def normalize_number(value: str | None, region: str = "US") -> str | None:
+    """E.164 for a valid phone number, else None."""
+    if not value:
+        return None
+    try:
+        parsed = phonenumbers.parse(str(value).strip(), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    for accessor in ("get_secret_value", "reveal"):
+        fn = getattr(value, accessor, None)
+        if callable(fn):
+            return str(fn())
+    return str(value)
