@@ -123,7 +123,7 @@ def _prism_binary() -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def prism(spec_path: Path) -> Iterator[str]:
+def prism(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a Prism mock of the spec on 127.0.0.1, stopped after the session."""
     try:
         binary = _prism_binary()
@@ -132,7 +132,8 @@ def prism(spec_path: Path) -> Iterator[str]:
     if binary is None:
         unavailable("node and npm are needed to run Stoplight Prism (tests/contract/package.json)")
     port = free_port()
-    log = open(HERE / ".prism.log", "w")  # noqa: SIM115 - closed below
+    log_path = tmp_path_factory.mktemp("prism") / "prism.log"
+    log = log_path.open("w")  # closed below
     proc = subprocess.Popen([str(binary), "mock", "-h", "127.0.0.1", "-p", str(port),
                              str(spec_path)], stdout=log, stderr=subprocess.STDOUT, cwd=HERE)
     base = f"http://127.0.0.1:{port}"
@@ -141,7 +142,7 @@ def prism(spec_path: Path) -> Iterator[str]:
         while True:
             if proc.poll() is not None:
                 log.flush()
-                unavailable(f"Prism exited early: {(HERE / '.prism.log').read_text()[-500:]}")
+                unavailable(f"Prism exited early: {log_path.read_text()[-500:]}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
