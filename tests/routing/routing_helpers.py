@@ -1,4 +1,4 @@
-"""Helpers and fixtures for the routing service tests: settings, signed requests, SMTP on loopback."""
+"""Helpers and fixtures for the routing tests: settings, signed requests, loopback SMTP."""
 
 from __future__ import annotations
 
@@ -29,8 +29,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def sign(params: Mapping[str, str] | None, path: str, *, query: str = "", token: str = TOKEN,
-         public_url: str = PUBLIC_URL) -> str:
+def sign(
+    params: Mapping[str, str] | None,
+    path: str,
+    *,
+    query: str = "",
+    token: str = TOKEN,
+    public_url: str = PUBLIC_URL,
+) -> str:
     url = public_url + path + (f"?{query}" if query else "")
     return RequestValidator(token).compute_signature(url, dict(params or {}))
 
@@ -41,8 +47,15 @@ class Twilio:
     def __init__(self, client: TestClient) -> None:
         self.client = client
 
-    def post(self, path: str, params: Mapping[str, str], *, query: str = "",
-             signature: str | None = None, headers: Mapping[str, str] | None = None):
+    def post(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        query: str = "",
+        signature: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         sig = sign(params, path, query=query) if signature is None else signature
         hdrs = {"X-Twilio-Signature": sig, **(headers or {})}
         if signature == "":
@@ -115,8 +128,13 @@ class Inbox:
         self.messages: list[dict[str, Any]] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                              "data": envelope.content.decode("utf-8", "replace")})
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "data": envelope.content.decode("utf-8", "replace"),
+            }
+        )
         return "250 OK"
 
     def wait(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
@@ -135,6 +153,9 @@ def smtp() -> Iterator[tuple[SmtpSettings, Inbox]]:
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield SmtpSettings(host="127.0.0.1", port=port, sender="phone@example.org", timeout=5), inbox
+        yield (
+            SmtpSettings(host="127.0.0.1", port=port, sender="phone@example.org", timeout=5),
+            inbox,
+        )
     finally:
         controller.stop()

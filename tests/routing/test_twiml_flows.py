@@ -27,16 +27,26 @@ def verbs(root: ET.Element) -> list[str]:
 
 
 def incoming_params(status: str | None = None, **extra: str) -> dict[str, str]:
-    params = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": LEAD,
-              "To": ALICE, "Direction": "inbound", "CallStatus": "in-progress"}
+    params = {
+        "CallSid": "CA" + "1" * 32,
+        "AccountSid": "AC" + "0" * 32,
+        "From": LEAD,
+        "To": ALICE,
+        "Direction": "inbound",
+        "CallStatus": "in-progress",
+    }
     if status is not None:
         params["DialCallStatus"] = status
     params.update(extra)
     return params
 
 
-def assert_voicemail(root: ET.Element, *, play: str | None = "https://example.com/voicemail.mp3",
-                     max_length: str = "90") -> None:
+def assert_voicemail(
+    root: ET.Element,
+    *,
+    play: str | None = "https://example.com/voicemail.mp3",
+    max_length: str = "90",
+) -> None:
     if play:
         assert verbs(root) == ["Play", "Record", "Hangup"]
         assert root[0].text == play
@@ -52,9 +62,16 @@ def assert_voicemail(root: ET.Element, *, play: str | None = "https://example.co
 
 # --- outgoing ------------------------------------------------------------------------------
 
+
 def outgoing_params(to: str, **extra: str) -> dict[str, str]:
-    return {"CallSid": "CA" + "2" * 32, "AccountSid": "AC" + "0" * 32, "From": "client:alice",
-            "To": to, "Direction": "inbound", **extra}
+    return {
+        "CallSid": "CA" + "2" * 32,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "client:alice",
+        "To": to,
+        "Direction": "inbound",
+        **extra,
+    }
 
 
 def test_outgoing_dials_the_number_with_the_users_caller_id(twilio: Twilio) -> None:
@@ -90,8 +107,10 @@ def test_outgoing_unknown_identity_may_use_a_configured_caller_id(twilio: Twilio
     assert root[0].get("callerId") == BOB
 
 
-@pytest.mark.parametrize("to", ["12", "not a number", "+1 555", "sip:x@evil.example.net",
-                                "client:mallory", "+999123456789"])
+@pytest.mark.parametrize(
+    "to",
+    ["12", "not a number", "+1 555", "sip:x@evil.example.net", "client:mallory", "+999123456789"],
+)
 def test_outgoing_bad_target_says_so_and_hangs_up(twilio: Twilio, to: str) -> None:
     root = xml(twilio.post("/voice/outgoing", outgoing_params(to)))
     assert verbs(root) == ["Say", "Hangup"]
@@ -114,6 +133,7 @@ def test_outgoing_missing_to_is_a_bad_request(twilio: Twilio) -> None:
 
 
 # --- incoming ------------------------------------------------------------------------------
+
 
 def test_incoming_rings_the_users_browser_first(twilio: Twilio, store: Store, recorder) -> None:
     root = xml(twilio.post("/voice/incoming", incoming_params(CallStatus="ringing")))
@@ -186,14 +206,20 @@ def test_voicemail_without_a_usable_audio_url_says_a_greeting(tmp_path, url) -> 
 
 
 def test_after_record_hangs_up(twilio: Twilio) -> None:
-    root = xml(twilio.post("/voice/voicemail/after-record",
-                           incoming_params(RecordingUrl="https://api.twilio.com/x")))
+    root = xml(
+        twilio.post(
+            "/voice/voicemail/after-record",
+            incoming_params(RecordingUrl="https://api.twilio.com/x"),
+        )
+    )
     assert verbs(root) == ["Hangup"]
 
 
 @pytest.mark.parametrize("path", ["/voice/incoming/after-client", "/voice/incoming/after-sip"])
 @pytest.mark.parametrize("bad", [None, "", "ringing", "COMPLETED", "x" * 100])
-def test_missing_or_unknown_dial_call_status_is_400(twilio: Twilio, store: Store, path, bad) -> None:
+def test_missing_or_unknown_dial_call_status_is_400(
+    twilio: Twilio, store: Store, path, bad
+) -> None:
     params = incoming_params(bad)
     response = twilio.post(path, params)
     assert response.status_code == 400

@@ -40,8 +40,9 @@ class Mailer:
         message["Message-ID"] = make_msgid(domain="twilio-widget")
         message.set_content(body)
         if s.ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                    context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         with client:
@@ -52,7 +53,9 @@ class Mailer:
             client.send_message(message)
 
 
-def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int = 10) -> tuple[int, int]:
+def deliver_pending(
+    store: Store, mailer: Mailer | None, *, max_attempts: int = 10
+) -> tuple[int, int]:
     """Try every queued mail once; returns (sent, failed). Errors are kept, never raised."""
     if mailer is None:
         return (0, 0)
@@ -72,21 +75,35 @@ def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int = 
     return sent, failed
 
 
-def voicemail_mail(caller: CallerRoute, *, from_: str | None, recording_url: str,
-                   duration: int | None, call_sid: str | None) -> tuple[str, str, str]:
+def voicemail_mail(
+    caller: CallerRoute,
+    *,
+    from_: str | None,
+    recording_url: str,
+    duration: int | None,
+    call_sid: str | None,
+) -> tuple[str, str, str]:
     """(to, subject, body) telling ``caller`` about a new voicemail, with a link to the audio."""
     who = from_ or "an unknown caller"
     link = recording_url + ".mp3"
     seconds = f"{duration} s" if duration is not None else "unknown length"
-    body = (f"New voicemail for {caller.caller_id} from {who} ({seconds}).\n\n"
-            f"Listen: {link}\n\n"
-            f"Call SID: {call_sid or '-'}\n"
-            "(The recording is stored in your Twilio account; the link may ask you to log in.)\n")
+    body = (
+        f"New voicemail for {caller.caller_id} from {who} ({seconds}).\n\n"
+        f"Listen: {link}\n\n"
+        f"Call SID: {call_sid or '-'}\n"
+        "(The recording is stored in your Twilio account; the link may ask you to log in.)\n"
+    )
     return (caller.client_mail or "", f"Voicemail from {who}", body)
 
 
-def sms_mail(caller: CallerRoute, *, from_: str, body: str, num_media: int = 0,
-             media: list[str] | None = None) -> tuple[str, str, str]:
+def sms_mail(
+    caller: CallerRoute,
+    *,
+    from_: str,
+    body: str,
+    num_media: int = 0,
+    media: list[str] | None = None,
+) -> tuple[str, str, str]:
     """(to, subject, body) forwarding an inbound SMS to ``caller``."""
     lines = [f"New message to {caller.caller_id} from {from_}:", "", body, ""]
     if num_media:

@@ -53,6 +53,7 @@ except ImportError:  # pragma: no cover - older twilio signs with HMAC-SHA1 only
     def get_signature_algorithm(header: str | None) -> str | None:  # type: ignore[misc]
         return None
 
+
 log = logging.getLogger(__name__)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -89,6 +90,7 @@ class Context:
 
 # --- request gate --------------------------------------------------------------------------
 
+
 async def _read_form(request: Request, limit: int) -> ImmutableMultiDict:
     length = request.headers.get("content-length")
     if length is not None:
@@ -106,8 +108,13 @@ async def _read_form(request: Request, limit: int) -> ImmutableMultiDict:
         raise Problem(400, f"Content-Type: expected {FORM_TYPE}")
     try:
         text = bytes(body).decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS,
-                          encoding="utf-8", errors="strict")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            max_num_fields=MAX_FIELDS,
+            encoding="utf-8",
+            errors="strict",
+        )
     except UnicodeDecodeError:
         raise Problem(400, "body: not valid UTF-8") from None
     except ValueError as exc:
@@ -180,8 +187,13 @@ def _float(params: Mapping[str, str], name: str) -> float | None:
         raise twiml.BadParams(f"{name}: {raw[:40]!r} is not a number") from None
 
 
-def _one_of(params: Mapping[str, str], name: str, allowed: Mapping[str, Any] | set[str],
-            *, fallback: str | None = None) -> str:
+def _one_of(
+    params: Mapping[str, str],
+    name: str,
+    allowed: Mapping[str, Any] | set[str],
+    *,
+    fallback: str | None = None,
+) -> str:
     value = (params.get(name) or (params.get(fallback) if fallback else "") or "").strip()
     if not value:
         raise twiml.BadParams(f"{name}: missing")
@@ -198,6 +210,7 @@ def _mail_task(ctx: Context) -> BackgroundTask | None:
 
 # --- voice ---------------------------------------------------------------------------------
 
+
 def voice_outgoing(ctx: Context, params: Mapping[str, str]) -> Response:
     return _xml(twiml.outgoing(ctx.settings, params))
 
@@ -210,9 +223,15 @@ def voice_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
         if status not in CALL_RANK:
             raise twiml.BadParams(f"CallStatus: {status[:40]!r} is not a known status")
         done = ctx.store.record_call_status(
-            sid, status, direction=params.get("Direction") or "inbound",
-            from_=params.get("From"), to=params.get("To"), user_id=outcome.caller.identity,
-            timestamp=params.get("Timestamp"), kind="incoming_call")
+            sid,
+            status,
+            direction=params.get("Direction") or "inbound",
+            from_=params.get("From"),
+            to=params.get("To"),
+            user_id=outcome.caller.identity,
+            timestamp=params.get("Timestamp"),
+            kind="incoming_call",
+        )
         if done.new:
             ctx.emit(Event("incoming_call", {**done.record, "user_id": outcome.caller.identity}))
     return _xml(outcome)
@@ -233,6 +252,7 @@ def voice_after_record(ctx: Context, params: Mapping[str, str]) -> Response:
 
 # --- status callbacks ----------------------------------------------------------------------
 
+
 def status_call(ctx: Context, params: Mapping[str, str]) -> Response:
     sid = twiml.require(params, "CallSid", max_chars=64)
     status = _one_of(params, "CallStatus", CALL_RANK)
@@ -240,10 +260,16 @@ def status_call(ctx: Context, params: Mapping[str, str]) -> Response:
     if duration is None:
         duration = _int(params, "Duration")
     done = ctx.store.record_call_status(
-        sid, status, direction=params.get("Direction") or None, from_=params.get("From") or None,
-        to=params.get("To") or None, duration=duration, timestamp=params.get("Timestamp"),
+        sid,
+        status,
+        direction=params.get("Direction") or None,
+        from_=params.get("From") or None,
+        to=params.get("To") or None,
+        duration=duration,
+        timestamp=params.get("Timestamp"),
         answered_by=params.get("AnsweredBy") or None,
-        parent_call_sid=params.get("ParentCallSid") or None)
+        parent_call_sid=params.get("ParentCallSid") or None,
+    )
     if done.new:
         ctx.emit(Event("call", done.record))
     return _empty_ok()
@@ -263,17 +289,30 @@ def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
     if status == "completed" and ctx.settings.smtp is not None:
         call = ctx.store.call(call_sid) or {}
         user = ctx.store.call_user(call_sid)
-        caller = (ctx.settings.caller_for_identity(user) if user else None) \
-            or ctx.settings.caller_for_number(call.get("to"))
+        caller = (
+            ctx.settings.caller_for_identity(user) if user else None
+        ) or ctx.settings.caller_for_number(call.get("to"))
         if caller is not None and caller.client_mail:
-            mail = voicemail_mail(caller, from_=call.get("from"), recording_url=url or "",
-                                  duration=duration, call_sid=call_sid)
+            mail = voicemail_mail(
+                caller,
+                from_=call.get("from"),
+                recording_url=url or "",
+                duration=duration,
+                call_sid=call_sid,
+            )
         else:
             log.info("voicemail %s: no client_mail for call %s", sid, call_sid)
     done = ctx.store.record_recording(
-        sid, status, call_sid=call_sid, url=url, duration=duration,
-        channels=_int(params, "RecordingChannels"), source=params.get("RecordingSource") or None,
-        start_time=params.get("RecordingStartTime"), mail=mail)
+        sid,
+        status,
+        call_sid=call_sid,
+        url=url,
+        duration=duration,
+        channels=_int(params, "RecordingChannels"),
+        source=params.get("RecordingSource") or None,
+        start_time=params.get("RecordingStartTime"),
+        mail=mail,
+    )
     return _empty_ok(_mail_task(ctx) if done.new and mail else None)
 
 
@@ -286,10 +325,17 @@ def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
     to = params.get("To") or None
     known = ctx.store.message(sid)
     done = ctx.store.record_message(
-        sid, status, direction=None if known else "outbound-api", from_=params.get("From") or None,
-        to=to, error_code=error_code, error_message=params.get("ErrorMessage") or None,
-        num_segments=_int(params, "NumSegments"), price=_float(params, "Price"),
-        price_unit=params.get("PriceUnit") or None)
+        sid,
+        status,
+        direction=None if known else "outbound-api",
+        from_=params.get("From") or None,
+        to=to,
+        error_code=error_code,
+        error_message=params.get("ErrorMessage") or None,
+        num_segments=_int(params, "NumSegments"),
+        price=_float(params, "Price"),
+        price_unit=params.get("PriceUnit") or None,
+    )
     if error_code == 21610 and to:  # Twilio refused: the recipient had sent STOP
         ctx.store.opt_out(to, keyword="21610", message_sid=sid)
     if done.new:
@@ -299,8 +345,9 @@ def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
 
 # --- messaging -----------------------------------------------------------------------------
 
+
 def opt_keyword(params: Mapping[str, str]) -> str | None:
-    """"STOP" or "START" when the message opts out or back in, else None."""
+    """ "STOP" or "START" when the message opts out or back in, else None."""
     kind = (params.get("OptOutType") or "").strip().upper()
     if kind in ("STOP", "START"):
         return kind
@@ -333,15 +380,26 @@ def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     if caller is not None and caller.client_mail and ctx.settings.smtp is not None:
         mail = sms_mail(caller, from_=from_, body=body, num_media=num_media, media=media)
     done = ctx.store.record_message(
-        sid, status, direction="inbound", from_=from_, to=to, body=body,
-        num_segments=_int(params, "NumSegments"), num_media=num_media, media=media, mail=mail)
+        sid,
+        status,
+        direction="inbound",
+        from_=from_,
+        to=to,
+        body=body,
+        num_segments=_int(params, "NumSegments"),
+        num_media=num_media,
+        media=media,
+        mail=mail,
+    )
     keyword = opt_keyword(params)
     if keyword == "STOP":
-        ctx.store.opt_out(from_, keyword=(params.get("Body") or "STOP").strip().upper()[:20],
-                          message_sid=sid)
+        ctx.store.opt_out(
+            from_, keyword=(params.get("Body") or "STOP").strip().upper()[:20], message_sid=sid
+        )
     elif keyword == "START":
-        ctx.store.opt_in(from_, keyword=(params.get("Body") or "START").strip().upper()[:20],
-                         message_sid=sid)
+        ctx.store.opt_in(
+            from_, keyword=(params.get("Body") or "START").strip().upper()[:20], message_sid=sid
+        )
     if done.new:
         ctx.emit(Event("message", done.record))
     return _xml(twiml.empty_messaging(), _mail_task(ctx) if done.new and mail else None)
@@ -362,8 +420,13 @@ ROUTES: dict[str, Handler] = {
 }
 
 
-def create_app(settings: RoutingSettings, store: Store | None = None,
-               hub: EventHub | None = None, *, mailer: Mailer | None = None) -> Starlette:
+def create_app(
+    settings: RoutingSettings,
+    store: Store | None = None,
+    hub: EventHub | None = None,
+    *,
+    mailer: Mailer | None = None,
+) -> Starlette:
     """The ASGI app. ``store`` defaults to one at ``settings.store_path`` (closed with the app);
     ``mailer`` defaults to one for ``settings.smtp`` when that is set."""
     own_store = store is None
@@ -379,8 +442,9 @@ def create_app(settings: RoutingSettings, store: Store | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if mailer is not None:  # what the SMTP server refused before the restart
-            threading.Thread(target=deliver_pending, args=(store, mailer), daemon=True,
-                             name="twilio-widget-mail").start()
+            threading.Thread(
+                target=deliver_pending, args=(store, mailer), daemon=True, name="twilio-widget-mail"
+            ).start()
         try:
             yield
         finally:
@@ -398,6 +462,7 @@ def create_app(settings: RoutingSettings, store: Store | None = None,
 
 
 # --- running it in the notebook ------------------------------------------------------------
+
 
 @dataclass
 class ServerHandle:
@@ -430,9 +495,16 @@ class ServerHandle:
         self.stop()
 
 
-def serve_in_thread(settings: RoutingSettings, host: str = "127.0.0.1", port: int = 0,
-                    hub: EventHub | None = None, *, store: Store | None = None,
-                    mailer: Mailer | None = None, startup_timeout: float = 15.0) -> ServerHandle:
+def serve_in_thread(
+    settings: RoutingSettings,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    hub: EventHub | None = None,
+    *,
+    store: Store | None = None,
+    mailer: Mailer | None = None,
+    startup_timeout: float = 15.0,
+) -> ServerHandle:
     """Run the service with uvicorn in a daemon thread (the kernel keeps serving the panel).
 
     ``port=0`` picks a free port; the handle's ``url``/``port`` say which.
@@ -441,8 +513,15 @@ def serve_in_thread(settings: RoutingSettings, host: str = "127.0.0.1", port: in
     if store is None:
         store = Store(settings.store_path, durability=settings.durability)
     app = create_app(settings, store, hub, mailer=mailer)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="on", timeout_keep_alive=30)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_keep_alive=30,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True, name="twilio-widget-routing")
     thread.start()

@@ -30,20 +30,62 @@ from .settings import normalize_number
 
 SCHEMA_VERSION = 1
 
-CALL_RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "answered": 2,
-             "completed": 3, "busy": 3, "failed": 3, "no-answer": 3, "canceled": 3}
+CALL_RANK = {
+    "queued": 0,
+    "initiated": 0,
+    "ringing": 1,
+    "in-progress": 2,
+    "answered": 2,
+    "completed": 3,
+    "busy": 3,
+    "failed": 3,
+    "no-answer": 3,
+    "canceled": 3,
+}
 #: Twilio's callback words mapped onto the calls-schema vocabulary.
 CALL_STATUS_ALIASES = {"initiated": "queued", "answered": "in-progress"}
-MESSAGE_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "receiving": 0, "sending": 1,
-                "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "received": 3,
-                "canceled": 3, "read": 4, "partially_delivered": 3}
-RECORDING_RANK = {"in-progress": 0, "paused": 0, "stopped": 1, "processing": 1,
-                  "completed": 2, "absent": 2, "failed": 2, "deleted": 3}
+MESSAGE_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "receiving": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "received": 3,
+    "canceled": 3,
+    "read": 4,
+    "partially_delivered": 3,
+}
+RECORDING_RANK = {
+    "in-progress": 0,
+    "paused": 0,
+    "stopped": 1,
+    "processing": 1,
+    "completed": 2,
+    "absent": 2,
+    "failed": 2,
+    "deleted": 3,
+}
 TERMINAL_CALL = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 #: Keywords Twilio treats as an opt-out / opt-in when they are the whole message.
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END",
-                              "QUIT", "OPTOUT", "OPT OUT", "REVOKE"})
+OPT_OUT_KEYWORDS = frozenset(
+    {
+        "STOP",
+        "STOPALL",
+        "STOP ALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "OPTOUT",
+        "OPT OUT",
+        "REVOKE",
+    }
+)
 OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 
 _DDL = """
@@ -90,13 +132,46 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
 );
 """
 
-_CALL_COLUMNS = ("sid", "direction", "from", "to", "status", "start_time", "end_time",
-                 "duration", "price", "price_unit", "answered_by", "parent_call_sid")
-_MESSAGE_COLUMNS = ("sid", "direction", "from", "to", "body", "status", "date_sent",
-                    "date_created", "num_segments", "num_media", "error_code", "error_message",
-                    "price", "price_unit")
-_RECORDING_COLUMNS = ("sid", "call_sid", "date_created", "duration", "status", "channels",
-                      "source", "media_url")
+_CALL_COLUMNS = (
+    "sid",
+    "direction",
+    "from",
+    "to",
+    "status",
+    "start_time",
+    "end_time",
+    "duration",
+    "price",
+    "price_unit",
+    "answered_by",
+    "parent_call_sid",
+)
+_MESSAGE_COLUMNS = (
+    "sid",
+    "direction",
+    "from",
+    "to",
+    "body",
+    "status",
+    "date_sent",
+    "date_created",
+    "num_segments",
+    "num_media",
+    "error_code",
+    "error_message",
+    "price",
+    "price_unit",
+)
+_RECORDING_COLUMNS = (
+    "sid",
+    "call_sid",
+    "date_created",
+    "duration",
+    "status",
+    "channels",
+    "source",
+    "media_url",
+)
 
 
 class Recorded(NamedTuple):
@@ -115,7 +190,8 @@ class OptedOutError(Exception):
     def __init__(self, number: str) -> None:
         super().__init__(
             f"to: {number} has opted out of messages (replied STOP); "
-            "nothing was sent. They can opt back in by texting START.")
+            "nothing was sent. They can opt back in by texting START."
+        )
         self.number = number
 
 
@@ -151,16 +227,19 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                     timeout=30.0)
+        self._conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={durability.upper()}")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._conn.executescript(_DDL)
-        self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                           (str(SCHEMA_VERSION),))
+        self._conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
         self._closed = False
 
     # --- plumbing ------------------------------------------------------------------------
@@ -198,21 +277,34 @@ class Store:
         return f"Store({str(self.path)!r})"
 
     @staticmethod
-    def _event(cur: sqlite3.Cursor, key: str, kind: str, sid: str | None,
-               record: Mapping[str, Any]) -> int | None:
+    def _event(
+        cur: sqlite3.Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]
+    ) -> int | None:
         cur.execute(
             "INSERT OR IGNORE INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)",
-            (key, kind, sid, json.dumps(dict(record), default=str), now_iso()))
+            (key, kind, sid, json.dumps(dict(record), default=str), now_iso()),
+        )
         return cur.lastrowid if cur.rowcount == 1 else None
 
     # --- calls ---------------------------------------------------------------------------
 
-    def record_call_status(self, sid: str, status: str, *, direction: str | None = None,
-                           from_: str | None = None, to: str | None = None,
-                           duration: int | None = None, timestamp: Any = None,
-                           answered_by: str | None = None, parent_call_sid: str | None = None,
-                           price: float | None = None, price_unit: str | None = None,
-                           user_id: str | None = None, kind: str = "call") -> Recorded:
+    def record_call_status(
+        self,
+        sid: str,
+        status: str,
+        *,
+        direction: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        duration: int | None = None,
+        timestamp: Any = None,
+        answered_by: str | None = None,
+        parent_call_sid: str | None = None,
+        price: float | None = None,
+        price_unit: str | None = None,
+        user_id: str | None = None,
+        kind: str = "call",
+    ) -> Recorded:
         """Store one call status. A status already seen for this call changes nothing.
 
         ``kind`` "incoming_call" marks the first webhook of a call that rings a user.
@@ -271,14 +363,26 @@ class Store:
 
     # --- messages ------------------------------------------------------------------------
 
-    def record_message(self, sid: str, status: str, *, direction: str | None = None,
-                       from_: str | None = None, to: str | None = None, body: str | None = None,
-                       num_segments: int | None = None, num_media: int | None = None,
-                       media: list[str] | None = None, error_code: int | None = None,
-                       error_message: str | None = None, date_sent: Any = None,
-                       date_created: Any = None, price: float | None = None,
-                       price_unit: str | None = None,
-                       mail: tuple[str, str, str] | None = None) -> Recorded:
+    def record_message(
+        self,
+        sid: str,
+        status: str,
+        *,
+        direction: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        body: str | None = None,
+        num_segments: int | None = None,
+        num_media: int | None = None,
+        media: list[str] | None = None,
+        error_code: int | None = None,
+        error_message: str | None = None,
+        date_sent: Any = None,
+        date_created: Any = None,
+        price: float | None = None,
+        price_unit: str | None = None,
+        mail: tuple[str, str, str] | None = None,
+    ) -> Recorded:
         """Store an inbound message, an outbound one, or a status of either; retries are no-ops.
 
         A status that arrives after a later one (sent after delivered) is kept as an event
@@ -289,7 +393,9 @@ class Store:
             row = cur.execute("SELECT * FROM messages WHERE sid=?", (sid,)).fetchone()
             current = dict(row) if row else {}
             old_status = current.get("status")
-            advance = old_status is None or MESSAGE_RANK.get(status, 0) >= MESSAGE_RANK.get(old_status, 0)
+            advance = old_status is None or MESSAGE_RANK.get(status, 0) >= MESSAGE_RANK.get(
+                old_status, 0
+            )
             merged = {
                 "sid": sid,
                 "direction": direction or current.get("direction"),
@@ -297,10 +403,13 @@ class Store:
                 "to_number": to or current.get("to_number"),
                 "body": body if body is not None else current.get("body"),
                 "status": status if advance else old_status,
-                "date_sent": parse_time(date_sent) or current.get("date_sent")
+                "date_sent": parse_time(date_sent)
+                or current.get("date_sent")
                 or (at if status in ("sent", "delivered", "received") else None),
                 "date_created": current.get("date_created") or parse_time(date_created) or at,
-                "num_segments": num_segments if num_segments is not None else current.get("num_segments"),
+                "num_segments": num_segments
+                if num_segments is not None
+                else current.get("num_segments"),
                 "num_media": num_media if num_media is not None else current.get("num_media"),
                 "error_code": error_code if error_code is not None else current.get("error_code"),
                 "error_message": error_message or current.get("error_message"),
@@ -310,8 +419,9 @@ class Store:
                 "updated_at": at,
             }
             record = _message_record(merged)
-            event_id = self._event(cur, f"message:{sid}:{status}", "message", sid,
-                                   {**record, "status": status})
+            event_id = self._event(
+                cur, f"message:{sid}:{status}", "message", sid, {**record, "status": status}
+            )
             if event_id is None:
                 return Recorded(_message_record(current) if current else record, False)
             _upsert(cur, "messages", merged)
@@ -326,8 +436,10 @@ class Store:
     def thread(self, number: str, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Messages exchanged with ``number``, newest first (the backends' order)."""
         n = normalize_number(number) or number
-        sql = ("SELECT * FROM messages WHERE from_number=? OR to_number=? "
-               "ORDER BY date_created DESC, rowid DESC")
+        sql = (
+            "SELECT * FROM messages WHERE from_number=? OR to_number=? "
+            "ORDER BY date_created DESC, rowid DESC"
+        )
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [_message_record(dict(r)) for r in self._query(sql, (n, n))]
@@ -340,11 +452,19 @@ class Store:
 
     # --- recordings ----------------------------------------------------------------------
 
-    def record_recording(self, sid: str, status: str, *, call_sid: str | None = None,
-                         url: str | None = None, duration: int | None = None,
-                         channels: int | None = None, source: str | None = None,
-                         start_time: Any = None,
-                         mail: tuple[str, str, str] | None = None) -> Recorded:
+    def record_recording(
+        self,
+        sid: str,
+        status: str,
+        *,
+        call_sid: str | None = None,
+        url: str | None = None,
+        duration: int | None = None,
+        channels: int | None = None,
+        source: str | None = None,
+        start_time: Any = None,
+        mail: tuple[str, str, str] | None = None,
+    ) -> Recorded:
         """Store a recording status. ``mail`` (to, subject, body) is queued in the same
         transaction, so a voicemail is never stored without its notification or vice versa."""
         at = now_iso()
@@ -365,11 +485,13 @@ class Store:
                 "updated_at": at,
             }
             record = {k: merged.get(k) for k in _RECORDING_COLUMNS}
-            event_id = self._event(cur, f"recording:{sid}:{status}", "recording", sid,
-                                   {**record, "status": status})
+            event_id = self._event(
+                cur, f"recording:{sid}:{status}", "recording", sid, {**record, "status": status}
+            )
             if event_id is None:
-                return Recorded({k: current.get(k) for k in _RECORDING_COLUMNS} if current else record,
-                                False)
+                return Recorded(
+                    {k: current.get(k) for k in _RECORDING_COLUMNS} if current else record, False
+                )
             _upsert(cur, "recordings", merged)
             if mail:
                 self._mail_add(cur, f"recording:{sid}", *mail)
@@ -385,27 +507,44 @@ class Store:
 
     # --- opt-outs ------------------------------------------------------------------------
 
-    def opt_out(self, number: str, *, keyword: str = "STOP", message_sid: str | None = None) -> bool:
+    def opt_out(
+        self, number: str, *, keyword: str = "STOP", message_sid: str | None = None
+    ) -> bool:
         """Record that ``number`` asked for no more messages. True when this is news."""
         n = normalize_number(number) or number
         with self._tx() as cur:
-            cur.execute("INSERT OR IGNORE INTO opt_outs(number, keyword, since, message_sid) "
-                        "VALUES (?,?,?,?)", (n, keyword, now_iso(), message_sid))
+            cur.execute(
+                "INSERT OR IGNORE INTO opt_outs(number, keyword, since, message_sid) "
+                "VALUES (?,?,?,?)",
+                (n, keyword, now_iso(), message_sid),
+            )
             created = cur.rowcount == 1
             if created:
-                self._event(cur, f"opt_out:{n}:{message_sid or now_iso()}", "opt_out", message_sid,
-                            {"number": n, "keyword": keyword})
+                self._event(
+                    cur,
+                    f"opt_out:{n}:{message_sid or now_iso()}",
+                    "opt_out",
+                    message_sid,
+                    {"number": n, "keyword": keyword},
+                )
             return created
 
-    def opt_in(self, number: str, *, keyword: str = "START", message_sid: str | None = None) -> bool:
+    def opt_in(
+        self, number: str, *, keyword: str = "START", message_sid: str | None = None
+    ) -> bool:
         """Lift an opt-out. True when there was one."""
         n = normalize_number(number) or number
         with self._tx() as cur:
             cur.execute("DELETE FROM opt_outs WHERE number=?", (n,))
             removed = cur.rowcount == 1
             if removed:
-                self._event(cur, f"opt_in:{n}:{message_sid or now_iso()}", "opt_in", message_sid,
-                            {"number": n, "keyword": keyword})
+                self._event(
+                    cur,
+                    f"opt_in:{n}:{message_sid or now_iso()}",
+                    "opt_in",
+                    message_sid,
+                    {"number": n, "keyword": keyword},
+                )
             return removed
 
     def is_opted_out(self, number: str) -> bool:
@@ -422,30 +561,45 @@ class Store:
 
     # --- outbox of outbound messages that failed to send --------------------------------
 
-    def outbox_add(self, to: str, from_: str | None, body: str, *, error_code: int | None = None,
-                   error_message: str | None = None) -> int:
+    def outbox_add(
+        self,
+        to: str,
+        from_: str | None,
+        body: str,
+        *,
+        error_code: int | None = None,
+        error_message: str | None = None,
+    ) -> int:
         with self._tx() as cur:
             at = now_iso()
-            cur.execute("INSERT INTO outbox(to_number, from_number, body, error_code, error_message,"
-                        " attempts, created_at, last_attempt_at) VALUES (?,?,?,?,?,1,?,?)",
-                        (to, from_, body, error_code, error_message, at, at))
+            cur.execute(
+                "INSERT INTO outbox(to_number, from_number, body, error_code, error_message,"
+                " attempts, created_at, last_attempt_at) VALUES (?,?,?,?,?,1,?,?)",
+                (to, from_, body, error_code, error_message, at, at),
+            )
             return int(cur.lastrowid)
 
     def outbox_pending(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._query(
-            "SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")]
+        return [
+            dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")
+        ]
 
     def outbox_mark_sent(self, outbox_id: int, sid: str | None = None) -> None:
         with self._tx() as cur:
-            cur.execute("UPDATE outbox SET sent_at=?, sid=?, last_attempt_at=? WHERE id=?",
-                        (now_iso(), sid, now_iso(), outbox_id))
+            cur.execute(
+                "UPDATE outbox SET sent_at=?, sid=?, last_attempt_at=? WHERE id=?",
+                (now_iso(), sid, now_iso(), outbox_id),
+            )
 
-    def outbox_mark_failed(self, outbox_id: int, *, error_code: int | None = None,
-                           error_message: str | None = None) -> None:
+    def outbox_mark_failed(
+        self, outbox_id: int, *, error_code: int | None = None, error_message: str | None = None
+    ) -> None:
         with self._tx() as cur:
-            cur.execute("UPDATE outbox SET attempts=attempts+1, error_code=?, error_message=?, "
-                        "last_attempt_at=? WHERE id=?",
-                        (error_code, error_message, now_iso(), outbox_id))
+            cur.execute(
+                "UPDATE outbox SET attempts=attempts+1, error_code=?, error_message=?, "
+                "last_attempt_at=? WHERE id=?",
+                (error_code, error_message, now_iso(), outbox_id),
+            )
 
     def outbox_remove(self, outbox_id: int) -> None:
         with self._tx() as cur:
@@ -455,26 +609,38 @@ class Store:
 
     @staticmethod
     def _mail_add(cur: sqlite3.Cursor, key: str, to_addr: str, subject: str, body: str) -> None:
-        cur.execute("INSERT OR IGNORE INTO mail_outbox(key, to_addr, subject, body, created_at) "
-                    "VALUES (?,?,?,?,?)", (key, to_addr, subject, body, now_iso()))
+        cur.execute(
+            "INSERT OR IGNORE INTO mail_outbox(key, to_addr, subject, body, created_at) "
+            "VALUES (?,?,?,?,?)",
+            (key, to_addr, subject, body, now_iso()),
+        )
 
     def mail_add(self, key: str, to_addr: str, subject: str, body: str) -> None:
         with self._tx() as cur:
             self._mail_add(cur, key, to_addr, subject, body)
 
     def mail_pending(self, *, max_attempts: int = 10) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._query(
-            "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id",
-            (max_attempts,))]
+        return [
+            dict(r)
+            for r in self._query(
+                "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id",
+                (max_attempts,),
+            )
+        ]
 
     def mail_mark(self, mail_id: int, *, error: str | None = None) -> None:
         with self._tx() as cur:
             if error is None:
-                cur.execute("UPDATE mail_outbox SET sent_at=?, attempts=attempts+1, last_error=NULL "
-                            "WHERE id=?", (now_iso(), mail_id))
+                cur.execute(
+                    "UPDATE mail_outbox SET sent_at=?, attempts=attempts+1, last_error=NULL "
+                    "WHERE id=?",
+                    (now_iso(), mail_id),
+                )
             else:
-                cur.execute("UPDATE mail_outbox SET attempts=attempts+1, last_error=? WHERE id=?",
-                            (error[:500], mail_id))
+                cur.execute(
+                    "UPDATE mail_outbox SET attempts=attempts+1, last_error=? WHERE id=?",
+                    (error[:500], mail_id),
+                )
 
     def mail_all(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._query("SELECT * FROM mail_outbox ORDER BY id")]
@@ -486,10 +652,19 @@ class Store:
 
         kinds: call, incoming_call, message, recording, opt_out, opt_in.
         """
-        rows = self._query("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
-                           (int(after_id), int(limit)))
-        return [{"id": r["id"], "kind": r["kind"], "sid": r["sid"],
-                 "record": json.loads(r["record"]), "created_at": r["created_at"]} for r in rows]
+        rows = self._query(
+            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (int(after_id), int(limit))
+        )
+        return [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "sid": r["sid"],
+                "record": json.loads(r["record"]),
+                "created_at": r["created_at"],
+            }
+            for r in rows
+        ]
 
     def last_event_id(self) -> int:
         rows = self._query("SELECT COALESCE(MAX(id), 0) AS m FROM events")
@@ -497,7 +672,9 @@ class Store:
 
     def count_events(self, kind: str | None = None) -> int:
         if kind:
-            return int(self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"])
+            return int(
+                self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"]
+            )
         return int(self._query("SELECT COUNT(*) AS n FROM events")[0]["n"])
 
     # --- typed frames --------------------------------------------------------------------
@@ -516,8 +693,11 @@ class Store:
 def _upsert(cur: sqlite3.Cursor, table: str, values: Mapping[str, Any]) -> None:
     cols = list(values)
     updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c != "sid")
-    cur.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-                f"ON CONFLICT(sid) DO UPDATE SET {updates}", [values[c] for c in cols])
+    cur.execute(
+        f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+        f"ON CONFLICT(sid) DO UPDATE SET {updates}",
+        [values[c] for c in cols],
+    )
 
 
 def _call_record(row: Mapping[str, Any]) -> dict[str, Any]:

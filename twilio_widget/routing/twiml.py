@@ -11,10 +11,12 @@ Incoming (to a user's Twilio number), each step decided by the previous Dial's
                                       <Client>USER</Client></Dial>
     /voice/incoming/after-client    completed|answered -> <Hangup/>
                                     otherwise -> <Dial timeout=sip action=/voice/incoming/after-sip>
-                                      <Sip>sip:USER@SIP_DOMAIN</Sip></Dial>   (no SIP domain: voicemail)
+                                      <Sip>sip:USER@SIP_DOMAIN</Sip></Dial>
+                                    (no usable SIP domain: straight to voicemail)
     /voice/incoming/after-sip       completed|answered -> <Hangup/>
                                     otherwise -> voicemail
-    voicemail                       <Play>VOICE_MAIL_URL</Play> (or <Say>) <Record maxLength playBeep
+    voicemail                       <Play>VOICE_MAIL_URL</Play> (or <Say>)
+                                    <Record maxLength playBeep
                                       recordingStatusCallback=/status/recording/> <Hangup/>
 
 Functions raise :class:`BadParams` for requests that are malformed (the server answers 400);
@@ -84,10 +86,11 @@ def _say_and_hang_up(text: str, step: str, caller: CallerRoute | None = None) ->
 
 # --- outgoing ------------------------------------------------------------------------------
 
+
 def client_identity(from_: str | None) -> str | None:
     """``client:alice`` -> ``alice``; anything else -> None."""
     if from_ and from_.startswith("client:"):
-        return from_[len("client:"):].strip() or None
+        return from_[len("client:") :].strip() or None
     return None
 
 
@@ -98,7 +101,7 @@ def outgoing_target(settings: RoutingSettings, to: str) -> tuple[str, str] | Non
     ``sip:`` only on the configured SIP domain (never an arbitrary SIP host: toll fraud).
     """
     if to.startswith("client:"):
-        identity = to[len("client:"):].strip()
+        identity = to[len("client:") :].strip()
         return ("client", identity) if identity in settings.callers else None
     if to.lower().startswith("sip:"):
         domain = settings.usable_sip_domain
@@ -120,24 +123,31 @@ def outgoing(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
     if caller is not None:
         caller_id = normalize_number(caller.caller_id, settings.default_region) or caller.caller_id
         if asked and normalize_number(asked, settings.default_region) != caller_id:
-            return _say_and_hang_up("This caller ID is not assigned to you. Goodbye.",
-                                    "refused-caller-id", caller)
+            return _say_and_hang_up(
+                "This caller ID is not assigned to you. Goodbye.", "refused-caller-id", caller
+            )
     elif asked and (normalize_number(asked, settings.default_region) in known or not known):
         caller_id = normalize_number(asked, settings.default_region) or ""
     else:
         caller_id = ""
     if not caller_id:
-        return _say_and_hang_up("No caller ID is configured for this user. Goodbye.", "no-caller-id")
+        return _say_and_hang_up(
+            "No caller ID is configured for this user. Goodbye.", "no-caller-id"
+        )
 
     target = outgoing_target(settings, to)
     if target is None:
-        return _say_and_hang_up("The number you dialed is not a valid phone number. Goodbye.",
-                                "invalid-number", caller)
+        return _say_and_hang_up(
+            "The number you dialed is not a valid phone number. Goodbye.", "invalid-number", caller
+        )
     kind, value = target
     response = VoiceResponse()
     dial = response.dial(caller_id=caller_id, answer_on_bridge=True)
-    callback = {"status_callback": settings.url(STATUS_CALL),
-                "status_callback_event": CALL_STATUS_EVENTS, "status_callback_method": "POST"}
+    callback = {
+        "status_callback": settings.url(STATUS_CALL),
+        "status_callback_event": CALL_STATUS_EVENTS,
+        "status_callback_method": "POST",
+    }
     if kind == "number":
         dial.number(value, **callback)
     elif kind == "client":
@@ -148,6 +158,7 @@ def outgoing(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
 
 
 # --- incoming ------------------------------------------------------------------------------
+
 
 def incoming_caller(settings: RoutingSettings, params: Mapping[str, str]) -> CallerRoute | None:
     return settings.caller_for_number(params.get("To") or params.get("Called"))
@@ -161,8 +172,9 @@ def incoming(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
     if caller is None:
         return _say_and_hang_up("This number is not assigned to anyone. Goodbye.", "unassigned")
     response = VoiceResponse()
-    dial = response.dial(timeout=settings.ring_seconds, action=settings.url(VOICE_AFTER_CLIENT),
-                         method="POST")
+    dial = response.dial(
+        timeout=settings.ring_seconds, action=settings.url(VOICE_AFTER_CLIENT), method="POST"
+    )
     dial.client(caller.identity)
     return Outcome(response, "ring-client", caller, f"client:{caller.identity}")
 
@@ -174,8 +186,9 @@ def dial_call_status(params: Mapping[str, str]) -> str:
     return status
 
 
-def _dial_result(settings: RoutingSettings,
-                 params: Mapping[str, str]) -> tuple[CallerRoute | None, Outcome | None]:
+def _dial_result(
+    settings: RoutingSettings, params: Mapping[str, str]
+) -> tuple[CallerRoute | None, Outcome | None]:
     """Who the call is for, and the hang-up when the last Dial was answered (else None)."""
     require(params, "CallSid")
     status = dial_call_status(params)
@@ -196,8 +209,9 @@ def after_client(settings: RoutingSettings, params: Mapping[str, str]) -> Outcom
     if sip is None:
         return voicemail(settings, caller)
     response = VoiceResponse()
-    dial = response.dial(timeout=settings.sip_seconds, action=settings.url(VOICE_AFTER_SIP),
-                         method="POST")
+    dial = response.dial(
+        timeout=settings.sip_seconds, action=settings.url(VOICE_AFTER_SIP), method="POST"
+    )
     dial.sip(sip)
     return Outcome(response, "ring-sip", caller, sip)
 
@@ -216,11 +230,15 @@ def voicemail(settings: RoutingSettings, caller: CallerRoute | None = None) -> O
         response.play(url)
     else:
         response.say(settings.voicemail_greeting)
-    response.record(max_length=settings.voicemail_max_seconds, play_beep=True,
-                    action=settings.url(VOICE_AFTER_RECORD), method="POST",
-                    recording_status_callback=settings.url(STATUS_RECORDING),
-                    recording_status_callback_method="POST",
-                    recording_status_callback_event="completed absent")
+    response.record(
+        max_length=settings.voicemail_max_seconds,
+        play_beep=True,
+        action=settings.url(VOICE_AFTER_RECORD),
+        method="POST",
+        recording_status_callback=settings.url(STATUS_RECORDING),
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed absent",
+    )
     response.hangup()
     return Outcome(response, "voicemail", caller)
 

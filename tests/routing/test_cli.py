@@ -1,0 +1,96 @@
+"""`twilio-widget serve` arguments: configuration from the element JSON, secrets from the env."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from routing_helpers import ALICE, PUBLIC_URL
+
+from twilio_widget import cli
+from twilio_widget.routing import serve_in_thread
+
+ELEMENT = {
+    "data_model": {
+        "account_sid": "AC" + "1" * 32,
+        "auth_token": "from-the-file",
+        "app_sid": "AP1",
+        "callers": [{"user_id": "alice", "caller_id": ALICE, "client_mail": "alice@example.org"}],
+        "sip_domain": "acme.sip.twilio.com",
+        "voice_mail_url": "https://example.com/vm.mp3",
+        "smtp": {"host": "mail.example.org", "port": 587, "starttls": True},
+    }
+}
+
+
+def parse(*argv: str):
+    return cli.build_parser().parse_args(["serve", *argv])
+
+
+def test_settings_from_the_element_json_file(tmp_path) -> None:
+    path = tmp_path / "element.json"
+    path.write_text(json.dumps(ELEMENT))
+    args = parse(
+        "--public-url",
+        PUBLIC_URL,
+        "--config",
+        str(path),
+        "--store",
+        str(tmp_path / "s.sqlite3"),
+        "--ring-seconds",
+        "12",
+        "--smtp-user",
+        "bot",
+    )
+    settings = cli.settings_from_args(args, environ={"TWILIO_WIDGET_SMTP_PASSWORD": "pw"})
+    assert settings.auth_token == "from-the-file"
+    assert settings.callers["alice"].caller_id == ALICE
+    assert settings.sip_domain == "acme.sip.twilio.com" and settings.ring_seconds == 12
+    assert settings.smtp.host == "mail.example.org" and settings.smtp.starttls
+    assert settings.smtp.username == "bot" and settings.smtp.password == "pw"
+    assert "from-the-file" not in repr(settings) and "pw" not in repr(settings.smtp)
+
+
+def test_env_token_wins_and_inline_json_works(tmp_path) -> None:
+    args = parse("--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT["data_model"]))
+    settings = cli.settings_from_args(args, environ={"TWILIO_AUTH_TOKEN": "from-env"})
+    assert settings.auth_token == "from-env"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--config", "{}"], "--public-url: missing"),
+        (["--public-url", PUBLIC_URL, "--config", "{}"], "auth token: missing"),
+        (["--public-url", "phone.example.com", "--config", '{"auth_token": "t"}'], "public_url"),
+        (
+            ["--public-url", PUBLIC_URL, "--config", '{"auth_token": "t"}', "--ring-seconds", "1"],
+            "ring_seconds",
+        ),
+    ],
+)
+def test_configuration_errors_exit_2_naming_the_field(capsys, monkeypatch, argv, message) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("TWILIO_WIDGET_PUBLIC_URL", raising=False)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["serve", *argv])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_serve_in_thread_answers_on_loopback_and_stops(tmp_path) -> None:
+    import httpx
+
+    from twilio_widget.routing import RoutingSettings
+
+    settings = RoutingSettings.from_config(
+        ELEMENT, public_url=PUBLIC_URL, store_path=tmp_path / "t.sqlite3", smtp=None
+    )
+    handle = serve_in_thread(settings)
+    try:
+        assert handle.port > 0 and handle.url == f"http://127.0.0.1:{handle.port}"
+        assert httpx.get(handle.url + "/healthz").json() == {"status": "ok"}
+        assert httpx.post(handle.url + "/status/call", data={"CallSid": "CA1"}).status_code == 403
+    finally:
+        handle.stop()
+    assert not handle.running

@@ -1,0 +1,235 @@
+"""Status callbacks, inbound SMS, opt-outs and the outbox: stored once, emitted once, typed."""
+
+from __future__ import annotations
+
+import pytest
+from routing_helpers import ACCOUNT, ALICE, LEAD, Twilio
+
+from twilio_widget import frames
+from twilio_widget.backends.base import TwilioError
+from twilio_widget.routing import Store, retry_outbox, send_message
+
+CALL_SID = "CA" + "c" * 32
+MSG_SID = "SM" + "d" * 32
+
+
+def call_status(status: str, **extra: str) -> dict[str, str]:
+    return {
+        "CallSid": CALL_SID,
+        "AccountSid": ACCOUNT,
+        "CallStatus": status,
+        "From": ALICE,
+        "To": LEAD,
+        "Direction": "outbound-dial",
+        "ParentCallSid": "CA" + "p" * 32,
+        "Timestamp": "Thu, 26 Nov 2026 10:00:00 +0000",
+        **extra,
+    }
+
+
+def inbound(body: str, sid: str = MSG_SID, **extra: str) -> dict[str, str]:
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT,
+        "From": LEAD,
+        "To": ALICE,
+        "Body": body,
+        "NumMedia": "0",
+        "SmsStatus": "received",
+        **extra,
+    }
+
+
+def test_call_status_callbacks_are_stored_once_and_emitted(
+    twilio: Twilio, store: Store, recorder
+) -> None:
+    for status in ["initiated", "ringing", "in-progress", "completed"]:
+        extra = {"CallDuration": "61"} if status == "completed" else {}
+        assert twilio.post("/status/call", call_status(status, **extra)).status_code == 200
+        assert twilio.post("/status/call", call_status(status, **extra)).status_code == 200  # retry
+    assert store.count_events("call") == 4
+    assert recorder.kinds() == ["call"] * 4
+    assert [e.record["status"] for e in recorder.events] == [
+        "queued",
+        "ringing",
+        "in-progress",
+        "completed",
+    ]
+    record = recorder.events[-1].record
+    assert set(record) == set(frames.CALLS)
+    assert record["duration"] == 61 and record["from"] == ALICE and record["to"] == LEAD
+    assert record["parent_call_sid"] == "CA" + "p" * 32
+    assert record["start_time"].startswith("2026-11-26T10:00:00")
+    (row,) = store.calls(LEAD)
+    assert row["status"] == "completed" and row["end_time"]
+
+
+def test_a_late_status_never_moves_a_call_backwards(twilio: Twilio, store: Store) -> None:
+    twilio.post("/status/call", call_status("completed"))
+    twilio.post("/status/call", call_status("ringing"))
+    assert store.call(CALL_SID)["status"] == "completed"
+    assert store.count_events("call") == 2
+
+
+def test_inbound_sms_is_stored_pushed_and_threaded(twilio: Twilio, store: Store, recorder) -> None:
+    response = twilio.post("/sms/incoming", inbound("Can we talk tomorrow?"))
+    assert response.status_code == 200
+    assert response.text.endswith("<Response />")
+    twilio.post("/sms/incoming", inbound("Can we talk tomorrow?"))  # Twilio retry
+    assert recorder.kinds() == ["message"]
+    record = recorder.events[0].record
+    assert set(record) == set(frames.MESSAGES)
+    assert record["direction"] == "inbound" and record["status"] == "received"
+    assert record["body"] == "Can we talk tomorrow?" and record["from"] == LEAD
+    assert [m["sid"] for m in store.thread("(415) 555-0199")] == [MSG_SID]
+    frame = store.messages_frame(LEAD)
+    assert list(frame.columns) == list(frames.MESSAGES)
+    assert str(frame["date_created"].dtype) == frames.UTC_TIME
+
+
+def test_outbound_status_callbacks_update_the_thread(
+    twilio: Twilio, store: Store, recorder
+) -> None:
+    store.record_message(
+        "SM" + "o" * 32,
+        "queued",
+        direction="outbound-api",
+        from_=ALICE,
+        to=LEAD,
+        body="Your quote is ready",
+    )
+    for status in ["sent", "delivered", "sent"]:
+        params = {
+            "MessageSid": "SM" + "o" * 32,
+            "MessageStatus": status,
+            "From": ALICE,
+            "To": LEAD,
+            "AccountSid": ACCOUNT,
+        }
+        assert twilio.post("/status/message", params).status_code == 200
+    (row,) = store.thread(LEAD)
+    assert row["status"] == "delivered" and row["body"] == "Your quote is ready"
+    assert [e.record["status"] for e in recorder.events] == ["sent", "delivered"]
+    assert all(e.record["body"] == "Your quote is ready" for e in recorder.events)
+
+
+def test_status_of_a_message_sent_elsewhere_creates_it(twilio: Twilio, store: Store) -> None:
+    params = {
+        "MessageSid": "SM" + "e" * 32,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "From": ALICE,
+        "To": LEAD,
+    }
+    twilio.post("/status/message", params)
+    row = store.message("SM" + "e" * 32)
+    assert row["direction"] == "outbound-api" and row["error_code"] == 30003
+
+
+class FakeBackend:
+    def __init__(self, fail: TwilioError | None = None) -> None:
+        self.fail = fail
+        self.sent: list[tuple[str, str, str, str | None]] = []
+
+    def send_message(self, to: str, from_: str, body: str, status_callback: str | None = None):
+        if self.fail:
+            raise self.fail
+        self.sent.append((to, from_, body, status_callback))
+        return {
+            "sid": f"SM{len(self.sent):032d}",
+            "status": "queued",
+            "direction": "outbound-api",
+            "from": from_,
+            "to": to,
+            "body": body,
+        }
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", " Unsubscribe ", "QUIT", "end", "StopAll"])
+def test_stop_blocks_further_sends_with_a_clear_error(twilio: Twilio, store: Store, word) -> None:
+    twilio.post("/sms/incoming", inbound(word))
+    assert store.is_opted_out(LEAD)
+    backend = FakeBackend()
+    with pytest.raises(TwilioError) as info:
+        send_message(backend, store, LEAD, ALICE, "Still there?")
+    assert info.value.code == 21610
+    assert LEAD in str(info.value) and "opted out" in str(info.value)
+    assert backend.sent == []
+    twilio.post("/sms/incoming", inbound("START", sid="SM" + "s" * 32))
+    assert not store.is_opted_out(LEAD)
+    send_message(
+        backend, store, LEAD, ALICE, "Welcome back", status_callback="https://x/status/message"
+    )
+    assert backend.sent == [(LEAD, ALICE, "Welcome back", "https://x/status/message")]
+
+
+def test_opt_out_type_param_and_non_keywords(twilio: Twilio, store: Store) -> None:
+    twilio.post("/sms/incoming", inbound("please stop calling me"))
+    assert not store.is_opted_out(LEAD)
+    twilio.post("/sms/incoming", inbound("arrêt", sid="SM" + "f" * 32, OptOutType="STOP"))
+    assert store.is_opted_out(LEAD)
+
+
+def test_twilio_refusing_21610_records_the_opt_out(twilio: Twilio, store: Store) -> None:
+    params = {
+        "MessageSid": "SM" + "g" * 32,
+        "MessageStatus": "failed",
+        "ErrorCode": "21610",
+        "From": ALICE,
+        "To": LEAD,
+    }
+    twilio.post("/status/message", params)
+    assert store.is_opted_out(LEAD)
+
+
+def test_failed_sends_wait_in_the_outbox_and_can_be_retried(store: Store) -> None:
+    down = FakeBackend(TwilioError("Service unavailable", code=20503, status=503))
+    with pytest.raises(TwilioError):
+        send_message(down, store, LEAD, ALICE, "Quote attached")
+    (item,) = store.outbox_pending()
+    assert item["error_code"] == 20503 and item["body"] == "Quote attached"
+    assert retry_outbox(down, store) == {"sent": 0, "failed": 1, "blocked": 0}
+    assert store.outbox_pending()[0]["attempts"] == 2
+    up = FakeBackend()
+    assert retry_outbox(up, store) == {"sent": 1, "failed": 0, "blocked": 0}
+    assert store.outbox_pending() == []
+    assert store.thread(LEAD)[0]["body"] == "Quote attached"
+
+
+def test_outbox_does_not_send_to_who_opted_out_meanwhile(store: Store) -> None:
+    store.outbox_add(LEAD, ALICE, "Hello", error_code=20503, error_message="down")
+    store.opt_out(LEAD)
+    backend = FakeBackend()
+    assert retry_outbox(backend, store)["blocked"] == 1
+    assert backend.sent == []
+
+
+def test_events_since_lets_the_widget_poll(twilio: Twilio, store: Store) -> None:
+    twilio.post("/status/call", call_status("ringing"))
+    mark = store.last_event_id()
+    twilio.post("/sms/incoming", inbound("hi"))
+    twilio.post("/status/call", call_status("completed"))
+    events = store.events_since(mark)
+    assert [e["kind"] for e in events] == ["message", "call"]
+    assert events[0]["record"]["body"] == "hi"
+    assert store.events_since(store.last_event_id()) == []
+
+
+def test_frames_from_the_store_have_the_schema(twilio: Twilio, store: Store) -> None:
+    twilio.post("/status/call", call_status("completed", CallDuration="5"))
+    calls = store.calls_frame(LEAD)
+    assert list(calls.columns) == list(frames.CALLS)
+    assert calls.dtypes.astype(str).to_dict() == frames.CALLS
+    assert list(store.recordings_frame().columns) == list(frames.RECORDINGS)
+
+
+def test_a_failing_listener_does_not_fail_twilios_request(
+    twilio: Twilio, hub, store: Store
+) -> None:
+    def boom(event):
+        raise RuntimeError("panel gone")
+
+    hub.subscribe(boom)
+    assert twilio.post("/sms/incoming", inbound("hello")).status_code == 200
+    assert store.count_events("message") == 1
