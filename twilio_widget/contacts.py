@@ -171,12 +171,11 @@ def _region(region: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _texts(uniques: np.ndarray) -> np.ndarray:
-    """Object array of stripped text (None for blanks) for the distinct values of a column."""
-    out = np.empty(len(uniques), dtype=object)
-    for i, value in enumerate(uniques):
-        out[i] = _as_text(value)
-    return out
+def _texts(uniques: np.ndarray) -> list[str | None]:
+    """Stripped text (None for blanks) for the distinct values of a column."""
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        return [value.strip() or None for value in uniques]
+    return [_as_text(value) for value in uniques]
 
 
 def _parse_uniques(uniques: np.ndarray, region: str) -> tuple[np.ndarray, list[str | None]]:
@@ -184,23 +183,17 @@ def _parse_uniques(uniques: np.ndarray, region: str) -> tuple[np.ndarray, list[s
     texts = _texts(uniques)
     codes = np.zeros(len(texts), dtype=np.int64)
     reasons: list[str | None] = [None] * len(texts)
-    pending = np.ones(len(texts), dtype=bool)
-    pending[[t is None for t in texts]] = False
-    fast = _fast_parse(texts, region, pending)
-    if fast is not None:
-        done, fast_codes, fast_invalid = fast
-        codes[done] = fast_codes[done]
-        for i in np.flatnonzero(done & fast_invalid):
-            reasons[i] = NOT_ASSIGNED
-        pending &= ~done
+    pending = np.fromiter((t is not None for t in texts), dtype=bool, count=len(texts))
+    for start in range(0, len(texts), _CHUNK):
+        stop = min(start + _CHUNK, len(texts))
+        done, chunk_codes = _nanp_parse(texts[start:stop], region, pending[start:stop])
+        codes[start:stop][done] = chunk_codes[done]
+        for i in np.flatnonzero(done & (chunk_codes == 0)):
+            reasons[start + i] = NOT_ASSIGNED
+        pending[start:stop] &= ~done
     for i in np.flatnonzero(pending):
         codes[i], reasons[i] = _check(texts[i], region)
     return codes, reasons
-
-
-def _fast_parse(texts, region, pending):
-    """Vectorised path for common North American shapes; None when not applicable."""
-    return None
 
 
 def _parse_column(column: pd.Series, region: str) -> tuple[np.ndarray, np.ndarray, list]:
@@ -212,6 +205,253 @@ def _parse_column(column: pd.Series, region: str) -> tuple[np.ndarray, np.ndarra
     rejected_ids = np.array([i for i, r in enumerate(reasons) if r is not None], dtype=np.int64)
     rows = np.flatnonzero(np.isin(value_ids, rejected_ids)) if len(rejected_ids) else rejected_ids
     return codes, rows, [reasons[i] for i in value_ids[rows]]
+
+
+# --------------------------------------------------------------------------------------
+# North American fast path
+#
+# Most numbers in a lead list are North American (+1) numbers in a handful of shapes. For
+# those, parsing is just "take the digits", and validity depends on the ten national
+# digits alone. phonenumbers decides validity with regular expressions from its metadata;
+# here those expressions are expanded into sequences of digit sets and compiled into one
+# table indexed by the first six digits (area code and exchange), holding a three-valued
+# answer: valid for every last-four, invalid for every last-four, or "it depends". Numbers
+# in the last group, and every value of another shape, go through phonenumbers itself, so
+# the fast path never decides anything phonenumbers would decide differently.
+# --------------------------------------------------------------------------------------
+
+try:  # Python 3.11+ keeps the regex parser here; older versions in sre_parse.
+    import re._constants as _sre_c
+    import re._parser as _sre_p
+except ImportError:  # pragma: no cover
+    import sre_constants as _sre_c
+    import sre_parse as _sre_p
+
+_CHUNK = 32768  # distinct values per numpy pass: bounds the (chunk x width) temporaries
+_WIDTH = 24  # longest text the fast path reads; longer ones take the phonenumbers path
+_ALL_DIGITS = 0x3FF  # digit sets are bit masks, bit d for digit d
+_NO, _MAYBE, _YES = 0, 1, 2  # three-valued logic: AND is min, OR is max
+_NANP_LENGTH = 10
+
+
+class _Unsupported(Exception):
+    """A metadata expression the expander does not model; the fast path steps aside."""
+
+
+def _digit_set(items: list) -> int:
+    mask, negate = 0, False
+    for op, arg in items:
+        if op is _sre_c.NEGATE:
+            negate = True
+        elif op is _sre_c.LITERAL:
+            mask |= 1 << (arg - 48) if 48 <= arg <= 57 else 0
+        elif op is _sre_c.RANGE:
+            for char in range(max(arg[0], 48), min(arg[1], 57) + 1):
+                mask |= 1 << (char - 48)
+        elif op is _sre_c.CATEGORY and arg is _sre_c.CATEGORY_DIGIT:
+            mask |= _ALL_DIGITS
+        else:
+            raise _Unsupported(op)
+    return _ALL_DIGITS & ~mask if negate else mask
+
+
+def _sequences(items: Iterable, limit: int) -> set[tuple[int, ...]]:
+    """Every way the parsed expression can match a digit string, up to ``limit`` digits."""
+    seqs: set[tuple[int, ...]] = {()}
+    for op, arg in items:
+        step = _node_sequences(op, arg, limit)
+        seqs = {a + b for a in seqs for b in step if len(a) + len(b) <= limit}
+    return seqs
+
+
+def _node_sequences(op, arg, limit: int) -> set[tuple[int, ...]]:
+    if op is _sre_c.LITERAL:
+        return {(1 << (arg - 48),)} if 48 <= arg <= 57 else set()
+    if op is _sre_c.NOT_LITERAL:
+        return {(_ALL_DIGITS & ~(1 << (arg - 48)) if 48 <= arg <= 57 else _ALL_DIGITS,)}
+    if op is _sre_c.ANY:
+        return {(_ALL_DIGITS,)}
+    if op is _sre_c.IN:
+        mask = _digit_set(arg)
+        return {(mask,)} if mask else set()
+    if op is _sre_c.BRANCH:
+        return set().union(*(_sequences(alt, limit) for alt in arg[1]))
+    if op is _sre_c.SUBPATTERN:
+        return _sequences(arg[-1], limit)
+    if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+        low, high, sub = arg
+        high = limit if high is _sre_c.MAXREPEAT else min(high, limit)
+        once, out, current = _sequences(sub, limit), set(), {()}
+        for count in range(high + 1):
+            if count >= low:
+                out |= current
+            current = {a + b for a in current for b in once if len(a) + len(b) <= limit}
+        return out
+    # Anchors, lookarounds, atomic groups, backreferences: not modelled.
+    raise _Unsupported(op)
+
+
+def _prefix_table(seqs: Iterable[tuple[int, ...]], total: int | None) -> np.ndarray:
+    """Three-valued table over the 10**6 six-digit prefixes.
+
+    ``total`` = 10: full matches of exactly ten digits; None: prefix matches (re.match).
+    A prefix is _YES when one sequence accepts it with any digits after, _MAYBE when a
+    sequence accepts it only for some continuations.
+    """
+    yes = np.zeros((10,) * 6, dtype=bool)
+    maybe = np.zeros((10,) * 6, dtype=bool)
+    for seq in seqs:
+        if total is not None and len(seq) != total:
+            continue
+        head = seq[:6] + (_ALL_DIGITS,) * (6 - len(seq[:6]))
+        tail = seq[6:]
+        where = np.ix_(*[np.flatnonzero([(mask >> d) & 1 for d in range(10)]) for mask in head])
+        if all(mask == _ALL_DIGITS for mask in tail):
+            yes[where] = True
+        else:
+            maybe[where] = True
+    table = maybe.view(np.int8)  # _MAYBE == True == 1
+    table[yes] = _YES
+    return table.reshape(-1)
+
+
+def _desc_table(desc) -> np.ndarray | None:
+    """phonenumbers' _is_number_matching_desc for ten-digit national numbers (None: never)."""
+    pattern = getattr(desc, "national_number_pattern", None)
+    lengths = getattr(desc, "possible_length", ()) or ()
+    if not pattern or (lengths and _NANP_LENGTH not in lengths):
+        return None
+    seqs = _sequences(_sre_p.parse(pattern), _NANP_LENGTH)
+    if not any(len(seq) == _NANP_LENGTH for seq in seqs):
+        return None
+    return _prefix_table(seqs, _NANP_LENGTH)
+
+
+def _type_table(metadata) -> np.ndarray:
+    """phonenumbers' _number_type_helper(...) != UNKNOWN: general AND any number type."""
+    kinds = ["premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+             "uan", "voicemail", "fixed_line"]
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        kinds.append("mobile")
+    general = _desc_table(metadata.general_desc)
+    any_type = np.zeros(10**6, dtype=np.int8)
+    if general is None:
+        return any_type
+    for kind in kinds:
+        table = _desc_table(getattr(metadata, kind))
+        if table is not None:
+            np.maximum(any_type, table, out=any_type)
+    return np.minimum(general, any_type, out=any_type)
+
+
+def _if_then_else(cond: np.ndarray, then: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Three-valued if: a _MAYBE condition decides nothing unless both branches agree."""
+    agree = np.where(then == other, then, _MAYBE)
+    return np.where(cond == _YES, then, np.where(cond == _NO, other, agree)).astype(np.int8)
+
+
+@lru_cache(maxsize=1)
+def _nanp_validity() -> np.ndarray | None:
+    """is_valid_number for +1 numbers by six-digit prefix, or None if not modelled.
+
+    Mirrors region_code_for_number + is_valid_number_for_region: regions are tried in
+    phonenumbers' order; one whose leading digits match decides alone, one without
+    leading digits claims the number only if the number is valid there.
+    """
+    try:
+        result = np.zeros(10**6, dtype=np.int8)
+        for region in reversed(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]):
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+            valid_here = _type_table(metadata)
+            if metadata.leading_digits is not None:
+                leading = _prefix_table(_sequences(_sre_p.parse(metadata.leading_digits), 10), None)
+                result = _if_then_else(leading, valid_here, result)
+            else:
+                result = np.maximum(result, valid_here)
+        return result
+    except (_Unsupported, re.error, AttributeError, KeyError):
+        return None
+
+
+@lru_cache(maxsize=None)
+def _nanp_national_ok(region: str) -> bool:
+    """Whether phonenumbers reads bare 10 and 1+10 digit strings in ``region`` as +1 numbers.
+
+    True when the region is North American with national prefix "1" and no transform
+    rule (7-digit local rewriting), and its international prefix cannot start those digits.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return bool(
+        metadata is not None
+        and metadata.country_code == 1
+        and metadata.national_prefix_for_parsing == "1"
+        and metadata.national_prefix_transform_rule is None
+        and metadata.international_prefix == "011"
+        and max(metadata.general_desc.possible_length or (0,)) == _NANP_LENGTH
+    )
+
+
+@lru_cache(maxsize=1)
+def _nanp_formats_ok() -> bool:
+    """Whether format_number lays every +1 number with area code [2-9] out as (NPA) NXX-XXXX.
+
+    Checked against the metadata the layout was read from; any change turns it off.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("US")
+    national = [(f.pattern, f.format, list(f.leading_digits_pattern), f.national_prefix_formatting_rule)
+                for f in metadata.number_format]
+    international = [(f.pattern, f.format, list(f.leading_digits_pattern)) for f in metadata.intl_number_format]
+    seven = r"(\d{3})(\d{4})"
+    return (
+        [n[:2] for n in national] == [(seven, r"\1-\2"), (seven, r"\1-\2"), (r"(\d{3})(\d{3})(\d{4})", r"(\1) \2-\3")]
+        and national[2][2] == ["[2-9]"] and all(n[3] is None for n in national)
+        and international == [(seven, r"\1-\2", ["310"]), (r"(\d{3})(\d{3})(\d{4})", r"\1-\2-\3", ["[2-9]"])]
+    )
+
+
+_POW10 = 10 ** np.arange(13, dtype=np.int64)
+_CHAR = {c: ord(c) for c in "0+ ()-."}
+
+
+def _nanp_parse(texts: Sequence[str | None], region: str, pending: np.ndarray):
+    """Parse the +1 numbers among ``texts`` with numpy: (decided mask, codes; 0 = invalid).
+
+    Accepted shapes: digits with the separators " ()-." and an optional leading "+";
+    ten digits ([2-9] first) or "1" and ten digits; with "+" only the latter. Anything
+    else, and prefixes whose validity depends on the last four digits, stay undecided.
+    """
+    validity = _nanp_validity()
+    decided = np.zeros(len(texts), dtype=bool)
+    codes = np.zeros(len(texts), dtype=np.int64)
+    if validity is None or not pending.any():
+        return decided, codes
+    # Fixed-width UCS-4 array, one row of code points per text (blanks as "").
+    text = np.array([t if t is not None else "" for t in texts], dtype=f"U{_WIDTH}")
+    chars = text.view(np.uint32).reshape(len(texts), _WIDTH)
+    candidate = pending & (np.strings.str_len(text) < _WIDTH)
+    is_digit = (chars >= ord("0")) & (chars <= ord("9"))
+    is_plus = chars == _CHAR["+"]
+    allowed = is_digit | is_plus | (chars == 0)
+    for sep in " ()-.":
+        allowed |= chars == _CHAR[sep]
+    candidate &= allowed.all(axis=1)
+    plus_count = is_plus.sum(axis=1)
+    has_plus = plus_count == 1
+    candidate &= (plus_count == 0) | (has_plus & is_plus[:, 0])
+    digit_count = is_digit.sum(axis=1)
+    # Digit rank from the right (0 = last digit); weight each digit by 10**rank.
+    rank = np.cumsum(is_digit[:, ::-1], axis=1)[:, ::-1] - 1
+    weight = _POW10[np.clip(rank, 0, 12)] * is_digit
+    value = ((chars.astype(np.int64) - ord("0")) * weight).sum(axis=1)
+    national_ok = _nanp_national_ok(region)
+    ten = (digit_count == 10) & ~has_plus & national_ok
+    eleven = (digit_count == 11) & (value // 10**10 == 1) & (has_plus | national_ok)
+    nsn = value % 10**10
+    candidate &= (ten | eleven) & (nsn // 10**9 >= 2)
+    verdict = validity[np.where(candidate, nsn // 10**4, 0)]
+    decided = candidate & (verdict != _MAYBE)
+    codes = np.where(decided & (verdict == _YES), nsn + 10**10, 0)
+    return decided, codes
 
 
 # --------------------------------------------------------------------------------------
@@ -262,9 +502,8 @@ class _Display:
         digits = str(code)
         if self.kind == "e164":
             return "+" + digits
-        fast = _fast_format(digits, self.kind)
-        if fast is not None:
-            return fast
+        if _nanp_formats_ok() and len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789":
+            return self._format_nanp(digits[1:])
         try:
             number = phonenumbers.parse("+" + digits)
         except NumberParseException:
@@ -284,6 +523,17 @@ class _Display:
             return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
 
+    def _format_nanp(self, nsn: str) -> str:
+        """format_number's result for a +1 number, without a parse (see _nanp_formats_ok)."""
+        domestic = self.country_code == 1
+        if self.kind == "regex" and domestic:
+            shown = self._apply_pattern(nsn)
+            if shown is not None:
+                return shown
+        if self.kind == "international" or not domestic:
+            return f"+1 {nsn[:3]}-{nsn[3:6]}-{nsn[6:]}"
+        return f"({nsn[:3]}) {nsn[3:6]}-{nsn[6:]}"
+
     def _apply_pattern(self, nsn: str) -> str | None:
         match = self.pattern.fullmatch(nsn)
         if match is None:
@@ -292,11 +542,6 @@ class _Display:
             return match.expand(self.template)
         groups = [g for g in match.groups() if g]
         return " ".join(groups) if groups else None
-
-
-def _fast_format(digits: str, kind: str) -> str | None:
-    """The +1 formats without a parse; None where phonenumbers must decide."""
-    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -341,6 +586,8 @@ def _json_safe(value: Any) -> Any:
 class _Part:
     """One source DataFrame and its parsed phone columns."""
 
+    labels = None  # row labels as Python objects, made on first use (see _labels)
+
     source: Hashable
     frame: pd.DataFrame
     fields: list
@@ -348,6 +595,21 @@ class _Part:
     name: Hashable | None
     view: list
     rejects: pd.DataFrame  # by row label
+
+
+def _labels(part: _Part) -> Sequence:
+    """Row labels indexable in O(1) without pandas' per-call overhead.
+
+    A RangeIndex becomes a range (no memory); other indexes an object array, so labels come
+    back as the Python objects pandas would give (Timestamps, not raw int64).
+    """
+    if part.labels is None:
+        index = part.frame.index
+        if isinstance(index, pd.RangeIndex):
+            part.labels = range(index.start, index.stop, index.step)
+        else:
+            part.labels = index.to_numpy(dtype=object)
+    return part.labels
 
 
 def _columns(df: pd.DataFrame, wanted: Any, option: str) -> list:
@@ -505,17 +767,32 @@ class Contacts:
         return self._keys
 
     def _locate(self, position: int) -> tuple[_Part, int]:
-        if not -len(self) <= position < len(self):
-            raise IndexError(f"position: {position} is out of range for {len(self)} contacts")
-        position = int(position) % max(len(self), 1)
-        i = int(np.searchsorted(self._offsets, position, side="right")) - 1
+        size = int(self._offsets[-1])
+        if not -size <= position < size:
+            raise IndexError(f"position: {position} is out of range for {size} contacts")
+        position = int(position) % size
+        if not self._combined:
+            return self._parts[0], position
+        i = int(self._offsets.searchsorted(position, side="right")) - 1
         return self._parts[i], position - int(self._offsets[i])
 
     def key_at(self, position: int) -> Hashable:
         """The key of the contact at ``position`` (0-based, negative counts from the end)."""
         part, row = self._locate(position)
-        label = part.frame.index[row]
+        label = _labels(part)[row]
         return (part.source, label) if self._combined else label
+
+    def _keys_at(self, positions: np.ndarray) -> list:
+        """key_at for many valid positions at once (the lookup hot path)."""
+        if not self._combined:
+            labels = _labels(self._parts[0])
+            return [labels[p] for p in positions.tolist()]
+        which = self._offsets.searchsorted(positions, side="right") - 1
+        rows = positions - self._offsets[which]
+        return [
+            (self._parts[i].source, _labels(self._parts[i])[r])
+            for i, r in zip(which.tolist(), rows.tolist(), strict=True)
+        ]
 
     def position(self, key: Hashable) -> int:
         """The position of the contact with ``key``; KeyError naming the key if unknown."""
@@ -620,10 +897,11 @@ class Contacts:
             return []
         lo = self._sorted.searchsorted(code, "left")
         hi = self._sorted.searchsorted(code, "right")
-        return [
-            (self.key_at(p), self.fields[f])
-            for p, f in zip(self._positions[lo:hi].tolist(), self._fields_at[lo:hi].tolist(), strict=True)
-        ]
+        if lo == hi:
+            return []
+        fields = self.fields
+        keys = self._keys_at(self._positions[lo:hi])
+        return [(key, fields[f]) for key, f in zip(keys, self._fields_at[lo:hi].tolist(), strict=True)]
 
     # -- whole-book views ---------------------------------------------------------------
 
@@ -666,17 +944,18 @@ class Contacts:
 
 def _rejects_frame(df, fields, rows, field_nos, reasons) -> pd.DataFrame:
     """Rejects in row order, then field order, with the value as it was in the cell."""
-    rows = np.concatenate(rows) if rows else np.array([], dtype=np.int64)
-    field_nos = np.concatenate(field_nos).astype(np.int64) if field_nos else rows
+    rows = np.concatenate(rows).astype(np.int64)
+    field_nos = np.concatenate(field_nos).astype(np.int64)
+    values = np.empty(len(rows), dtype=object)
+    for j, field in enumerate(fields):
+        mine = field_nos == j
+        values[mine] = df[field].to_numpy(dtype=object)[rows[mine]]
     order = np.lexsort((field_nos, rows))
-    rows, field_nos = rows[order], field_nos[order]
-    reasons = [reasons[i] for i in order.tolist()]
-    values = [df[fields[j]].iloc[r] for r, j in zip(rows.tolist(), field_nos.tolist(), strict=True)]
     return pd.DataFrame(
         {
-            "row": pd.Index(df.index[rows], dtype=object) if len(rows) else pd.Index([], dtype=object),
-            "field": pd.Series([fields[j] for j in field_nos.tolist()], dtype=object),
-            "value": pd.Series(values, dtype=object),
-            "reason": pd.Series(reasons, dtype=object),
+            "row": pd.Index(df.index.take(rows[order]), dtype=object),
+            "field": pd.Series(np.array(fields, dtype=object)[field_nos[order]], dtype=object),
+            "value": pd.Series(values[order], dtype=object),
+            "reason": pd.Series(np.array(reasons, dtype=object)[order], dtype=object),
         }
     )
