@@ -1,0 +1,246 @@
+// @vitest-environment jsdom
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Panel } from "./panel";
+import { FakeModel } from "./testing";
+import type { State } from "./types";
+
+let panels: Panel[] = [];
+
+function mount(overrides: Partial<State> = {}) {
+  const model = new FakeModel(overrides);
+  const panel = new Panel(model, model.invoke);
+  document.body.append(panel.root);
+  panels.push(panel);
+  const $ = <T extends HTMLElement = HTMLElement>(sel: string) => panel.root.querySelector<T>(sel)!;
+  const $$ = (sel: string) => [...panel.root.querySelectorAll<HTMLElement>(sel)];
+  return { model, panel, $, $$ };
+}
+
+afterEach(() => {
+  panels.forEach((p) => p.destroy());
+  panels = [];
+  vi.useRealTimers();
+});
+
+describe("top of the panel", () => {
+  it("shows one button per phone field, labelled with the field, and the selected number", () => {
+    const { $, $$ } = mount();
+    expect($$(".twp-field-button").map((b) => b.textContent)).toEqual(["mobile", "office"]);
+    expect($$(".twp-field-button")[0].getAttribute("aria-pressed")).toBe("true");
+    expect($("[data-testid=selected-number]").textContent).toBe("(415) 555-0100");
+    expect($("[data-testid=contact-name]").textContent).toBe("Ada Lovelace");
+  });
+
+  it("selects a field's number when its button is clicked", () => {
+    const { model, $$ } = mount();
+    $$(".twp-field-button")[1].click();
+    expect(model.state.selected_number).toBe("+442079460018");
+    expect(model.saves).toBeGreaterThan(0);
+  });
+
+  it("follows the kernel when Python changes the selection or the tab", () => {
+    const { model, $, $$ } = mount();
+    model.kernelSets({ selected_number: "+442079460018", selected_display: "+44 20 7946 0018", tab: "history" });
+    expect($("[data-testid=selected-number]").textContent).toBe("+44 20 7946 0018");
+    expect($$(".twp-field-button")[1].getAttribute("aria-pressed")).toBe("true");
+    expect($(".twp-history").hidden).toBe(false);
+    expect($(".twp-numpad").hidden).toBe(true);
+  });
+
+  it("says so when the sandbox is in use", () => {
+    const { $ } = mount();
+    expect($("[data-testid=mode-banner]").textContent).toMatch(/Sandbox/);
+    expect(mount({ mode: "twilio" }).$("[data-testid=mode-banner]").hidden).toBe(true);
+  });
+
+  it("steps between contacts with the kernel's command", async () => {
+    const { model, $ } = mount();
+    $("[aria-label='Next contact']").click();
+    await Promise.resolve();
+    expect(model.commands).toContainEqual({ name: "cmd_step_contact", msg: { step: 1 } });
+  });
+});
+
+describe("tabs", () => {
+  it("switches with the buttons at the bottom", () => {
+    const { model, $, $$ } = mount();
+    const tabs = $$(".twp-tab");
+    expect(tabs.map((t) => t.getAttribute("aria-label"))).toEqual(["Numpad", "Call history", "Messages"]);
+    tabs[2].click();
+    expect(model.state.tab).toBe("messages");
+    expect($(".twp-messages").hidden).toBe(false);
+    expect(tabs[2].getAttribute("aria-selected")).toBe("true");
+  });
+});
+
+describe("numpad", () => {
+  it("types, corrects and erases the number", () => {
+    const { model, $ } = mount({ dialpad: "" });
+    for (const k of ["4", "1", "5"]) $(`.twp-key[data-key='${k}']`).click();
+    expect(model.state.dialpad).toBe("415");
+    $(".twp-erase").click();
+    expect(model.state.dialpad).toBe("41");
+    expect($("[data-testid=dialpad]").textContent).toBe("41");
+  });
+
+  it("takes digits typed on the keyboard and keeps them from the notebook", () => {
+    const { model, panel } = mount({ dialpad: "" });
+    const outside = vi.fn();
+    document.body.addEventListener("keydown", outside);
+    for (const key of ["2", "0", "#"]) {
+      panel.root.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
+    }
+    panel.root.dispatchEvent(new KeyboardEvent("keydown", { key: "Backspace", bubbles: true }));
+    expect(model.state.dialpad).toBe("20");
+    expect(outside).not.toHaveBeenCalled();
+    document.body.removeEventListener("keydown", outside);
+  });
+
+  it("calls, then offers hang-up while the call is active", async () => {
+    const { model, $ } = mount();
+    $("[data-testid=call-button]").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)?.name).toBe("cmd_call");
+    model.kernelSets({ call: { sid: "CA1", status: "ringing", remote: "+14155550100", remote_display: "(415) 555-0100" } });
+    expect($("[data-testid=call-status]").textContent).toBe("Ringing…");
+    $("[data-testid=hangup-button]").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)?.name).toBe("cmd_hang_up");
+  });
+
+  it("sends DTMF instead of typing during a call", async () => {
+    const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", started_at: new Date().toISOString() } });
+    $(".twp-key[data-key='5']").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)).toEqual({ name: "cmd_digits", msg: { digits: "5" } });
+    expect(model.state.dialpad).toBe("+14155550100");
+  });
+});
+
+describe("call bar", () => {
+  it("runs a timer while in progress and shows the end reason after", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date("2026-05-01T12:00:00Z"));
+    const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", started_at: "2026-05-01T11:59:55Z" } });
+    expect($("[data-testid=call-timer]").textContent).toBe("0:05");
+    vi.advanceTimersByTime(3000);
+    expect($("[data-testid=call-timer]").textContent).toBe("0:08");
+    model.kernelSets({ call: { sid: "CA1", status: "busy", end_reason: "busy" } });
+    expect($("[data-testid=call-status]").textContent).toBe("Busy");
+    expect($("[data-testid=callbar-hangup]")).toBeNull();
+  });
+
+  it("mutes and unmutes through the kernel", async () => {
+    const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", started_at: null, muted: false } });
+    $(".twp-mute").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)).toEqual({ name: "cmd_mute", msg: { muted: true } });
+  });
+});
+
+describe("history and messages", () => {
+  it("lists calls newest first as the kernel gives them", () => {
+    const { $$ } = mount({
+      tab: "history",
+      history: [
+        { sid: "CA2", direction: "inbound", status: "completed", time: "2026-05-01T10:00:00Z", duration: 125, number: "+1" },
+        { sid: "CA1", direction: "outbound", status: "no-answer", time: "2026-04-30T10:00:00Z", duration: 0, number: "+1" },
+      ],
+    });
+    const rows = $$(".twp-history-row");
+    expect(rows.map((r) => r.dataset.sid)).toEqual(["CA2", "CA1"]);
+    expect(rows[0].querySelector(".twp-history-duration")!.textContent).toBe("2:05");
+    expect(rows[1].querySelector(".twp-history-status")!.textContent).toBe("No answer");
+  });
+
+  it("sends the composed message and clears the box once the kernel accepts it", async () => {
+    const { model, $ } = mount({ tab: "messages" });
+    const box = $<HTMLTextAreaElement>(".twp-compose");
+    box.value = "Hello there";
+    $(".twp-send").click();
+    await vi.waitFor(() => expect(box.value).toBe(""));
+    expect(model.commands.at(-1)).toEqual({ name: "cmd_send_message", msg: { body: "Hello there" } });
+  });
+
+  it("keeps the text and shows the error when sending fails", async () => {
+    const { model, $ } = mount({ tab: "messages" });
+    model.answers.cmd_send_message = () => ({
+      ok: false, error: { message: "Attempt to send to unsubscribed recipient", code: 21610 },
+    });
+    const box = $<HTMLTextAreaElement>(".twp-compose");
+    box.value = "Hello";
+    $(".twp-send").click();
+    await vi.waitFor(() => expect(model.state.error?.code).toBe(21610));
+    expect(box.value).toBe("Hello");
+    expect($("[data-testid=error-text]").textContent).toContain("21610");
+    expect($(".twp-error-hint").textContent).toMatch(/START/);
+  });
+
+  it("shows each message's direction and status", () => {
+    const { $$ } = mount({
+      tab: "messages",
+      thread: [
+        { sid: "SM1", direction: "inbound", body: "Hi", status: "received", time: null, error_code: null },
+        { sid: "SM2", direction: "outbound", body: "Hello", status: "delivered", time: null, error_code: null },
+      ],
+    });
+    const items = $$(".twp-message");
+    expect(items.map((m) => [m.dataset.direction, m.dataset.status])).toEqual([
+      ["inbound", "received"], ["outbound", "delivered"],
+    ]);
+  });
+});
+
+describe("incoming calls", () => {
+  it("rings over any tab with the caller's card, and accepts", async () => {
+    const { model, $ } = mount({ tab: "messages" });
+    model.kernelSets({
+      incoming: {
+        sid: "CA9", from: "+14155550100", display: "(415) 555-0100",
+        contact: { key: "0", name: "Ada Lovelace", fields: { company: "Analytical Engines" }, position: 0, count: 3 },
+      },
+    });
+    expect($(".twp-incoming").hidden).toBe(false);
+    expect($("[data-testid=incoming-caller]").textContent).toBe("Ada Lovelace");
+    expect($("[data-testid=incoming-card]").textContent).toContain("Analytical Engines");
+    $(".twp-accept").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)?.name).toBe("cmd_accept");
+  });
+
+  it("shows an unknown caller as such", () => {
+    const { $ } = mount({ incoming: { sid: "CA9", from: "+12025550123", display: "(202) 555-0123", contact: null } });
+    expect($(".twp-unknown").textContent).toBe("Unknown caller");
+  });
+});
+
+describe("default look", () => {
+  it("is one button whose pop-up lists the numbers; choosing one selects it", () => {
+    const { model, $, $$ } = mount({ interpretation: "default" });
+    expect($("[data-testid=default-button]").textContent).toContain("(415) 555-0100");
+    $("[data-testid=default-button]").click();
+    const items = $$(".twp-popup-item");
+    expect(items).toHaveLength(2);
+    items[1].click();
+    expect(model.state.selected_number).toBe("+442079460018");
+    expect($(".twp-popup")).toBeNull();
+  });
+});
+
+describe("lifecycle", () => {
+  it("stops listening to the model when destroyed", () => {
+    const { model, panel } = mount();
+    expect(model.listenerCount()).toBeGreaterThan(0);
+    panel.destroy();
+    panels = panels.filter((p) => p !== panel);
+    expect(model.listenerCount()).toBe(0);
+  });
+
+  it("reports a kernel that does not answer", async () => {
+    const model = new FakeModel();
+    const panel = new Panel(model, async () => { throw Object.assign(new Error("t"), { name: "TimeoutError" }); });
+    panels.push(panel);
+    await panel.run("cmd_refresh");
+    expect(model.state.error?.message).toMatch(/did not answer \(timed out\)/);
+  });
+});

@@ -1,0 +1,461 @@
+// The phone panel: field buttons and the selected number on top, Numpad / Call history /
+// Messages below, tab buttons at the bottom; or, in the "default" look, one button that opens
+// a pop-up list of the contact's numbers. It only draws state and sends commands.
+
+import { h, replaceChildren } from "./dom";
+import { icon, type IconName } from "./icons";
+import {
+  callStatusText,
+  elapsedSince,
+  formatDuration,
+  formatWhen,
+  isActive,
+} from "./format";
+import type { Invoke, Model, PanelError, State, Tab } from "./types";
+
+const TABS: { id: Tab; label: string; icon: IconName }[] = [
+  { id: "numpad", label: "Numpad", icon: "dialpad" },
+  { id: "history", label: "Call history", icon: "history" },
+  { id: "messages", label: "Messages", icon: "message" },
+];
+const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+const KEY_LETTERS: Record<string, string> = {
+  "2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL", "6": "MNO", "7": "PQRS", "8": "TUV", "9": "WXYZ", "0": "+",
+};
+const DIALPAD_CHARS = /^[0-9*#+]$/;
+const HINTS: Record<number, string> = {
+  21211: "Check the number: Twilio could not read it as a phone number.",
+  21610: "This person replied STOP; they must text START before you can message them.",
+  20003: "Check the Account SID and Auth Token (or API key) in your configuration.",
+};
+
+export class Panel {
+  readonly root: HTMLElement;
+  private model: Model;
+  private invoke: Invoke;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private popupOpen = false;
+  private regions: Record<string, HTMLElement> = {};
+  private compose!: HTMLTextAreaElement;
+  private onChange = () => this.update();
+
+  constructor(model: Model, invoke: Invoke) {
+    this.model = model;
+    this.invoke = invoke;
+    this.root = h("div", {
+      className: "twp-root",
+      tabindex: 0,
+      role: "group",
+      "aria-label": "Twilio phone",
+      "data-lm-suppress-shortcuts": "true",
+      "data-testid": "twilio-phone",
+      onkeydown: (e: Event) => this.onKey(e as KeyboardEvent),
+    });
+    this.build();
+    this.model.on("change", this.onChange);
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.update();
+  }
+
+  destroy(): void {
+    this.model.off("change", this.onChange);
+    if (this.timer) clearInterval(this.timer);
+    this.root.remove();
+  }
+
+  private get<K extends keyof State>(key: K): State[K] {
+    return this.model.get(key);
+  }
+
+  private setState<K extends keyof State>(key: K, value: State[K]): void {
+    this.model.set(key, value);
+    this.model.save_changes();
+  }
+
+  // -- building -------------------------------------------------------------------------------
+
+  private build(): void {
+    const r = this.regions;
+    r.banner = h("div", { className: "twp-banner", "data-testid": "mode-banner" });
+    r.incoming = h("div", { className: "twp-incoming", role: "alertdialog", "aria-live": "assertive" });
+    r.contact = h("div", { className: "twp-contact" });
+    r.fields = h("div", { className: "twp-fields", role: "group", "aria-label": "Phone fields" });
+    r.selected = h("div", {
+      className: "twp-selected", "data-testid": "selected-number", "aria-live": "polite",
+    });
+    r.defaultLook = h("div", { className: "twp-default" });
+    r.header = h("header", { className: "twp-header" }, r.contact, r.fields, r.selected);
+    r.callbar = h("div", { className: "twp-callbar", "aria-live": "polite" });
+    r.numpad = this.buildNumpad();
+    r.history = h("section", { className: "twp-tab-panel twp-history", "data-tab": "history", role: "tabpanel" });
+    r.messages = this.buildMessages();
+    r.error = h("div", { className: "twp-error", role: "alert" });
+    r.tabs = h(
+      "nav", { className: "twp-tabs", role: "tablist", "aria-label": "Phone tabs" },
+      TABS.map((t) =>
+        h("button", {
+          className: "twp-tab", type: "button", role: "tab", "data-tab": t.id,
+          "aria-label": t.label, onclick: () => this.setState("tab", t.id),
+        }, icon(t.icon), h("span", {}, t.label)),
+      ),
+    );
+    r.panelLook = h("div", { className: "twp-panel" },
+      r.header, h("div", { className: "twp-body" }, r.numpad, r.history, r.messages), r.callbar, r.tabs);
+    this.root.append(r.banner, r.incoming, r.panelLook, r.defaultLook, r.error);
+  }
+
+  private buildNumpad(): HTMLElement {
+    const r = this.regions;
+    r.dialDisplay = h("output", { className: "twp-dialpad-display", "aria-label": "Typed number", "data-testid": "dialpad" });
+    r.erase = h("button", {
+      className: "twp-erase", type: "button", "aria-label": "Erase last digit",
+      onclick: () => this.erase(),
+    }, icon("backspace"));
+    const keys = KEYS.map((k) =>
+      h("button", {
+        className: "twp-key", type: "button", "data-key": k, "aria-label": k,
+        onclick: () => this.pressKey(k),
+      }, h("span", { className: "twp-key-digit" }, k), h("span", { className: "twp-key-letters" }, KEY_LETTERS[k] ?? "")),
+    );
+    r.callButton = h("button", {
+      className: "twp-call", type: "button", "aria-label": "Call", "data-testid": "call-button",
+      onclick: () => this.callOrHangUp(),
+    }, icon("phone"), icon("hangup"));
+    return h("section", { className: "twp-tab-panel twp-numpad", "data-tab": "numpad", role: "tabpanel" },
+      h("div", { className: "twp-dialpad-row" }, r.dialDisplay, r.erase),
+      h("div", { className: "twp-keys" }, keys),
+      h("div", { className: "twp-call-row" }, r.callButton));
+  }
+
+  private buildMessages(): HTMLElement {
+    const r = this.regions;
+    r.thread = h("ol", { className: "twp-thread", "aria-label": "Messages" });
+    this.compose = h("textarea", {
+      className: "twp-compose", rows: 2, maxlength: 1600, placeholder: "Write a message…",
+      "aria-label": "Message text",
+      onkeydown: (e: Event) => {
+        const ke = e as KeyboardEvent;
+        if (ke.key === "Enter" && !ke.shiftKey) {
+          ke.preventDefault();
+          void this.send();
+        }
+      },
+    }) as HTMLTextAreaElement;
+    r.send = h("button", {
+      className: "twp-send", type: "button", "aria-label": "Send message", onclick: () => void this.send(),
+    }, "Send");
+    return h("section", { className: "twp-tab-panel twp-messages", "data-tab": "messages", role: "tabpanel" },
+      r.thread, h("div", { className: "twp-compose-row" }, this.compose, r.send));
+  }
+
+  // -- drawing --------------------------------------------------------------------------------
+
+  update(): void {
+    const look = this.get("interpretation");
+    this.root.dataset.interpretation = look;
+    this.root.dataset.mode = this.get("mode");
+    this.root.dataset.tab = this.get("tab");
+    this.drawBanner();
+    this.drawIncoming();
+    this.drawError();
+    if (look === "default") {
+      this.drawDefaultLook();
+      return;
+    }
+    this.drawContact();
+    this.drawFields();
+    this.drawSelected();
+    this.drawTabs();
+    this.drawNumpad();
+    this.drawCallbar();
+    this.drawHistory();
+    this.drawThread();
+  }
+
+  private drawBanner(): void {
+    const mode = this.get("mode");
+    const text = mode === "sandbox"
+      ? "Sandbox: calls and messages are simulated, nothing reaches Twilio."
+      : mode === "bridge" ? "Bridge mode: calls ring your own phone first." : "";
+    this.regions.banner.textContent = text;
+    this.regions.banner.hidden = !text;
+  }
+
+  private drawContact(): void {
+    const contact = this.get("contact");
+    if (!("key" in contact)) {
+      replaceChildren(this.regions.contact, h("span", { className: "twp-contact-name" }, "No contacts"));
+      return;
+    }
+    replaceChildren(this.regions.contact,
+      h("button", {
+        className: "twp-step", type: "button", "aria-label": "Previous contact",
+        disabled: contact.count < 2, onclick: () => void this.run("cmd_step_contact", { step: -1 }),
+      }, "‹"),
+      h("div", { className: "twp-contact-text" },
+        h("span", { className: "twp-contact-name", "data-testid": "contact-name" }, contact.name),
+        h("span", { className: "twp-contact-position" }, `${contact.position + 1} of ${contact.count}`)),
+      h("button", {
+        className: "twp-step", type: "button", "aria-label": "Next contact",
+        disabled: contact.count < 2, onclick: () => void this.run("cmd_step_contact", { step: 1 }),
+      }, "›"));
+  }
+
+  private drawFields(): void {
+    const selected = this.get("selected_number");
+    replaceChildren(this.regions.fields, this.get("numbers").map((n) =>
+      h("button", {
+        className: "twp-field-button", type: "button", "data-field": n.field, "data-number": n.number,
+        "aria-pressed": String(n.number === selected), title: n.display,
+        onclick: () => this.setState("selected_number", n.number),
+      }, n.label)));
+  }
+
+  private drawSelected(): void {
+    const display = this.get("selected_display");
+    this.regions.selected.textContent = display || "No number selected";
+    this.regions.selected.classList.toggle("twp-empty", !display);
+  }
+
+  private drawTabs(): void {
+    const tab = this.get("tab");
+    for (const button of this.regions.tabs.querySelectorAll<HTMLElement>(".twp-tab")) {
+      const on = button.dataset.tab === tab;
+      button.setAttribute("aria-selected", String(on));
+      button.classList.toggle("twp-active", on);
+    }
+    for (const id of ["numpad", "history", "messages"] as const) {
+      this.regions[id].hidden = id !== tab;
+    }
+  }
+
+  private drawNumpad(): void {
+    const typed = this.get("dialpad");
+    this.regions.dialDisplay.textContent = typed;
+    this.regions.dialDisplay.classList.toggle("twp-empty", !typed);
+    const active = isActive(this.get("call").status);
+    this.regions.callButton.classList.toggle("twp-hangup", active);
+    this.regions.callButton.setAttribute("aria-label", active ? "Hang up" : "Call");
+    this.regions.callButton.dataset.testid = active ? "hangup-button" : "call-button";
+  }
+
+  private drawCallbar(): void {
+    const call = this.get("call");
+    const bar = this.regions.callbar;
+    if (!call.sid) {
+      bar.hidden = true;
+      replaceChildren(bar);
+      return;
+    }
+    bar.hidden = false;
+    const active = isActive(call.status);
+    bar.dataset.status = call.status ?? "";
+    const label = call.status === "in-progress" || !active
+      ? callStatusText(call.status) : callStatusText(call.status);
+    replaceChildren(bar,
+      h("div", { className: "twp-call-info" },
+        h("span", { className: "twp-call-status", "data-testid": "call-status" }, label),
+        h("span", { className: "twp-call-remote" }, call.remote_display ?? call.remote ?? ""),
+        h("span", { className: "twp-call-timer", "data-testid": "call-timer" }, this.timerText())),
+      active && call.status === "in-progress" ? h("button", {
+        className: "twp-mute", type: "button", "aria-pressed": String(!!call.muted),
+        "aria-label": call.muted ? "Unmute" : "Mute",
+        onclick: () => void this.run("cmd_mute", { muted: !call.muted }),
+      }, call.muted ? "Unmute" : "Mute") : null,
+      active ? h("button", {
+        className: "twp-hangup-button", type: "button", "aria-label": "Hang up",
+        "data-testid": "callbar-hangup", onclick: () => void this.run("cmd_hang_up"),
+      }, "Hang up") : h("button", {
+        className: "twp-dismiss", type: "button", "aria-label": "Dismiss",
+        onclick: () => this.setState("call", {}),
+      }, "✕"));
+  }
+
+  private timerText(): string {
+    const call = this.get("call");
+    if (call.status === "in-progress") return formatDuration(elapsedSince(call.started_at));
+    if (!isActive(call.status) && typeof call.duration === "number" && call.duration > 0) {
+      return formatDuration(call.duration);
+    }
+    return "";
+  }
+
+  private tick(): void {
+    const timer = this.regions.callbar.querySelector(".twp-call-timer");
+    if (timer) timer.textContent = this.timerText();
+  }
+
+  private drawHistory(): void {
+    const rows = this.get("history");
+    if (!rows.length) {
+      replaceChildren(this.regions.history, h("p", { className: "twp-empty-note" },
+        this.get("selected_number") ? "No calls with this number yet." : "Select a number to see its calls."));
+      return;
+    }
+    replaceChildren(this.regions.history, h("ol", { className: "twp-history-list", "aria-label": "Call history" },
+      rows.map((row) =>
+        h("li", { className: "twp-history-row", "data-sid": row.sid, "data-status": row.status, "data-direction": row.direction },
+          icon(row.direction === "inbound" ? "incoming" : "outgoing", row.direction),
+          h("span", { className: "twp-history-status" }, historyText(row.direction, row.status)),
+          h("span", { className: "twp-history-duration" }, row.duration ? formatDuration(row.duration) : ""),
+          h("time", { className: "twp-history-time", datetime: row.time ?? "" }, formatWhen(row.time))))));
+  }
+
+  private drawThread(): void {
+    const rows = this.get("thread");
+    const list = this.regions.thread;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+    if (!rows.length) {
+      replaceChildren(list, h("li", { className: "twp-empty-note" }, "No messages yet."));
+    } else {
+      replaceChildren(list, rows.map((m) =>
+        h("li", { className: "twp-message", "data-sid": m.sid, "data-direction": m.direction, "data-status": m.status },
+          h("div", { className: "twp-bubble" }, m.body),
+          h("div", { className: "twp-message-meta" },
+            h("time", { datetime: m.time ?? "" }, formatWhen(m.time)),
+            m.direction === "outbound" ? h("span", { className: "twp-message-status" }, m.status) : null,
+            m.error_code ? h("span", { className: "twp-message-error" }, `error ${m.error_code}`) : null))));
+    }
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  private drawIncoming(): void {
+    const incoming = this.get("incoming");
+    const box = this.regions.incoming;
+    box.hidden = !incoming;
+    if (!incoming) {
+      replaceChildren(box);
+      return;
+    }
+    const contact = incoming.contact;
+    const card = contact
+      ? h("dl", { className: "twp-card", "data-testid": "incoming-card" },
+          Object.entries(contact.fields).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v === null ? "" : String(v))]))
+      : h("p", { className: "twp-unknown" }, "Unknown caller");
+    replaceChildren(box,
+      h("div", { className: "twp-incoming-title" }, "Incoming call"),
+      h("div", { className: "twp-incoming-caller", "data-testid": "incoming-caller" },
+        contact ? contact.name : incoming.display),
+      contact ? h("div", { className: "twp-incoming-number" }, incoming.display) : null,
+      card,
+      h("div", { className: "twp-incoming-actions" },
+        h("button", { className: "twp-accept", type: "button", "aria-label": "Accept call", onclick: () => void this.run("cmd_accept") }, "Accept"),
+        h("button", { className: "twp-reject", type: "button", "aria-label": "Reject call", onclick: () => void this.run("cmd_reject") }, "Reject")));
+  }
+
+  private drawError(): void {
+    const error = this.get("error");
+    const box = this.regions.error;
+    box.hidden = !error;
+    if (!error) {
+      replaceChildren(box);
+      return;
+    }
+    const hint = error.hint ?? (error.code ? HINTS[error.code] : undefined);
+    replaceChildren(box,
+      h("span", { className: "twp-error-text", "data-testid": "error-text" },
+        error.code ? `${error.message} (${error.code})` : error.message),
+      hint ? h("span", { className: "twp-error-hint" }, hint) : null,
+      h("button", {
+        className: "twp-error-close", type: "button", "aria-label": "Dismiss error",
+        onclick: () => this.setState("error", null),
+      }, "✕"));
+  }
+
+  private drawDefaultLook(): void {
+    const numbers = this.get("numbers");
+    const selected = this.get("selected_display") || "No number";
+    const toggle = h("button", {
+      className: "twp-default-button", type: "button", "aria-haspopup": "listbox",
+      "aria-expanded": String(this.popupOpen), "data-testid": "default-button",
+      onclick: () => { this.popupOpen = !this.popupOpen; this.drawDefaultLook(); },
+    }, icon("phone"), selected, h("span", { className: "twp-caret", "aria-hidden": "true" }, " ▾"));
+    const popup = this.popupOpen
+      ? h("ul", { className: "twp-popup", role: "listbox", "aria-label": "Phone numbers" },
+          numbers.map((n) => h("li", { role: "option", "aria-selected": String(n.number === this.get("selected_number")) },
+            h("button", {
+              className: "twp-popup-item", type: "button", "data-number": n.number,
+              onclick: () => { this.popupOpen = false; this.setState("selected_number", n.number); },
+            }, h("span", { className: "twp-popup-label" }, n.label), h("span", { className: "twp-popup-number" }, n.display)))))
+      : null;
+    replaceChildren(this.regions.defaultLook, toggle, popup);
+  }
+
+  // -- acting ---------------------------------------------------------------------------------
+
+  private pressKey(key: string): void {
+    const call = this.get("call");
+    if (call.status === "in-progress") {
+      void this.run("cmd_digits", { digits: key });
+      return;
+    }
+    this.setState("dialpad", this.get("dialpad") + key);
+  }
+
+  private erase(): void {
+    this.setState("dialpad", this.get("dialpad").slice(0, -1));
+  }
+
+  private callOrHangUp(): void {
+    if (isActive(this.get("call").status)) {
+      void this.run("cmd_hang_up");
+    } else {
+      void this.run("cmd_call", {});
+    }
+  }
+
+  private async send(): Promise<void> {
+    const body = this.compose.value;
+    if (!body.trim()) return;
+    this.regions.send.setAttribute("disabled", "");
+    const response = await this.run("cmd_send_message", { body });
+    this.regions.send.removeAttribute("disabled");
+    if (response?.ok) this.compose.value = "";
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    // Keys typed in the panel belong to the panel, not to JupyterLab's notebook shortcuts.
+    event.stopPropagation();
+    const target = event.target as HTMLElement;
+    if (target.tagName === "TEXTAREA" || target.tagName === "INPUT") return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (this.get("interpretation") !== "panel") return;
+    if (DIALPAD_CHARS.test(event.key)) {
+      event.preventDefault();
+      if (this.get("tab") !== "numpad") this.setState("tab", "numpad");
+      this.pressKey(event.key);
+    } else if (event.key === "Backspace") {
+      event.preventDefault();
+      this.erase();
+    } else if (event.key === "Enter" && (target === this.root || target.classList.contains("twp-key"))) {
+      event.preventDefault();
+      this.callOrHangUp();
+    }
+  }
+
+  async run(name: string, msg: Record<string, unknown> = {}) {
+    try {
+      const response = await this.invoke(name, msg);
+      if (!response.ok && response.error) this.showError(response.error);
+      return response;
+    } catch (err) {
+      this.showError({ message: `The kernel did not answer (${describe(err)}). Is it still running?`, code: null });
+      return undefined;
+    }
+  }
+
+  private showError(error: PanelError): void {
+    this.setState("error", error);
+  }
+}
+
+function historyText(direction: "inbound" | "outbound", status: string): string {
+  if (status === "completed") return direction === "inbound" ? "Incoming call" : "Outgoing call";
+  if (direction === "inbound" && (status === "no-answer" || status === "busy")) return "Missed call";
+  return callStatusText(status);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.name === "TimeoutError" ? "timed out" : err.message;
+  return String(err);
+}

@@ -1,0 +1,71 @@
+"""Fixtures for the browser tests: one JupyterLab per session, a fresh offline page per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .lab import CHROMIUM_ARGS, find_chromium, start_lab
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+def _require(condition: bool, reason: str) -> None:
+    # In CI these tests must run: a missing browser is a failure there, a skip elsewhere.
+    if not condition:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI must run the browser tests)")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    _require(path is not None, "no Chromium found: `make test` installs Debian's chromium as root")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, chromium_path):
+    lab = start_lab(tmp_path_factory.mktemp("lab"), [REPO / "notebooks" / "demo.ipynb"])
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  permissions=["microphone"])
+
+    def only_loopback(route):
+        host = route.request.url.split("/")[2].split(":")[0]
+        if host in LOOPBACK:
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+    lab.shutdown_sessions()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

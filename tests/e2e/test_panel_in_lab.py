@@ -1,0 +1,134 @@
+"""The demo notebook in a real JupyterLab: click, type and call on the panel, read Python back."""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+from .lab import run_python
+
+pytestmark = pytest.mark.e2e
+
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def python_value(kernel, expression: str):
+    return ast.literal_eval(run_python(kernel, f"print(repr(({expression})))").strip())
+
+
+def settles_to(kernel, expression: str, expected, timeout: float = 10.0) -> None:
+    """The panel's changes reach the kernel as comm messages: wait for them to land."""
+    deadline = time.monotonic() + timeout
+    while (value := python_value(kernel, expression)) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
+        time.sleep(0.1)
+
+
+def run_all_cells(page) -> None:
+    # Lab may ask which kernel to start; the notebook's own (Python 3) is the default choice.
+    select = page.locator(".jp-Dialog").get_by_role("button", name="Select Kernel")
+    try:
+        select.wait_for(timeout=4000)
+        select.click()
+    except PlaywrightTimeout:
+        pass
+    expect(page.locator(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+def test_demo_notebook_panel_round_trip(page, lab, artifacts):
+    page.goto(lab.open_url("demo.ipynb"))
+    run_all_cells(page)
+    panel = page.locator(f"{NOTEBOOK} .jp-OutputArea-output .twp-root")
+    expect(panel).to_be_visible()
+    expect(panel.locator("[data-testid=mode-banner]")).to_contain_text("Sandbox")
+    kernel = lab.kernel_for("demo.ipynb")
+    try:
+        # The notebook's later cells already moved the panel: Python drives the panel.
+        expect(panel.locator("[data-testid=contact-name]")).to_have_text("Grace Hopper")
+        expect(panel.locator(".twp-tab[data-tab=history]")).to_have_attribute("aria-selected", "true")
+
+        # A field button selects its number, and Python sees it.
+        panel.get_by_role("button", name="Next contact").click()
+        expect(panel.locator("[data-testid=contact-name]")).to_have_text("Katherine Johnson")
+        panel.locator(".twp-field-button", has_text="office").click()
+        expect(panel.locator("[data-testid=selected-number]")).to_have_text("(757) 555-0110")
+        settles_to(kernel, "phone.selected_number", "+17575550110")
+
+        # Tabs from the panel reach Python.
+        panel.get_by_role("tab", name="Numpad").click()
+        settles_to(kernel, "phone.tab", "numpad")
+
+        # Digits typed on the keyboard reach the numpad; the typed number becomes the selection.
+        panel.focus()
+        page.keyboard.press("Backspace")
+        for _ in range(len("+17575550110")):
+            page.keyboard.press("Backspace")
+        page.keyboard.type("4155550101")
+        expect(panel.locator("[data-testid=dialpad]")).to_have_text("4155550101")
+        expect(panel.locator("[data-testid=contact-name]")).to_have_text("Alan Turing")
+        settles_to(kernel, "phone.selected_number, phone.current", ("+14155550101", 102))
+        # ... and did not reach the notebook's shortcuts (digits would turn cells into headings).
+        assert page.locator(f"{NOTEBOOK} .jp-MarkdownCell").count() == 5
+
+        # Python drives the panel.
+        run_python(kernel, "phone.selected_number = '+14155550100'")
+        expect(panel.locator("[data-testid=selected-number]")).to_have_text("(415) 555-0100")
+        expect(panel.locator("[data-testid=contact-name]")).to_have_text("Ada Lovelace")
+
+        # A sandbox call: ringing, in progress with a running timer, hang-up, completed.
+        panel.locator("[data-testid=call-button]").click()
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("Ringing…")
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("In call", timeout=10_000)
+        expect(panel.locator("[data-testid=call-timer]")).to_have_text(re.compile(r"0:0[1-9]"))
+        panel.screenshot(path=str(artifacts / "panel-in-call.png"))
+        panel.locator("[data-testid=callbar-hangup]").click()
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
+        settles_to(kernel, "phone.call['status']", "completed")
+        panel.get_by_role("tab", name="Call history").click()
+        newest = panel.locator(".twp-history-row").first
+        expect(newest).to_have_attribute("data-status", "completed")
+        sid = python_value(kernel, "phone.calls('+14155550100')['sid'].iloc[0]")
+        expect(newest).to_have_attribute("data-sid", sid)
+
+        # A sandbox message: sent from the panel, delivered, visible in Python.
+        panel.get_by_role("tab", name="Messages").click()
+        panel.get_by_label("Message text").fill("Hello from the browser test")
+        panel.get_by_role("button", name="Send message").click()
+        last = panel.locator(".twp-message").last
+        expect(last).to_contain_text("Hello from the browser test")
+        expect(last).to_have_attribute("data-status", "delivered", timeout=10_000)
+        settles_to(kernel, "phone.thread[-1]['body'], phone.thread[-1]['status']",
+                   ("Hello from the browser test", "delivered"))
+        settles_to(kernel, "phone.messages('+14155550100')['body'].iloc[0]",
+                   "Hello from the browser test")
+
+        # An incoming call shows the caller's card over any tab; accepting selects them.
+        run_python(kernel, "phone.sandbox.incoming_call('+12025550143')")
+        expect(panel.locator("[data-testid=incoming-caller]")).to_have_text("Katherine Johnson")
+        expect(panel.locator("[data-testid=incoming-card]")).to_contain_text("Orbital Mechanics")
+        panel.screenshot(path=str(artifacts / "panel-incoming.png"))
+        panel.get_by_role("button", name="Accept call").click()
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("In call")
+        settles_to(kernel, "phone.current", 104)
+        panel.locator("[data-testid=callbar-hangup]").click()
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
+
+        # The other look: one button with a pop-up list of the numbers.
+        run_python(kernel, "phone.interpretation = 'default'")
+        panel.locator("[data-testid=default-button]").click()
+        panel.locator(".twp-popup-item", has_text="office").click()
+        settles_to(kernel, "phone.selected_number", "+17575550110")
+        run_python(kernel, "phone.interpretation = 'panel'; phone.tab = 'history'")
+        expect(panel.locator(".twp-history")).to_be_visible()
+        page.locator(NOTEBOOK).screenshot(path=str(artifacts / "demo-notebook.png"))
+        panel.screenshot(path=str(artifacts / "panel.png"))
+    finally:
+        kernel.stop_channels()

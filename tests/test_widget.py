@@ -1,0 +1,207 @@
+"""The panel's state and commands, exercised without a kernel (commands called directly)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import traitlets
+
+from twilio_widget import TwilioPhone, frames
+
+
+def command(phone, name, **msg):
+    response, buffers = getattr(phone, name)(msg, [])
+    assert buffers == []
+    return response
+
+
+class TestSelection:
+    def test_first_contact_and_number_are_selected(self, phone):
+        assert phone.contact["name"] == "Ada Lovelace"
+        assert [n["field"] for n in phone.numbers] == ["mobile", "office"]
+        assert phone.selected_number == "+14155550100"
+        assert phone.selected_display == "(415) 555-0100"
+        assert phone.dialpad == "+14155550100"
+
+    def test_blank_fields_give_no_button(self, phone):
+        phone.select(102)
+        assert [n["field"] for n in phone.numbers] == ["mobile"]
+        phone.select(103)
+        assert [n["field"] for n in phone.numbers] == ["office"]
+        assert phone.selected_number == "+12125550199"
+
+    def test_next_and_previous_wrap_around(self, phone):
+        phone.next()
+        assert phone.current == 102
+        phone.previous()
+        phone.previous()
+        assert phone.current == 103
+        command(phone, "cmd_step_contact", step=1)
+        assert phone.current == 101
+
+    def test_single_value_offers_one_number(self, phone):
+        phone.multiple_value = False
+        assert [n["field"] for n in phone.numbers] == ["mobile"]
+        phone.multiple_value = True
+        assert len(phone.numbers) == 2
+
+    def test_selected_number_is_normalised_and_validated(self, phone):
+        phone.selected_number = "+44 20 7946 0018"
+        assert phone.selected_number == "+442079460018"
+        assert phone.selected_display == "020 7946 0018" or phone.selected_display.startswith("+44")
+        with pytest.raises(traitlets.TraitError, match="selected_number"):
+            phone.selected_number = "not a number"
+        assert phone.selected_number == "+442079460018"
+
+    def test_typed_number_becomes_the_selected_one(self, phone):
+        phone.dialpad = "212555"
+        assert phone.selected_number == "+14155550100"  # not yet a number
+        phone.dialpad = "2125550199"
+        assert phone.selected_number == "+12125550199"
+        assert phone.current == 103  # a known number shows its contact
+
+    def test_tab_and_interpretation_are_checked(self, phone):
+        phone.tab = "history"
+        with pytest.raises(traitlets.TraitError):
+            phone.tab = "settings"
+        phone.interpretation = "default"
+        with pytest.raises(traitlets.TraitError):
+            phone.interpretation = "fancy"
+
+    def test_needs_fields_for_a_dataframe(self, leads):
+        with pytest.raises(ValueError, match="fields"):
+            TwilioPhone(contacts=leads)
+
+
+class TestHistoryOnThePanel:
+    def test_history_and_thread_follow_the_selection(self, phone, sandbox):
+        expected = sandbox.calls("+14155550100")
+        assert [r["sid"] for r in phone.history] == list(expected["sid"])
+        phone.selected_number = "+12125550199"
+        assert [r["sid"] for r in phone.history] == list(sandbox.calls("+12125550199")["sid"])
+
+    def test_rows_are_json_and_bounded(self, phone, sandbox):
+        for _ in range(60):
+            sandbox.inbound_message("+14155550100", "hello")
+        assert len(phone.thread) == phone.history_limit
+        json.dumps(phone.history)
+        json.dumps(phone.thread)
+
+    def test_typed_frames(self, phone):
+        calls = phone.calls()
+        assert dict(calls.dtypes.astype(str)) == dict(frames.empty("calls").dtypes.astype(str))
+        assert calls["start_time"].is_monotonic_decreasing
+        assert list(phone.messages(number="(415) 555-0100").columns) == list(frames.MESSAGES)
+        matched = phone.calls(with_contacts=True)
+        assert {"contact", "field"} <= set(matched.columns)
+        row = matched[(matched["to"] == "+14155550100") | (matched["from"] == "+14155550100")].iloc[0]
+        assert row["contact"] == 101 and row["field"] == "mobile"
+
+
+class TestCalls:
+    def test_call_rings_connects_and_completes(self, phone, sandbox):
+        before = len(phone.history)
+        response = command(phone, "cmd_call")
+        assert response["ok"] and phone.call["status"] == "ringing"
+        assert phone.call["remote"] == "+14155550100"
+        sandbox.advance(sandbox.ring_seconds)
+        assert phone.call["status"] == "in-progress" and phone.call["started_at"]
+        sandbox.advance(42)
+        command(phone, "cmd_hang_up")
+        assert phone.call["status"] == "completed"
+        assert phone.call["duration"] == 42
+        assert len(phone.history) == before + 1
+        assert phone.history[0]["status"] == "completed"
+
+    def test_scripted_busy(self, phone, sandbox):
+        sandbox.script_outcome("+14155550100", "busy")
+        command(phone, "cmd_call")
+        sandbox.advance(sandbox.ring_seconds)
+        assert phone.call["status"] == "busy" and phone.call["end_reason"] == "busy"
+
+    def test_hanging_up_while_ringing_cancels(self, phone, sandbox):
+        command(phone, "cmd_call")
+        command(phone, "cmd_hang_up")
+        assert phone.call["status"] == "canceled"
+
+    def test_one_call_at_a_time(self, phone):
+        command(phone, "cmd_call")
+        response = command(phone, "cmd_call")
+        assert not response["ok"] and "already" in response["error"]["message"]
+        assert phone.error["message"] == response["error"]["message"]
+
+    def test_mute_and_digits_only_in_a_call(self, phone, sandbox):
+        assert not command(phone, "cmd_mute", muted=True)["ok"]
+        command(phone, "cmd_call")
+        sandbox.advance(sandbox.ring_seconds)
+        assert command(phone, "cmd_mute", muted=True)["call"]["muted"] is True
+        assert command(phone, "cmd_digits", digits="12#")["call"]["digits"] == "12#"
+        bad = command(phone, "cmd_digits", digits="12x")
+        assert not bad["ok"] and "digits" in bad["error"]["message"]
+
+    def test_invalid_number_is_refused_before_anything_is_sent(self, phone, sandbox):
+        calls_before = len(sandbox.calls())
+        response = command(phone, "cmd_call", number="12")
+        assert not response["ok"] and "number" in response["error"]["message"]
+        assert len(sandbox.calls()) == calls_before
+        assert phone.call == {}
+
+
+class TestIncoming:
+    def test_known_caller_shows_the_card_and_accepting_selects_them(self, phone, sandbox):
+        seen = []
+        phone.on_incoming(seen.append)
+        phone.select(101)
+        call = sandbox.incoming_call("+12125550199")
+        assert phone.incoming["contact"]["name"] == "Grace Hopper"
+        assert phone.incoming["contact"]["fields"] == {"name": "Grace Hopper", "company": "Navy"}
+        assert seen and seen[0]["sid"] == call["sid"]
+        command(phone, "cmd_accept")
+        assert phone.incoming is None
+        assert phone.call["status"] == "in-progress" and phone.call["direction"] == "inbound"
+        assert phone.current == 103 and phone.selected_number == "+12125550199"
+
+    def test_unknown_caller_and_reject(self, phone, sandbox):
+        sandbox.incoming_call("+13105550142")
+        assert phone.incoming["contact"] is None
+        command(phone, "cmd_reject")
+        assert phone.incoming is None
+        assert sandbox.calls("+13105550142")["status"].iloc[0] == "busy"
+
+    def test_caller_giving_up_clears_the_ring(self, phone, sandbox):
+        call = sandbox.incoming_call("+13105550142")
+        sandbox.caller_hangs_up(call["sid"])
+        assert phone.incoming is None
+
+
+class TestMessages:
+    def test_sent_message_appears_with_its_status(self, phone, sandbox):
+        response = command(phone, "cmd_send_message", body="Hi Ada")
+        assert response["ok"] and response["message"]["status"] == "queued"
+        assert phone.thread[-1]["body"] == "Hi Ada"
+        sandbox.advance(sandbox.delivery_seconds)
+        assert phone.thread[-1]["status"] == "delivered"
+
+    def test_inbound_message_reaches_the_open_thread(self, phone, sandbox):
+        sandbox.inbound_message("+14155550100", "Call me back?")
+        assert phone.thread[-1] == {**phone.thread[-1], "direction": "inbound",
+                                    "body": "Call me back?", "status": "received"}
+
+    def test_empty_body_and_opted_out_recipient_are_refused(self, phone, sandbox):
+        assert "body" in command(phone, "cmd_send_message", body="  ")["error"]["message"]
+        sandbox.inbound_message("+14155550100", "STOP")
+        before = len(sandbox.messages())
+        refused = command(phone, "cmd_send_message", body="Hello?")
+        assert refused["error"]["code"] == 21610
+        assert len(sandbox.messages()) == before
+
+
+def test_state_stays_small_for_a_big_book(sandbox):
+    big = pd.DataFrame({"phone": [f"+1415555{i % 10000:04d}" for i in range(20_000)]})
+    phone = TwilioPhone(contacts=big, fields=["phone"], backend=sandbox)
+    state = json.dumps({k: v for k, v in phone.get_state().items()
+                        if k not in ("_esm", "_css")}, default=str)
+    assert len(state) < 10_000
+    phone.close()

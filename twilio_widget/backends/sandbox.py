@@ -1,0 +1,432 @@
+"""An offline stand-in for Twilio: deterministic history, calls and messages that behave like
+the real thing, and hooks to script incoming calls and texts for demos and tests.
+
+Time is either the wall clock (``realtime=True``, for demos: a call rings, then connects) or a
+virtual clock moved by :meth:`SandboxBackend.advance` (for tests: nothing happens until told).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import phonenumbers
+
+from .. import frames
+from .base import Event, EventHub, TwilioError
+
+#: The number the sandbox calls and texts from (Twilio's own magic test "From" number).
+SANDBOX_NUMBER = "+15005550006"
+
+#: Outcomes a test or demo can script for a dialled number.
+CALL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
+
+_SAMPLE_TEXTS = (
+    "Hi, following up on our chat last week.",
+    "Thanks! Can we move the call to Thursday?",
+    "Sounds good, talk then.",
+    "Sent you the proposal, let me know what you think.",
+    "Could you call me after 3pm?",
+    "Great meeting you at the expo.",
+)
+
+
+class _Scheduler:
+    """Runs callbacks at given clock times, on the wall clock or on a virtual one."""
+
+    def __init__(self, realtime: bool, start: datetime) -> None:
+        self.realtime = realtime
+        self._virtual_now = start
+        self._queue: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def now(self) -> datetime:
+        if self.realtime:
+            return datetime.now(UTC)
+        return self._virtual_now
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> None:
+        due = self.now().timestamp() + seconds
+        with self._cond:
+            heapq.heappush(self._queue, (due, next(self._seq), fn))
+            self._cond.notify()
+        if self.realtime:
+            self._ensure_thread()
+
+    def advance(self, seconds: float) -> None:
+        if self.realtime:
+            raise RuntimeError("advance() moves the virtual clock; this sandbox runs in real time")
+        target = self._virtual_now.timestamp() + seconds
+        while True:
+            with self._cond:
+                if not self._queue or self._queue[0][0] > target:
+                    break
+                due, _, fn = heapq.heappop(self._queue)
+            self._virtual_now = max(self._virtual_now, datetime.fromtimestamp(due, UTC))
+            fn()
+        self._virtual_now = datetime.fromtimestamp(target, UTC)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._queue.clear()
+            self._cond.notify()
+
+    def _ensure_thread(self) -> None:
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sandbox-clock", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (
+                    not self._queue or self._queue[0][0] > time.time()
+                ):
+                    timeout = self._queue[0][0] - time.time() if self._queue else None
+                    self._cond.wait(timeout)
+                if self._closed:
+                    return
+                _, _, fn = heapq.heappop(self._queue)
+            fn()
+
+
+class SandboxBackend:
+    """Twilio without Twilio: same protocol, same frames, no network, no account."""
+
+    mode = "sandbox"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        numbers: Iterable[str] = (),
+        own_number: str = SANDBOX_NUMBER,
+        now: datetime | None = None,
+        realtime: bool = False,
+        ring_seconds: float = 2.0,
+        delivery_seconds: float = 1.0,
+        history_days: int = 30,
+    ) -> None:
+        self.own_number = own_number
+        self.ring_seconds = ring_seconds
+        self.delivery_seconds = delivery_seconds
+        self._rng = random.Random(seed)
+        self._sids = itertools.count(1)
+        self._seed = seed
+        start = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        self._clock = _Scheduler(realtime, start)
+        self._hub = EventHub()
+        self._lock = threading.RLock()
+        self._calls: dict[str, dict[str, Any]] = {}
+        self._messages: dict[str, dict[str, Any]] = {}
+        self._outcomes: dict[str, str] = {}
+        self._opted_out: set[str] = set()
+        self._seed_history(list(numbers), history_days)
+
+    # -- the Backend protocol ------------------------------------------------------------
+
+    def calls(self, number: str | None = None, *, since=None, until=None,
+              limit: int | None = None) -> pd.DataFrame:
+        with self._lock:
+            rows = [dict(r) for r in self._calls.values()]
+        rows = [r for r in rows if _involves(r, number)]
+        return _window(frames.from_records(rows, "calls"), "calls", since, until, limit)
+
+    def messages(self, number: str | None = None, *, since=None, until=None,
+                 limit: int | None = None) -> pd.DataFrame:
+        with self._lock:
+            rows = [dict(r) for r in self._messages.values()]
+        rows = [r for r in rows if _involves(r, number)]
+        return _window(frames.from_records(rows, "messages"), "messages", since, until, limit)
+
+    def recordings(self, call_sid: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+        with self._lock:
+            rows = [dict(r["_recording"], call_sid=sid) for sid, r in self._calls.items()
+                    if r.get("_recording") and (call_sid is None or sid == call_sid)]
+        return _window(frames.from_records(rows, "recordings"), "recordings", None, None, limit)
+
+    def send_message(self, to: str, from_: str, body: str) -> dict[str, Any]:
+        to = _require_number(to, "to")
+        from_ = _require_number(from_, "from_")
+        if not body or not body.strip():
+            raise TwilioError("A message body is required", code=21602, status=400)
+        if len(body) > 1600:
+            raise TwilioError("The message body exceeds the 1600 character limit",
+                              code=21617, status=400)
+        if to in self._opted_out:
+            raise TwilioError(f"Attempt to send to unsubscribed recipient {to}",
+                              code=21610, status=400)
+        now = self.now()
+        record = {
+            "sid": self._sid("SM"), "direction": "outbound-api", "from": from_, "to": to,
+            "body": body, "status": "queued", "date_created": now, "date_sent": None,
+            "num_segments": _segments(body), "num_media": 0, "error_code": None,
+            "error_message": None, "price": None, "price_unit": "USD",
+        }
+        with self._lock:
+            self._messages[record["sid"]] = record
+        self._emit("message", record)
+        self._clock.call_later(self.delivery_seconds / 2,
+                               lambda: self._message_status(record["sid"], "sent"))
+        self._clock.call_later(self.delivery_seconds,
+                               lambda: self._message_status(record["sid"], "delivered"))
+        return dict(record)
+
+    def create_call(self, to: str, from_: str, *, twiml: str | None = None,
+                    url: str | None = None, status_callback: str | None = None) -> dict[str, Any]:
+        return self.dial(to, from_, direction="outbound-api")
+
+    def subscribe(self, listener):
+        return self._hub.subscribe(listener)
+
+    # -- live calls, as the panel drives them -------------------------------------------
+
+    def dial(self, to: str, from_: str | None = None, *,
+             direction: str = "outbound-dial") -> dict[str, Any]:
+        """Start an outgoing call: it rings, then follows the scripted outcome."""
+        to = _require_number(to, "to")
+        from_ = _require_number(from_ or self.own_number, "from_")
+        record = self._new_call(to, from_, direction, status="ringing")
+        outcome = self._outcomes.get(to, "completed")
+        if outcome == "completed":
+            self._clock.call_later(self.ring_seconds,
+                                   lambda: self._answer_if_ringing(record["sid"]))
+        else:
+            self._clock.call_later(self.ring_seconds,
+                                   lambda: self._end_if_ringing(record["sid"], outcome))
+        return dict(record)
+
+    def hang_up(self, sid: str) -> dict[str, Any]:
+        """End a call from our side: completed if it was answered, canceled if still ringing."""
+        call = self._call(sid)
+        if call["status"] == "in-progress":
+            return self._finish(sid, "completed")
+        if call["status"] in ("queued", "ringing"):
+            return self._finish(sid, "canceled" if call["direction"] != "inbound" else "no-answer")
+        return dict(call)
+
+    def accept(self, sid: str) -> dict[str, Any]:
+        """Answer a ringing incoming call."""
+        call = self._call(sid)
+        if call["status"] != "ringing":
+            raise TwilioError(f"Call {sid} is {call['status']}, not ringing", status=409)
+        return self._set_status(sid, "in-progress", start_time=self.now())
+
+    def reject(self, sid: str) -> dict[str, Any]:
+        """Decline a ringing incoming call (the caller hears busy)."""
+        call = self._call(sid)
+        if call["status"] != "ringing":
+            raise TwilioError(f"Call {sid} is {call['status']}, not ringing", status=409)
+        return self._finish(sid, "busy")
+
+    # -- scripting, for demos and tests --------------------------------------------------
+
+    def script_outcome(self, number: str, outcome: str) -> None:
+        """Make calls to ``number`` end as ``outcome`` (busy, no-answer, failed or completed)."""
+        if outcome not in CALL_OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(CALL_OUTCOMES)}, not {outcome!r}")
+        self._outcomes[_require_number(number, "number")] = outcome
+
+    def incoming_call(self, from_: str, to: str | None = None) -> dict[str, Any]:
+        """Someone calls in: the panel rings until it accepts or rejects (or the caller gives up)."""
+        record = self._new_call(to or self.own_number, _require_number(from_, "from_"),
+                                "inbound", status="ringing", swap=True)
+        self._emit("incoming_call", record)
+        return dict(record)
+
+    def caller_hangs_up(self, sid: str) -> dict[str, Any]:
+        """The remote party ends the call (or gives up while it rings)."""
+        call = self._call(sid)
+        ended = "completed" if call["status"] == "in-progress" else "no-answer"
+        return self._finish(sid, ended)
+
+    def inbound_message(self, from_: str, body: str, to: str | None = None) -> dict[str, Any]:
+        """Someone texts in: the thread with that number gains the message."""
+        from_ = _require_number(from_, "from_")
+        now = self.now()
+        record = {
+            "sid": self._sid("SM"), "direction": "inbound", "from": from_,
+            "to": to or self.own_number, "body": body, "status": "received",
+            "date_created": now, "date_sent": now, "num_segments": _segments(body),
+            "num_media": 0, "error_code": None, "error_message": None, "price": None,
+            "price_unit": "USD",
+        }
+        with self._lock:
+            self._messages[record["sid"]] = record
+            if body.strip().upper() in ("STOP", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"):
+                self._opted_out.add(from_)
+            elif body.strip().upper() in ("START", "UNSTOP", "YES"):
+                self._opted_out.discard(from_)
+        self._emit("message", record)
+        return dict(record)
+
+    def advance(self, seconds: float) -> None:
+        """Move the virtual clock on, running everything that falls due (tests and scripts)."""
+        self._clock.advance(seconds)
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    @property
+    def realtime(self) -> bool:
+        return self._clock.realtime
+
+    def close(self) -> None:
+        self._clock.close()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _new_call(self, to: str, from_: str, direction: str, *, status: str,
+                  swap: bool = False) -> dict[str, Any]:
+        record = {
+            "sid": self._sid("CA"), "direction": direction, "from": from_, "to": to,
+            "status": status, "start_time": self.now(), "end_time": None, "duration": None,
+            "price": None, "price_unit": "USD", "answered_by": None, "parent_call_sid": None,
+        }
+        with self._lock:
+            self._calls[record["sid"]] = record
+        if not swap:
+            self._emit("call", record)
+        return record
+
+    def _call(self, sid: str) -> dict[str, Any]:
+        with self._lock:
+            if sid not in self._calls:
+                raise TwilioError(f"The requested resource Call {sid} was not found",
+                                  code=20404, status=404)
+            return self._calls[sid]
+
+    def _answer_if_ringing(self, sid: str) -> None:
+        if self._call(sid)["status"] == "ringing":
+            self._set_status(sid, "in-progress", start_time=self.now())
+
+    def _end_if_ringing(self, sid: str, outcome: str) -> None:
+        if self._call(sid)["status"] == "ringing":
+            self._finish(sid, outcome)
+
+    def _finish(self, sid: str, status: str) -> dict[str, Any]:
+        call = self._call(sid)
+        now = self.now()
+        answered = call["status"] == "in-progress"
+        duration = int((now - call["start_time"]).total_seconds()) if answered else 0
+        price = -round(0.014 * max(1, -(-duration // 60)), 3) if answered else None
+        return self._set_status(sid, status, end_time=now, duration=duration, price=price)
+
+    def _set_status(self, sid: str, status: str, **changes: Any) -> dict[str, Any]:
+        with self._lock:
+            call = self._calls[sid]
+            call.update(status=status, **changes)
+            snapshot = dict(call)
+        self._emit("call", snapshot)
+        return snapshot
+
+    def _message_status(self, sid: str, status: str) -> None:
+        with self._lock:
+            message = self._messages[sid]
+            if message["status"] in ("failed", "undelivered", "delivered"):
+                return
+            message["status"] = status
+            if status == "sent":
+                message["date_sent"] = self.now()
+                message["price"] = -0.0079 * message["num_segments"]
+            snapshot = dict(message)
+        self._emit("message", snapshot)
+
+    def _emit(self, kind: str, record: dict[str, Any]) -> None:
+        self._hub.emit(Event(kind, {k: v for k, v in record.items() if not k.startswith("_")}))
+
+    def _sid(self, prefix: str) -> str:
+        return f"{prefix}{self._seed:08x}{next(self._sids):024x}"
+
+    def _seed_history(self, numbers: list[str], days: int) -> None:
+        """A plausible, reproducible past: a few calls and texts with each number."""
+        anchor = self.now()
+        rng = self._rng
+        for number in numbers:
+            for _ in range(rng.randint(1, 4)):
+                start = anchor - timedelta(minutes=rng.randint(60, days * 24 * 60))
+                inbound = rng.random() < 0.35
+                status = rng.choices(("completed", "no-answer", "busy", "failed"),
+                                     weights=(70, 18, 8, 4))[0]
+                duration = rng.randint(20, 900) if status == "completed" else 0
+                sid = self._sid("CA")
+                self._calls[sid] = {
+                    "sid": sid, "direction": "inbound" if inbound else "outbound-dial",
+                    "from": number if inbound else self.own_number,
+                    "to": self.own_number if inbound else number, "status": status,
+                    "start_time": start, "end_time": start + timedelta(seconds=duration),
+                    "duration": duration,
+                    "price": -round(0.014 * max(1, -(-duration // 60)), 3) if duration else None,
+                    "price_unit": "USD", "answered_by": None, "parent_call_sid": None,
+                }
+                if status == "completed" and rng.random() < 0.2 and not inbound:
+                    self._calls[sid]["_recording"] = {
+                        "sid": self._sid("RE"), "date_created": start + timedelta(seconds=duration),
+                        "duration": duration, "status": "completed", "channels": 1,
+                        "source": "DialVerb",
+                        "media_url": f"https://sandbox.invalid/Recordings/{sid}.mp3",
+                    }
+            for _ in range(rng.randint(0, 3)):
+                sent = anchor - timedelta(minutes=rng.randint(30, days * 24 * 60))
+                inbound = rng.random() < 0.5
+                body = rng.choice(_SAMPLE_TEXTS)
+                sid = self._sid("SM")
+                self._messages[sid] = {
+                    "sid": sid, "direction": "inbound" if inbound else "outbound-api",
+                    "from": number if inbound else self.own_number,
+                    "to": self.own_number if inbound else number, "body": body,
+                    "status": "received" if inbound else "delivered", "date_created": sent,
+                    "date_sent": sent, "num_segments": _segments(body), "num_media": 0,
+                    "error_code": None, "error_message": None,
+                    "price": -0.0079, "price_unit": "USD",
+                }
+
+
+def _involves(record: dict[str, Any], number: str | None) -> bool:
+    return number is None or number in (record["from"], record["to"])
+
+
+def _window(frame: pd.DataFrame, kind: str, since, until, limit: int | None) -> pd.DataFrame:
+    column = frames.TIME_COLUMN[kind]
+    if since is not None:
+        frame = frame[frame[column] >= _utc(since)]
+    if until is not None:
+        frame = frame[frame[column] < _utc(until)]
+    frame = frames.newest_first(frame, kind)
+    return frame.head(limit) if limit is not None else frame
+
+
+def _utc(moment) -> pd.Timestamp:
+    """A timestamp in UTC; naive dates and strings are taken as UTC."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _require_number(value: str, field: str) -> str:
+    """E.164 of ``value`` or a Twilio-shaped 21211 error that names the field."""
+    try:
+        parsed = phonenumbers.parse(value, "US")
+    except (phonenumbers.NumberParseException, TypeError) as exc:
+        raise TwilioError(f"{field}: {value!r} is not a phone number ({exc})",
+                          code=21211, status=400) from None
+    if not phonenumbers.is_valid_number(parsed) and not value.startswith("+1500555"):
+        raise TwilioError(f"{field}: {value!r} is not a valid phone number",
+                          code=21211, status=400)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _segments(body: str) -> int:
+    """SMS segments: 160 GSM characters in one, 153 a segment when concatenated."""
+    return 1 if len(body) <= 160 else -(-len(body) // 153)

@@ -1,0 +1,512 @@
+"""TwilioPhone: the phone panel's state (traits) and the commands it sends to the kernel.
+
+Everything the panel shows is a trait; everything it asks for is a command. The kernel keeps
+the contacts, the credentials and the backend; the panel only ever sees bounded lists.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import anywidget
+import pandas as pd
+import traitlets
+from anywidget.experimental import command
+
+from .backends.base import Backend, Event, TwilioError
+from .backends.sandbox import SandboxBackend
+from .contacts import Contacts, InvalidNumber, parse_number
+
+STATIC = pathlib.Path(__file__).parent / "static"
+TABS = ("numpad", "history", "messages")
+INTERPRETATIONS = ("panel", "default")
+ACTIVE_CALL = ("queued", "initiated", "connecting", "ringing", "in-progress")
+#: Seeded sandbox history covers this many contacts; a million-row book seeds no more.
+SANDBOX_SEEDED_CONTACTS = 200
+
+
+def _panel_command(method: Callable[..., dict[str, Any]]):
+    """Turn a method into a panel command whose failures come back as a payload, not silence."""
+
+    @functools.wraps(method)
+    def handler(self: TwilioPhone, msg: Any, buffers: list[bytes]):
+        try:
+            result = method(self, **(msg or {}))
+        except (TwilioError, ValueError, KeyError) as exc:
+            return {"ok": False, "error": self._report(exc)}, []
+        self.error = None
+        return {"ok": True, **(result or {})}, []
+
+    return command(handler)
+
+
+class TwilioPhone(anywidget.AnyWidget):
+    """A Twilio phone panel over a DataFrame of contacts.
+
+    >>> phone = TwilioPhone(contacts=leads, fields=["mobile", "office"], name="name")
+    >>> phone            # displays the panel; with no credentials it runs on the sandbox
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    selected_number = traitlets.Unicode("").tag(sync=True)
+    selected_display = traitlets.Unicode("").tag(sync=True)
+    tab = traitlets.Enum(TABS, default_value="numpad").tag(sync=True)
+    interpretation = traitlets.Enum(INTERPRETATIONS, default_value="panel").tag(sync=True)
+    multiple_value = traitlets.Bool(True).tag(sync=True)
+    numbers = traitlets.List(traitlets.Dict()).tag(sync=True)
+    dialpad = traitlets.Unicode("").tag(sync=True)
+    contact = traitlets.Dict().tag(sync=True)
+    call = traitlets.Dict().tag(sync=True)
+    incoming = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    history = traitlets.List(traitlets.Dict()).tag(sync=True)
+    thread = traitlets.List(traitlets.Dict()).tag(sync=True)
+    mode = traitlets.Enum(("sandbox", "twilio", "bridge"), default_value="sandbox").tag(sync=True)
+    caller_id = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    history_limit = traitlets.Int(50, min=1, max=500)
+
+    def __init__(
+        self,
+        contacts: pd.DataFrame | Contacts | None = None,
+        fields: list[str] | None = None,
+        *,
+        name: str | None = None,
+        view: list[str] | None = None,
+        region: str = "US",
+        display: str = "national",
+        backend: Backend | None = None,
+        caller_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._lock = threading.RLock()
+        self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
+        self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
+                                     display=display)
+        self.region = region
+        self.backend: Backend = backend or self._sandbox_for(self.contacts)
+        self.mode = "sandbox" if self.backend.mode == "sandbox" else "twilio"
+        self.caller_id = caller_id or getattr(self.backend, "own_number", "") or ""
+        self._unsubscribe = self.backend.subscribe(self._on_event)
+        self._position = 0
+        if len(self.contacts):
+            self.select(self.contacts.key_at(0))
+
+    # -- contacts and selection ----------------------------------------------------------
+
+    def select(self, key: Any) -> None:
+        """Show the contact whose row label is ``key`` and select its first number."""
+        position = self.contacts.position(key)
+        self._show_contact(position)
+
+    def next(self) -> None:
+        """Move to the next contact (wraps around)."""
+        if len(self.contacts):
+            self._show_contact((self._position + 1) % len(self.contacts))
+
+    def previous(self) -> None:
+        """Move to the previous contact (wraps around)."""
+        if len(self.contacts):
+            self._show_contact((self._position - 1) % len(self.contacts))
+
+    @property
+    def current(self) -> Any:
+        """The row label of the contact on the panel, or None for an empty book."""
+        if not len(self.contacts):
+            return None
+        key = self.contacts.key_at(self._position)
+        return key.item() if hasattr(key, "item") else key  # numpy scalars read as plain labels
+
+    def _show_contact(self, position: int, number: str | None = None) -> None:
+        key = self.contacts.key_at(position)
+        self._position = position
+        offered = self.contacts.numbers(key)
+        self.numbers = offered if self.multiple_value else offered[:1]
+        self.contact = {
+            "key": str(key),
+            "name": self.contacts.name_of(key),
+            "fields": self.contacts.record(key),
+            "position": position,
+            "count": len(self.contacts),
+        }
+        chosen = number or (self.numbers[0]["number"] if self.numbers else "")
+        self.selected_number = chosen
+
+    @traitlets.observe("multiple_value")
+    def _offer_numbers(self, change: dict[str, Any]) -> None:
+        if len(self.contacts):
+            self._show_contact(self._position, self.selected_number or None)
+
+    @traitlets.validate("selected_number")
+    def _valid_selection(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"].strip()
+        if not value:
+            return ""
+        try:
+            return parse_number(value, self.region, field="selected_number")
+        except InvalidNumber as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.observe("selected_number")
+    def _selection_changed(self, change: dict[str, Any]) -> None:
+        number = change["new"]
+        if number and all(n["number"] != number for n in self.numbers):
+            matches = self.contacts.lookup(number)
+            if matches:  # a number of another contact: show that contact's card
+                self._show_contact(self.contacts.position(matches[0][0]), number)
+        self.selected_display = self.contacts.format(number) if number else ""
+        if _typed_number(self.dialpad, self.region) != number:
+            self.dialpad = number
+        self.refresh()
+
+    @traitlets.observe("dialpad")
+    def _typed(self, change: dict[str, Any]) -> None:
+        number = _typed_number(change["new"], self.region)
+        if number:
+            self.selected_number = number
+
+    # -- history -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the panel's Call history and Messages for the selected number."""
+        number = self.selected_number
+        if not number:
+            self.history, self.thread = [], []
+            return
+        try:
+            calls = self.backend.calls(number, limit=self.history_limit)
+            messages = self.backend.messages(number, limit=self.history_limit)
+        except TwilioError as exc:
+            self._report(exc)
+            return
+        self.history = [_history_row(row, number) for row in calls.to_dict("records")]
+        self.thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
+
+    def calls(self, number: str | None = None, *, with_contacts: bool = False,
+              **window: Any) -> pd.DataFrame:
+        """Call history as a typed DataFrame, newest first (see ``frames.CALLS``)."""
+        frame = self.backend.calls(_optional_number(number, self.region), **window)
+        return self._with_contacts(frame) if with_contacts else frame
+
+    def messages(self, number: str | None = None, *, with_contacts: bool = False,
+                 **window: Any) -> pd.DataFrame:
+        """Messages as a typed DataFrame, newest first (see ``frames.MESSAGES``)."""
+        frame = self.backend.messages(_optional_number(number, self.region), **window)
+        return self._with_contacts(frame) if with_contacts else frame
+
+    def recordings(self, call_sid: str | None = None, **window: Any) -> pd.DataFrame:
+        """Call recordings as a typed DataFrame, newest first."""
+        return self.backend.recordings(call_sid, **window)
+
+    def _with_contacts(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Add ``contact`` (row label) and ``field`` by matching the remote party's number."""
+        remote = frame["to"].where(frame["direction"] != "inbound", frame["from"])
+        matches = {n: (self.contacts.lookup(n) or [(None, None)])[0]
+                   for n in remote.dropna().unique()}
+        out = frame.copy()
+        out["contact"] = pd.Series([matches.get(n, (None, None))[0] for n in remote],
+                                   index=frame.index, dtype="object")
+        out["field"] = pd.Series([matches.get(n, (None, None))[1] for n in remote],
+                                 index=frame.index, dtype="string")
+        return out
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def place_call(self, number: str | None = None) -> dict[str, Any]:
+        """Call ``number`` (default: the selected one) with the current caller ID."""
+        target = parse_number(number or self.selected_number or self.dialpad, self.region,
+                              field="number")
+        with self._lock:
+            if self.call.get("status") in ACTIVE_CALL:
+                raise TwilioError("A call is already in progress: hang up first", status=409)
+            dial = getattr(self.backend, "dial", None)
+            if dial is None:
+                raise TwilioError(
+                    "This backend places calls from the browser's Voice SDK device", status=501)
+            record = dial(target, self.caller_id or None)
+            self._track_call(record, remote=target, direction="outbound")
+        return self.call
+
+    def hang_up(self) -> dict[str, Any]:
+        """End the current call (or stop it ringing)."""
+        sid = self.call.get("sid")
+        if sid and self.call.get("status") in ACTIVE_CALL:
+            self.backend.hang_up(sid)
+        return self.call
+
+    def mute(self, muted: bool = True) -> None:
+        """Mute or unmute the microphone on the current call."""
+        if self.call.get("status") != "in-progress":
+            raise TwilioError("There is no call in progress to mute", status=409)
+        self.call = {**self.call, "muted": bool(muted)}
+
+    def send_digits(self, digits: str) -> None:
+        """Send DTMF tones on the current call (menus, extensions)."""
+        if not digits or any(d not in "0123456789*#w" for d in digits):
+            raise ValueError(f"digits: {digits!r} may hold only 0-9, *, # and w (a pause)")
+        if self.call.get("status") != "in-progress":
+            raise TwilioError("There is no call in progress to send digits on", status=409)
+        self.call = {**self.call, "digits": self.call.get("digits", "") + digits}
+
+    def accept(self) -> dict[str, Any]:
+        """Answer the ringing incoming call and show the caller's contact."""
+        ringing = self.incoming
+        if not ringing:
+            raise TwilioError("There is no incoming call to accept", status=409)
+        record = self.backend.accept(ringing["sid"])
+        self.incoming = None
+        self._track_call(record, remote=ringing["from"], direction="inbound")
+        if ringing.get("contact"):
+            self._show_contact(ringing["contact"]["position"], ringing["from"])
+        else:
+            self.selected_number = ringing["from"]
+        return self.call
+
+    def reject(self) -> None:
+        """Decline the ringing incoming call."""
+        ringing = self.incoming
+        if not ringing:
+            raise TwilioError("There is no incoming call to reject", status=409)
+        self.backend.reject(ringing["sid"])
+        self.incoming = None
+
+    def on_incoming(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        """Call ``callback(incoming)`` when a call comes in; returns a function that removes it."""
+        self._incoming_callbacks.append(callback)
+        return lambda: self._incoming_callbacks.remove(callback)
+
+    def _track_call(self, record: dict[str, Any], *, remote: str, direction: str) -> None:
+        self.call = {
+            "sid": record["sid"],
+            "status": record["status"],
+            "direction": direction,
+            "remote": remote,
+            "remote_display": self.contacts.format(remote),
+            "started_at": None,
+            "muted": False,
+            "digits": "",
+            "end_reason": None,
+        }
+        self._apply_call_record(record)
+
+    def _apply_call_record(self, record: dict[str, Any]) -> None:
+        status = record["status"]
+        update: dict[str, Any] = {"status": status}
+        if status == "in-progress" and not self.call.get("started_at"):
+            update["started_at"] = _iso(record.get("start_time") or datetime.now(UTC))
+        if status not in ACTIVE_CALL:
+            update["end_reason"] = status
+            update["duration"] = record.get("duration")
+        self.call = {**self.call, **update}
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
+        """Text ``to`` (default: the selected number) from the current caller ID."""
+        if not isinstance(body, str) or not body.strip():
+            raise ValueError("body: a message needs some text")
+        target = parse_number(to or self.selected_number, self.region, field="to")
+        record = self.backend.send_message(target, self.caller_id, body)
+        if target == self.selected_number:
+            self._upsert_thread(record)
+        return _thread_row(record)
+
+    def _upsert_thread(self, record: dict[str, Any]) -> None:
+        row = _thread_row(record)
+        with self._lock:
+            rows = [r for r in self.thread if r["sid"] != row["sid"]]
+            known = len(rows) != len(self.thread)
+            if known:
+                rows = [row if r["sid"] == row["sid"] else r for r in self.thread]
+            else:
+                rows.append(row)
+            self.thread = rows[-self.history_limit:]
+
+    # -- events from the backend --------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        record = event.record
+        if event.kind == "call":
+            self._call_event(record)
+        elif event.kind == "incoming_call":
+            self._incoming_event(record)
+        elif event.kind == "message":
+            if self.selected_number in (record.get("from"), record.get("to")):
+                self._upsert_thread(record)
+
+    def _call_event(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            if record["sid"] == self.call.get("sid"):
+                self._apply_call_record(record)
+            elif self.incoming and record["sid"] == self.incoming.get("sid") and (
+                record["status"] not in ACTIVE_CALL
+            ):
+                self.incoming = None
+        if record["status"] not in ACTIVE_CALL and self.selected_number in (
+            record.get("from"), record.get("to")
+        ):
+            self.refresh()
+
+    def _incoming_event(self, record: dict[str, Any]) -> None:
+        caller = record["from"]
+        matches = self.contacts.lookup(caller)
+        contact = None
+        if matches:
+            key, field = matches[0]
+            contact = {
+                "key": str(key),
+                "name": self.contacts.name_of(key),
+                "field": field,
+                "fields": self.contacts.record(key),
+                "position": self.contacts.position(key),
+            }
+        self.incoming = {
+            "sid": record["sid"],
+            "from": caller,
+            "display": self.contacts.format(caller),
+            "contact": contact,
+        }
+        for callback in list(self._incoming_callbacks):
+            callback(dict(self.incoming))
+
+    # -- the panel's commands -----------------------------------------------------------------
+
+    @_panel_command
+    def cmd_call(self, number: str | None = None) -> dict[str, Any]:
+        return {"call": self.place_call(number)}
+
+    @_panel_command
+    def cmd_hang_up(self) -> dict[str, Any]:
+        return {"call": self.hang_up()}
+
+    @_panel_command
+    def cmd_mute(self, muted: bool = True) -> dict[str, Any]:
+        self.mute(muted)
+        return {"call": self.call}
+
+    @_panel_command
+    def cmd_digits(self, digits: str) -> dict[str, Any]:
+        self.send_digits(digits)
+        return {"call": self.call}
+
+    @_panel_command
+    def cmd_accept(self) -> dict[str, Any]:
+        return {"call": self.accept()}
+
+    @_panel_command
+    def cmd_reject(self) -> dict[str, Any]:
+        self.reject()
+        return {}
+
+    @_panel_command
+    def cmd_send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
+        return {"message": self.send_message(body, to)}
+
+    @_panel_command
+    def cmd_refresh(self) -> dict[str, Any]:
+        self.refresh()
+        return {}
+
+    @_panel_command
+    def cmd_step_contact(self, step: int) -> dict[str, Any]:
+        if step not in (-1, 1):
+            raise ValueError(f"step: must be -1 or 1, not {step!r}")
+        self.next() if step == 1 else self.previous()
+        return {}
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @property
+    def sandbox(self) -> SandboxBackend:
+        """The sandbox backend, to script incoming calls and messages in demos and tests."""
+        if not isinstance(self.backend, SandboxBackend):
+            raise AttributeError("This phone talks to Twilio, not to the sandbox")
+        return self.backend
+
+    def _report(self, exc: Exception) -> dict[str, Any]:
+        payload = exc.as_payload() if isinstance(exc, TwilioError) else {
+            "message": str(exc).strip("'\""), "code": None, "more_info": None}
+        self.error = payload
+        return payload
+
+    def _sandbox_for(self, contacts: Contacts) -> SandboxBackend:
+        seeded = [n["number"] for i in range(min(len(contacts), SANDBOX_SEEDED_CONTACTS))
+                  for n in contacts.numbers(contacts.key_at(i))]
+        return SandboxBackend(numbers=seeded, realtime=True)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        super().close()
+
+    def __repr__(self) -> str:
+        return (f"TwilioPhone(mode={self.mode!r}, contacts={len(self.contacts)}, "
+                f"selected_number={self.selected_number!r})")
+
+
+def _as_contacts(contacts, fields, **options) -> Contacts:
+    if isinstance(contacts, Contacts):
+        return contacts
+    if contacts is None:
+        return Contacts.from_dataframe(pd.DataFrame({"phone": pd.Series([], dtype="string")}),
+                                       ["phone"])
+    if not isinstance(contacts, pd.DataFrame):
+        raise TypeError(f"contacts: expected a pandas DataFrame or Contacts, "
+                        f"got {type(contacts).__name__}")
+    if not fields:
+        raise ValueError("fields: name the DataFrame's phone columns, e.g. fields=['mobile']")
+    return Contacts.from_dataframe(contacts, list(fields), **options)
+
+
+def _typed_number(text: str, region: str) -> str:
+    """E.164 of what was typed on the numpad, or "" while it is not yet a valid number."""
+    try:
+        return parse_number(text, region, field="dialpad") if text.strip() else ""
+    except InvalidNumber:
+        return ""
+
+
+def _optional_number(number: str | None, region: str) -> str | None:
+    return parse_number(number, region, field="number") if number else None
+
+
+def _iso(moment: Any) -> str | None:
+    """ISO 8601 in UTC for the panel; None for a missing time."""
+    if _missing_as_none(moment) is None:
+        return None
+    stamp = pd.Timestamp(moment)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).isoformat()
+
+
+def _missing_as_none(value: Any) -> Any:
+    return None if value is None or value is pd.NA or value is pd.NaT else value
+
+
+def _history_row(row: dict[str, Any], number: str) -> dict[str, Any]:
+    return {
+        "sid": row["sid"],
+        "direction": "inbound" if row["direction"] == "inbound" else "outbound",
+        "status": row["status"],
+        "time": _iso(_missing_as_none(row["start_time"])),
+        "duration": _missing_as_none(row["duration"]),
+        "number": row["from"] if row["direction"] == "inbound" else row["to"],
+    }
+
+
+def _thread_row(row: dict[str, Any]) -> dict[str, Any]:
+    error_code = _missing_as_none(row.get("error_code"))
+    return {
+        "sid": row["sid"],
+        "direction": "inbound" if row["direction"] == "inbound" else "outbound",
+        "body": row["body"],
+        "status": row["status"],
+        "time": _iso(_missing_as_none(row.get("date_sent")) or _missing_as_none(
+            row.get("date_created"))),
+        "error_code": int(error_code) if error_code is not None else None,
+    }
