@@ -337,9 +337,8 @@ class TwilioPhone(anywidget.AnyWidget):
             self._call_event(record)
         elif event.kind == "incoming_call":
             self._incoming_event(record)
-        elif event.kind == "message":
-            if self.selected_number in (record.get("from"), record.get("to")):
-                self._upsert_thread(record)
+        elif event.kind == "message" and self.selected_number in (record.get("from"), record.get("to")):
+            self._upsert_thread(record)
 
     def _call_event(self, record: dict[str, Any]) -> None:
         with self._lock:
