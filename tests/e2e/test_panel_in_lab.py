@@ -30,6 +30,11 @@ def settles_to(kernel, expression: str, expected, timeout: float = 10.0) -> None
         time.sleep(0.1)
 
 
+def luminance(css_colour: str) -> float:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
 def run_all_cells(page) -> None:
     # Lab may ask which kernel to start; the notebook's own (Python 3) is the default choice.
     select = page.locator(".jp-Dialog").get_by_role("button", name="Select Kernel")
@@ -130,5 +135,16 @@ def test_demo_notebook_panel_round_trip(page, lab, artifacts):
         expect(panel.locator(".twp-history")).to_be_visible()
         page.locator(NOTEBOOK).screenshot(path=str(artifacts / "demo-notebook.png"))
         panel.screenshot(path=str(artifacts / "panel.png"))
+
+        # Readable in JupyterLab's dark theme: the panel takes the theme's colours.
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+        expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1)
+        expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+        background, text = panel.evaluate(
+            "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
+        assert luminance(background) < 0.2 < 0.6 < luminance(text), (background, text)
+        panel.screenshot(path=str(artifacts / "panel-dark.png"))
     finally:
         kernel.stop_channels()
