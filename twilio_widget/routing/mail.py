@@ -53,9 +53,7 @@ class Mailer:
             client.send_message(message)
 
 
-def deliver_pending(
-    store: Store, mailer: Mailer | None, *, max_attempts: int = 10
-) -> tuple[int, int]:
+def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int = 10) -> tuple[int, int]:
     """Try every queued mail once; returns (sent, failed). Errors are kept, never raised."""
     if mailer is None:
         return (0, 0)

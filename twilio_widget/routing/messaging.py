@@ -16,9 +16,7 @@ from .store import OptedOutError, Store
 OPTED_OUT = 21610
 
 
-def _send(
-    backend: Any, to: str, from_: str, body: str, status_callback: str | None
-) -> dict[str, Any]:
+def _send(backend: Any, to: str, from_: str, body: str, status_callback: str | None) -> dict[str, Any]:
     send = backend.send_message
     if status_callback:
         try:
@@ -57,27 +55,19 @@ def send_message(
             store.outbox_add(to, from_, body, error_code=exc.code, error_message=exc.message)
         raise
     except Exception as exc:  # network and the like: keep the message for a retry
-        store.outbox_add(
-            to, from_, body, error_code=None, error_message=f"{type(exc).__name__}: {exc}"
-        )
-        raise TwilioError(
-            f"message to {to} not sent ({type(exc).__name__}); it waits in the outbox"
-        ) from exc
+        store.outbox_add(to, from_, body, error_code=None, error_message=f"{type(exc).__name__}: {exc}")
+        raise TwilioError(f"message to {to} not sent ({type(exc).__name__}); it waits in the outbox") from exc
     _remember(store, record, to, from_, body)
     return record
 
 
-def retry_outbox(
-    backend: Any, store: Store, *, status_callback: str | None = None
-) -> dict[str, int]:
+def retry_outbox(backend: Any, store: Store, *, status_callback: str | None = None) -> dict[str, int]:
     """Try every pending outbox message once. Returns counts: sent, failed, blocked."""
     counts = {"sent": 0, "failed": 0, "blocked": 0}
     for item in store.outbox_pending():
         to, from_, body = item["to_number"], item["from_number"], item["body"]
         if store.is_opted_out(to):
-            store.outbox_mark_failed(
-                item["id"], error_code=OPTED_OUT, error_message=str(OptedOutError(to))
-            )
+            store.outbox_mark_failed(item["id"], error_code=OPTED_OUT, error_message=str(OptedOutError(to)))
             counts["blocked"] += 1
             continue
         try:

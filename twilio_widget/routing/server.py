@@ -14,11 +14,13 @@ Every request goes through the same gate, in this order:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hmac
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -79,6 +81,10 @@ class Context:
     mailer: Mailer | None
     validator: RequestValidator = field(repr=False, default=None)  # type: ignore[assignment]
 
+    async def write(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A store write, awaited without blocking the loop; returns once committed."""
+        return await asyncio.wrap_future(self.store.submit(method, *args, **kwargs))
+
     def emit(self, event: Event) -> None:
         if self.hub is None:
             return
@@ -127,6 +133,18 @@ def signed_url(settings: RoutingSettings, path: str, query: str) -> str:
     return settings.url(path) + (f"?{query}" if query else "")
 
 
+def _matches_as_is(
+    validator: RequestValidator, url: str, form: ImmutableMultiDict, signature: str, algorithm: str | None
+) -> bool:
+    """One HMAC over the URL exactly as configured: the common case. ``validate`` (which
+    also tries the URL with and without its default port) decides everything else."""
+    try:
+        expected = validator.compute_signature(url, form, algorithm)
+    except ValueError:  # an algorithm this twilio does not know
+        return False
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
 def _verify(ctx: Context, request: Request, path: str, form: ImmutableMultiDict) -> None:
     signature = request.headers.get("x-twilio-signature")
     if not signature:
@@ -134,14 +152,17 @@ def _verify(ctx: Context, request: Request, path: str, form: ImmutableMultiDict)
     query = request.scope.get("query_string", b"").decode("latin-1")
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     url = signed_url(ctx.settings, path, query)
-    if not ctx.validator.validate(url, form, signature, algorithm):
+    if not (
+        _matches_as_is(ctx.validator, url, form, signature, algorithm)
+        or ctx.validator.validate(url, form, signature, algorithm)
+    ):
         raise Problem(403, "invalid Twilio signature")
     account = form.get("AccountSid")
     if ctx.settings.account_sid and account and account != ctx.settings.account_sid:
         raise Problem(403, "request for another account")
 
 
-Handler = Callable[[Context, Mapping[str, str]], Response]
+Handler = Callable[[Context, Mapping[str, str]], Awaitable[Response]]
 
 
 def _webhook(ctx: Context, path: str, handler: Handler) -> Route:
@@ -149,7 +170,7 @@ def _webhook(ctx: Context, path: str, handler: Handler) -> Route:
         try:
             form = await _read_form(request, ctx.settings.max_body_bytes)
             _verify(ctx, request, path, form)
-            return handler(ctx, form)
+            return await handler(ctx, form)
         except Problem as problem:
             if problem.status == 403:
                 log.warning("refused %s: %s", path, problem.reason)
@@ -211,18 +232,19 @@ def _mail_task(ctx: Context) -> BackgroundTask | None:
 # --- voice ---------------------------------------------------------------------------------
 
 
-def voice_outgoing(ctx: Context, params: Mapping[str, str]) -> Response:
+async def voice_outgoing(ctx: Context, params: Mapping[str, str]) -> Response:
     return _xml(twiml.outgoing(ctx.settings, params))
 
 
-def voice_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
+async def voice_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     outcome = twiml.incoming(ctx.settings, params)
     if outcome.caller is not None:
         sid = params["CallSid"].strip()
         status = (params.get("CallStatus") or "ringing").strip()
         if status not in CALL_RANK:
             raise twiml.BadParams(f"CallStatus: {status[:40]!r} is not a known status")
-        done = ctx.store.record_call_status(
+        done = await ctx.write(
+            ctx.store.record_call_status,
             sid,
             status,
             direction=params.get("Direction") or "inbound",
@@ -237,15 +259,15 @@ def voice_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     return _xml(outcome)
 
 
-def voice_after_client(ctx: Context, params: Mapping[str, str]) -> Response:
+async def voice_after_client(ctx: Context, params: Mapping[str, str]) -> Response:
     return _xml(twiml.after_client(ctx.settings, params))
 
 
-def voice_after_sip(ctx: Context, params: Mapping[str, str]) -> Response:
+async def voice_after_sip(ctx: Context, params: Mapping[str, str]) -> Response:
     return _xml(twiml.after_sip(ctx.settings, params))
 
 
-def voice_after_record(ctx: Context, params: Mapping[str, str]) -> Response:
+async def voice_after_record(ctx: Context, params: Mapping[str, str]) -> Response:
     twiml.require(params, "CallSid")
     return _xml(twiml.after_record())
 
@@ -253,13 +275,14 @@ def voice_after_record(ctx: Context, params: Mapping[str, str]) -> Response:
 # --- status callbacks ----------------------------------------------------------------------
 
 
-def status_call(ctx: Context, params: Mapping[str, str]) -> Response:
+async def status_call(ctx: Context, params: Mapping[str, str]) -> Response:
     sid = twiml.require(params, "CallSid", max_chars=64)
     status = _one_of(params, "CallStatus", CALL_RANK)
     duration = _int(params, "CallDuration")
     if duration is None:
         duration = _int(params, "Duration")
-    done = ctx.store.record_call_status(
+    done = await ctx.write(
+        ctx.store.record_call_status,
         sid,
         status,
         direction=params.get("Direction") or None,
@@ -275,7 +298,7 @@ def status_call(ctx: Context, params: Mapping[str, str]) -> Response:
     return _empty_ok()
 
 
-def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
+async def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
     sid = twiml.require(params, "RecordingSid", max_chars=64)
     status = _one_of(params, "RecordingStatus", RECORDING_RANK)
     call_sid = twiml.require(params, "CallSid", max_chars=64)
@@ -289,9 +312,9 @@ def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
     if status == "completed" and ctx.settings.smtp is not None:
         call = ctx.store.call(call_sid) or {}
         user = ctx.store.call_user(call_sid)
-        caller = (
-            ctx.settings.caller_for_identity(user) if user else None
-        ) or ctx.settings.caller_for_number(call.get("to"))
+        caller = (ctx.settings.caller_for_identity(user) if user else None) or ctx.settings.caller_for_number(
+            call.get("to")
+        )
         if caller is not None and caller.client_mail:
             mail = voicemail_mail(
                 caller,
@@ -302,7 +325,8 @@ def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
             )
         else:
             log.info("voicemail %s: no client_mail for call %s", sid, call_sid)
-    done = ctx.store.record_recording(
+    done = await ctx.write(
+        ctx.store.record_recording,
         sid,
         status,
         call_sid=call_sid,
@@ -316,7 +340,7 @@ def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
     return _empty_ok(_mail_task(ctx) if done.new and mail else None)
 
 
-def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
+async def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
     sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
     if not sid:
         raise twiml.BadParams("MessageSid: missing")
@@ -324,7 +348,8 @@ def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
     error_code = _int(params, "ErrorCode")
     to = params.get("To") or None
     known = ctx.store.message(sid)
-    done = ctx.store.record_message(
+    done = await ctx.write(
+        ctx.store.record_message,
         sid,
         status,
         direction=None if known else "outbound-api",
@@ -337,7 +362,7 @@ def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
         price_unit=params.get("PriceUnit") or None,
     )
     if error_code == 21610 and to:  # Twilio refused: the recipient had sent STOP
-        ctx.store.opt_out(to, keyword="21610", message_sid=sid)
+        await ctx.write(ctx.store.opt_out, to, keyword="21610", message_sid=sid)
     if done.new:
         ctx.emit(Event("message", done.record))
     return _empty_ok()
@@ -359,7 +384,7 @@ def opt_keyword(params: Mapping[str, str]) -> str | None:
     return None
 
 
-def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
+async def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
     if not sid:
         raise twiml.BadParams("MessageSid: missing")
@@ -379,7 +404,8 @@ def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     mail = None
     if caller is not None and caller.client_mail and ctx.settings.smtp is not None:
         mail = sms_mail(caller, from_=from_, body=body, num_media=num_media, media=media)
-    done = ctx.store.record_message(
+    done = await ctx.write(
+        ctx.store.record_message,
         sid,
         status,
         direction="inbound",
@@ -393,12 +419,12 @@ def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     )
     keyword = opt_keyword(params)
     if keyword == "STOP":
-        ctx.store.opt_out(
-            from_, keyword=(params.get("Body") or "STOP").strip().upper()[:20], message_sid=sid
+        await ctx.write(
+            ctx.store.opt_out, from_, keyword=(params.get("Body") or "STOP").strip().upper()[:20], message_sid=sid
         )
     elif keyword == "START":
-        ctx.store.opt_in(
-            from_, keyword=(params.get("Body") or "START").strip().upper()[:20], message_sid=sid
+        await ctx.write(
+            ctx.store.opt_in, from_, keyword=(params.get("Body") or "START").strip().upper()[:20], message_sid=sid
         )
     if done.new:
         ctx.emit(Event("message", done.record))

@@ -22,9 +22,7 @@ _IDENTITY = re.compile(r"^[A-Za-z0-9_.\-@]{1,121}$")
 #: The user part of a SIP URI that we are willing to build.
 _SIP_USER = re.compile(r"^[A-Za-z0-9_.!~*'()&=+$,;?/%\-]{1,64}$")
 #: A DNS name (Twilio SIP domains look like ``name.sip.twilio.com``).
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
 @dataclass(frozen=True)
@@ -88,9 +86,7 @@ class RoutingSettings:
     ring_seconds: int = 20
     sip_seconds: int = 20
     voicemail_max_seconds: int = 120
-    voicemail_greeting: str = (
-        "Nobody is available to take your call. Please leave a message after the tone."
-    )
+    voicemail_greeting: str = "Nobody is available to take your call. Please leave a message after the tone."
     smtp: SmtpSettings | None = None
     store_path: str | Path = "twilio-widget.sqlite3"
     max_body_bytes: int = 64 * 1024
@@ -114,22 +110,15 @@ class RoutingSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or not 5 <= value <= 600:
                 raise ValueError(f"{name}: {value!r} must be an integer between 5 and 600")
-        if (
-            not isinstance(self.voicemail_max_seconds, int)
-            or not 1 <= self.voicemail_max_seconds <= 14400
-        ):
-            raise ValueError(
-                f"voicemail_max_seconds: {self.voicemail_max_seconds!r} must be 1..14400"
-            )
+        if not isinstance(self.voicemail_max_seconds, int) or not 1 <= self.voicemail_max_seconds <= 14400:
+            raise ValueError(f"voicemail_max_seconds: {self.voicemail_max_seconds!r} must be 1..14400")
         if not isinstance(self.max_body_bytes, int) or self.max_body_bytes < 1024:
             raise ValueError(f"max_body_bytes: {self.max_body_bytes!r} must be at least 1024")
         if self.durability.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"durability: {self.durability!r} must be FULL, NORMAL or EXTRA")
         for key, caller in self.callers.items():
             if not _IDENTITY.match(caller.identity):
-                raise ValueError(
-                    f"callers[{key!r}].user_id: {caller.identity!r} is not a valid client identity"
-                )
+                raise ValueError(f"callers[{key!r}].user_id: {caller.identity!r} is not a valid client identity")
 
     # --- derived views -------------------------------------------------------------------
 
@@ -164,11 +153,7 @@ class RoutingSettings:
         return None
 
     def caller_ids(self) -> set[str]:
-        return {
-            n
-            for c in self.callers.values()
-            if (n := normalize_number(c.caller_id, self.default_region))
-        }
+        return {n for c in self.callers.values() if (n := normalize_number(c.caller_id, self.default_region))}
 
     def sip_uri(self, caller: CallerRoute) -> str | None:
         domain = self.usable_sip_domain
@@ -205,9 +190,7 @@ class RoutingSettings:
             "smtp": smtp if isinstance(smtp, SmtpSettings) else SmtpSettings.from_mapping(smtp),
         }
         values.update(overrides)
-        if isinstance(values.get("callers"), Iterable) and not isinstance(
-            values["callers"], Mapping
-        ):
+        if isinstance(values.get("callers"), Iterable) and not isinstance(values["callers"], Mapping):
             values["callers"] = callers_from(values["callers"])
         return cls(**values)
 

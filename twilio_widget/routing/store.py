@@ -13,10 +13,14 @@ One connection guarded by a lock serves every thread (the uvicorn thread, the ke
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -219,53 +223,135 @@ def parse_time(value: Any) -> str | None:
     return stamp.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _writes(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a write method on the store's writer thread and wait for its commit."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is self._writer:
+            return method(self, *args, **kwargs)
+        return self.submit(wrapper.__get__(self), *args, **kwargs).result()
+
+    return wrapper
+
+
 class Store:
-    """Durable state of the routing service. Safe to share between threads."""
+    """Durable state of the routing service. Safe to share between threads.
+
+    Writes go through one writer thread that commits whatever is waiting in one transaction
+    (group commit: one fsync for many webhooks; each write in its own savepoint, so one
+    failing write does not undo the others). A write method returns only once its
+    transaction is committed. Reads use a second connection (WAL lets them run beside the
+    writer). ``submit`` queues a write and returns a future, for the ASGI app to await.
+    """
+
+    MAX_BATCH = 512
 
     def __init__(self, path: str | Path, *, durability: str = "FULL") -> None:
+        if str(path) == ":memory:" or not str(path):
+            raise ValueError("path: the store needs a file (it is shared by two connections)")
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(f"PRAGMA synchronous={durability.upper()}")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        self._conn.executescript(_DDL)
-        self._conn.execute(
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._wconn = self._connect(durability)
+        self._wconn.executescript(_DDL)
+        self._wconn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
+        self._wcur = self._wconn.cursor()
+        self._rconn = self._connect(durability)
+        self._rlock = threading.Lock()
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._closed = False
+        self._writer = threading.Thread(
+            target=self._write_loop, daemon=True, name=f"twilio-widget-store:{self.path.name}"
+        )
+        self._writer.start()
+
+    def _connect(self, durability: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={durability.upper()}")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
 
     # --- plumbing ------------------------------------------------------------------------
 
+    def _write_loop(self) -> None:
+        cur = self._wcur
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    nxt = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            done: list[tuple[Future, Any, BaseException | None]] = []
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                for future, call in batch:
+                    if not future.set_running_or_notify_cancel():
+                        continue
+                    cur.execute("SAVEPOINT job")
+                    try:
+                        result = call()
+                    except Exception as exc:
+                        cur.execute("ROLLBACK TO job")
+                        cur.execute("RELEASE job")
+                        done.append((future, None, exc))
+                    else:
+                        cur.execute("RELEASE job")
+                        done.append((future, result, None))
+                cur.execute("COMMIT")
+            except Exception as exc:  # the commit itself failed: nothing of the batch is stored
+                with contextlib.suppress(sqlite3.Error):
+                    cur.execute("ROLLBACK")
+                done = [(f, None, exc) for f, _, _ in done]
+            for future, result, error in done:
+                if error is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(error)
+            if stop:
+                return
+
+    def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        """Queue a write (a bound write method of this store); the future resolves once it
+        is committed."""
+        if self._closed:
+            raise RuntimeError("store is closed")
+        future: Future = Future()
+        self._jobs.put((future, functools.partial(method, *args, **kwargs)))
+        return future
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
-                cur.execute("COMMIT")
+        if threading.current_thread() is not self._writer:
+            raise RuntimeError("store writes run on the writer thread (use a write method)")
+        yield self._wcur
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, tuple(args)).fetchall()
+        with self._rlock:
+            return self._rconn.execute(sql, tuple(args)).fetchall()
 
     def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        self._writer.join(30)
+        with self._rlock:
+            self._rconn.close()
+        self._wconn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -277,9 +363,7 @@ class Store:
         return f"Store({str(self.path)!r})"
 
     @staticmethod
-    def _event(
-        cur: sqlite3.Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]
-    ) -> int | None:
+    def _event(cur: sqlite3.Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> int | None:
         cur.execute(
             "INSERT OR IGNORE INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)",
             (key, kind, sid, json.dumps(dict(record), default=str), now_iso()),
@@ -288,6 +372,7 @@ class Store:
 
     # --- calls ---------------------------------------------------------------------------
 
+    @_writes
     def record_call_status(
         self,
         sid: str,
@@ -363,6 +448,7 @@ class Store:
 
     # --- messages ------------------------------------------------------------------------
 
+    @_writes
     def record_message(
         self,
         sid: str,
@@ -393,9 +479,7 @@ class Store:
             row = cur.execute("SELECT * FROM messages WHERE sid=?", (sid,)).fetchone()
             current = dict(row) if row else {}
             old_status = current.get("status")
-            advance = old_status is None or MESSAGE_RANK.get(status, 0) >= MESSAGE_RANK.get(
-                old_status, 0
-            )
+            advance = old_status is None or MESSAGE_RANK.get(status, 0) >= MESSAGE_RANK.get(old_status, 0)
             merged = {
                 "sid": sid,
                 "direction": direction or current.get("direction"),
@@ -407,9 +491,7 @@ class Store:
                 or current.get("date_sent")
                 or (at if status in ("sent", "delivered", "received") else None),
                 "date_created": current.get("date_created") or parse_time(date_created) or at,
-                "num_segments": num_segments
-                if num_segments is not None
-                else current.get("num_segments"),
+                "num_segments": num_segments if num_segments is not None else current.get("num_segments"),
                 "num_media": num_media if num_media is not None else current.get("num_media"),
                 "error_code": error_code if error_code is not None else current.get("error_code"),
                 "error_message": error_message or current.get("error_message"),
@@ -419,9 +501,7 @@ class Store:
                 "updated_at": at,
             }
             record = _message_record(merged)
-            event_id = self._event(
-                cur, f"message:{sid}:{status}", "message", sid, {**record, "status": status}
-            )
+            event_id = self._event(cur, f"message:{sid}:{status}", "message", sid, {**record, "status": status})
             if event_id is None:
                 return Recorded(_message_record(current) if current else record, False)
             _upsert(cur, "messages", merged)
@@ -436,10 +516,7 @@ class Store:
     def thread(self, number: str, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Messages exchanged with ``number``, newest first (the backends' order)."""
         n = normalize_number(number) or number
-        sql = (
-            "SELECT * FROM messages WHERE from_number=? OR to_number=? "
-            "ORDER BY date_created DESC, rowid DESC"
-        )
+        sql = "SELECT * FROM messages WHERE from_number=? OR to_number=? ORDER BY date_created DESC, rowid DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [_message_record(dict(r)) for r in self._query(sql, (n, n))]
@@ -452,6 +529,7 @@ class Store:
 
     # --- recordings ----------------------------------------------------------------------
 
+    @_writes
     def record_recording(
         self,
         sid: str,
@@ -485,13 +563,9 @@ class Store:
                 "updated_at": at,
             }
             record = {k: merged.get(k) for k in _RECORDING_COLUMNS}
-            event_id = self._event(
-                cur, f"recording:{sid}:{status}", "recording", sid, {**record, "status": status}
-            )
+            event_id = self._event(cur, f"recording:{sid}:{status}", "recording", sid, {**record, "status": status})
             if event_id is None:
-                return Recorded(
-                    {k: current.get(k) for k in _RECORDING_COLUMNS} if current else record, False
-                )
+                return Recorded({k: current.get(k) for k in _RECORDING_COLUMNS} if current else record, False)
             _upsert(cur, "recordings", merged)
             if mail:
                 self._mail_add(cur, f"recording:{sid}", *mail)
@@ -507,15 +581,13 @@ class Store:
 
     # --- opt-outs ------------------------------------------------------------------------
 
-    def opt_out(
-        self, number: str, *, keyword: str = "STOP", message_sid: str | None = None
-    ) -> bool:
+    @_writes
+    def opt_out(self, number: str, *, keyword: str = "STOP", message_sid: str | None = None) -> bool:
         """Record that ``number`` asked for no more messages. True when this is news."""
         n = normalize_number(number) or number
         with self._tx() as cur:
             cur.execute(
-                "INSERT OR IGNORE INTO opt_outs(number, keyword, since, message_sid) "
-                "VALUES (?,?,?,?)",
+                "INSERT OR IGNORE INTO opt_outs(number, keyword, since, message_sid) VALUES (?,?,?,?)",
                 (n, keyword, now_iso(), message_sid),
             )
             created = cur.rowcount == 1
@@ -529,9 +601,8 @@ class Store:
                 )
             return created
 
-    def opt_in(
-        self, number: str, *, keyword: str = "START", message_sid: str | None = None
-    ) -> bool:
+    @_writes
+    def opt_in(self, number: str, *, keyword: str = "START", message_sid: str | None = None) -> bool:
         """Lift an opt-out. True when there was one."""
         n = normalize_number(number) or number
         with self._tx() as cur:
@@ -561,6 +632,7 @@ class Store:
 
     # --- outbox of outbound messages that failed to send --------------------------------
 
+    @_writes
     def outbox_add(
         self,
         to: str,
@@ -580,10 +652,9 @@ class Store:
             return int(cur.lastrowid)
 
     def outbox_pending(self) -> list[dict[str, Any]]:
-        return [
-            dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")
-        ]
+        return [dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")]
 
+    @_writes
     def outbox_mark_sent(self, outbox_id: int, sid: str | None = None) -> None:
         with self._tx() as cur:
             cur.execute(
@@ -591,16 +662,17 @@ class Store:
                 (now_iso(), sid, now_iso(), outbox_id),
             )
 
+    @_writes
     def outbox_mark_failed(
         self, outbox_id: int, *, error_code: int | None = None, error_message: str | None = None
     ) -> None:
         with self._tx() as cur:
             cur.execute(
-                "UPDATE outbox SET attempts=attempts+1, error_code=?, error_message=?, "
-                "last_attempt_at=? WHERE id=?",
+                "UPDATE outbox SET attempts=attempts+1, error_code=?, error_message=?, last_attempt_at=? WHERE id=?",
                 (error_code, error_message, now_iso(), outbox_id),
             )
 
+    @_writes
     def outbox_remove(self, outbox_id: int) -> None:
         with self._tx() as cur:
             cur.execute("DELETE FROM outbox WHERE id=? AND sent_at IS NULL", (outbox_id,))
@@ -610,11 +682,11 @@ class Store:
     @staticmethod
     def _mail_add(cur: sqlite3.Cursor, key: str, to_addr: str, subject: str, body: str) -> None:
         cur.execute(
-            "INSERT OR IGNORE INTO mail_outbox(key, to_addr, subject, body, created_at) "
-            "VALUES (?,?,?,?,?)",
+            "INSERT OR IGNORE INTO mail_outbox(key, to_addr, subject, body, created_at) VALUES (?,?,?,?,?)",
             (key, to_addr, subject, body, now_iso()),
         )
 
+    @_writes
     def mail_add(self, key: str, to_addr: str, subject: str, body: str) -> None:
         with self._tx() as cur:
             self._mail_add(cur, key, to_addr, subject, body)
@@ -628,12 +700,12 @@ class Store:
             )
         ]
 
+    @_writes
     def mail_mark(self, mail_id: int, *, error: str | None = None) -> None:
         with self._tx() as cur:
             if error is None:
                 cur.execute(
-                    "UPDATE mail_outbox SET sent_at=?, attempts=attempts+1, last_error=NULL "
-                    "WHERE id=?",
+                    "UPDATE mail_outbox SET sent_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
                     (now_iso(), mail_id),
                 )
             else:
@@ -652,9 +724,7 @@ class Store:
 
         kinds: call, incoming_call, message, recording, opt_out, opt_in.
         """
-        rows = self._query(
-            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (int(after_id), int(limit))
-        )
+        rows = self._query("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (int(after_id), int(limit)))
         return [
             {
                 "id": r["id"],
@@ -672,9 +742,7 @@ class Store:
 
     def count_events(self, kind: str | None = None) -> int:
         if kind:
-            return int(
-                self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"]
-            )
+            return int(self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"])
         return int(self._query("SELECT COUNT(*) AS n FROM events")[0]["n"])
 
     # --- typed frames --------------------------------------------------------------------

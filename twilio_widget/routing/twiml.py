@@ -123,23 +123,17 @@ def outgoing(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
     if caller is not None:
         caller_id = normalize_number(caller.caller_id, settings.default_region) or caller.caller_id
         if asked and normalize_number(asked, settings.default_region) != caller_id:
-            return _say_and_hang_up(
-                "This caller ID is not assigned to you. Goodbye.", "refused-caller-id", caller
-            )
+            return _say_and_hang_up("This caller ID is not assigned to you. Goodbye.", "refused-caller-id", caller)
     elif asked and (normalize_number(asked, settings.default_region) in known or not known):
         caller_id = normalize_number(asked, settings.default_region) or ""
     else:
         caller_id = ""
     if not caller_id:
-        return _say_and_hang_up(
-            "No caller ID is configured for this user. Goodbye.", "no-caller-id"
-        )
+        return _say_and_hang_up("No caller ID is configured for this user. Goodbye.", "no-caller-id")
 
     target = outgoing_target(settings, to)
     if target is None:
-        return _say_and_hang_up(
-            "The number you dialed is not a valid phone number. Goodbye.", "invalid-number", caller
-        )
+        return _say_and_hang_up("The number you dialed is not a valid phone number. Goodbye.", "invalid-number", caller)
     kind, value = target
     response = VoiceResponse()
     dial = response.dial(caller_id=caller_id, answer_on_bridge=True)
@@ -172,9 +166,7 @@ def incoming(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
     if caller is None:
         return _say_and_hang_up("This number is not assigned to anyone. Goodbye.", "unassigned")
     response = VoiceResponse()
-    dial = response.dial(
-        timeout=settings.ring_seconds, action=settings.url(VOICE_AFTER_CLIENT), method="POST"
-    )
+    dial = response.dial(timeout=settings.ring_seconds, action=settings.url(VOICE_AFTER_CLIENT), method="POST")
     dial.client(caller.identity)
     return Outcome(response, "ring-client", caller, f"client:{caller.identity}")
 
@@ -186,9 +178,7 @@ def dial_call_status(params: Mapping[str, str]) -> str:
     return status
 
 
-def _dial_result(
-    settings: RoutingSettings, params: Mapping[str, str]
-) -> tuple[CallerRoute | None, Outcome | None]:
+def _dial_result(settings: RoutingSettings, params: Mapping[str, str]) -> tuple[CallerRoute | None, Outcome | None]:
     """Who the call is for, and the hang-up when the last Dial was answered (else None)."""
     require(params, "CallSid")
     status = dial_call_status(params)
@@ -209,9 +199,7 @@ def after_client(settings: RoutingSettings, params: Mapping[str, str]) -> Outcom
     if sip is None:
         return voicemail(settings, caller)
     response = VoiceResponse()
-    dial = response.dial(
-        timeout=settings.sip_seconds, action=settings.url(VOICE_AFTER_SIP), method="POST"
-    )
+    dial = response.dial(timeout=settings.sip_seconds, action=settings.url(VOICE_AFTER_SIP), method="POST")
     dial.sip(sip)
     return Outcome(response, "ring-sip", caller, sip)
 
