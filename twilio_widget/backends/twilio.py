@@ -713,7 +713,8 @@ class TwilioBackend:
                                None, None, progress)
         merged = _merge(fresh, entry.frame)
         open_rows = merged[~merged["status"].isin(list(res.final)).fillna(False).astype(bool)]
-        stale = [s for s in open_rows["sid"].tolist() if s not in set(fresh["sid"].tolist())]
+        seen = set(fresh["sid"].tolist())
+        stale = [s for s in open_rows["sid"].tolist() if s not in seen]
         if stale:
             updated = [self._json("GET", self._url_for(res.item_path.format(sid=s)),
                                   what="Unable to fetch record") for s in stale[:100]]
