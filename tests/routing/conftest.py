@@ -1,4 +1,9 @@
 """Fixtures for the routing tests live in routing_helpers (a unique module name, importable
-from the test modules too)."""
+from the test modules too, whatever pytest's import mode)."""
 
-from routing_helpers import hub, recorder, settings, smtp, store, twilio  # noqa: F401
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from routing_helpers import hub, recorder, settings, smtp, store, twilio  # noqa: E402, F401

@@ -8,7 +8,7 @@ import pytest
 from routing_helpers import ALICE, PUBLIC_URL
 
 from twilio_widget import cli
-from twilio_widget.routing import serve_in_thread
+from twilio_widget.routing import RoutingSettings, serve_in_thread
 
 ELEMENT = {
     "data_model": {
@@ -81,7 +81,6 @@ def test_configuration_errors_exit_2_naming_the_field(capsys, monkeypatch, argv,
 def test_serve_in_thread_answers_on_loopback_and_stops(tmp_path) -> None:
     import httpx
 
-    from twilio_widget.routing import RoutingSettings
 
     settings = RoutingSettings.from_config(
         ELEMENT, public_url=PUBLIC_URL, store_path=tmp_path / "t.sqlite3", smtp=None
@@ -94,3 +93,19 @@ def test_serve_in_thread_answers_on_loopback_and_stops(tmp_path) -> None:
     finally:
         handle.stop()
     assert not handle.running
+
+
+def test_settings_from_the_packages_phone_config(tmp_path) -> None:
+    config = pytest.importorskip("twilio_widget.config", reason="PhoneConfig not importable")
+    phone = config.PhoneConfig.from_data_model({
+        "account_sid": "AC" + "1" * 32, "auth_token": "a" * 32,
+        "callers": [{"user_id": "alice", "caller_id": ALICE, "client_mail": "alice@example.org"}],
+        "sip_domain": "acme.sip.twilio.com", "voice_mail_url": "https://example.com/vm.mp3",
+    })
+    settings = RoutingSettings.from_config(phone, public_url=PUBLIC_URL,
+                                           store_path=tmp_path / "p.sqlite3")
+    assert settings.auth_token == "a" * 32 and settings.account_sid == "AC" + "1" * 32
+    assert settings.caller_for_number(ALICE).client_mail == "alice@example.org"
+    assert settings.sip_uri(settings.callers["alice"]) == "sip:alice@acme.sip.twilio.com"
+    with pytest.raises(ValueError, match="auth_token"):
+        RoutingSettings.from_config({"auth_token": "********"}, public_url=PUBLIC_URL)

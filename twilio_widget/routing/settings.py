@@ -178,6 +178,8 @@ class RoutingSettings:
         if isinstance(config, Mapping) and isinstance(config.get("data_model"), Mapping):
             config = config["data_model"]
         token = _secret(_get(config, "auth_token"))
+        if token and set(token) == {"*"}:  # a masked export ("********") is no token
+            token = None
         callers = callers_from(_get(config, "callers") or ())
         smtp = _get(config, "smtp")
         values: dict[str, Any] = {
