@@ -233,3 +233,42 @@ def test_a_failing_listener_does_not_fail_twilios_request(
     hub.subscribe(boom)
     assert twilio.post("/sms/incoming", inbound("hello")).status_code == 200
     assert store.count_events("message") == 1
+
+
+def test_concurrent_writers_and_retries_make_one_event_each(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Store(tmp_path / "concurrent.sqlite3") as store:
+        def work(worker: int) -> int:
+            new = 0
+            for i in range(100):  # every worker sends the same 100 callbacks: 7 of 8 are retries
+                new += store.record_call_status(f"CA{i:032d}", "ringing", from_=ALICE, to=LEAD).new
+            return new
+
+        with ThreadPoolExecutor(8) as pool:
+            assert sum(pool.map(work, range(8))) == 100
+        futures = [store.submit(store.record_message, f"SM{i:032d}", "received", direction="inbound",
+                                from_=LEAD, to=ALICE, body=str(i)) for i in range(300)]
+        assert all(f.result().new for f in futures)
+        assert store.count_events("call") == 100 and store.count_events("message") == 300
+
+
+def test_a_failing_write_does_not_undo_the_others_in_its_batch(store: Store) -> None:
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    good = [store.submit(store.opt_out, f"+1415555{i:04d}") for i in range(20)]
+    bad = store.submit(broken)
+    good += [store.submit(store.opt_out, f"+1415556{i:04d}") for i in range(20)]
+    with pytest.raises(ValueError, match="boom"):
+        bad.result()
+    assert all(f.result() for f in good)
+    assert len(store.opt_outs()) == 40
+
+
+def test_writes_after_close_fail_instead_of_hanging(tmp_path) -> None:
+    store = Store(tmp_path / "closed.sqlite3")
+    store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.opt_out(LEAD)
+    store.close()  # twice is fine

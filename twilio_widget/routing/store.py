@@ -295,34 +295,44 @@ class Store:
                     stop = True
                     break
                 batch.append(nxt)
-            done: list[tuple[Future, Any, BaseException | None]] = []
             try:
-                cur.execute("BEGIN IMMEDIATE")
-                for future, call in batch:
-                    if not future.set_running_or_notify_cancel():
-                        continue
-                    cur.execute("SAVEPOINT job")
-                    try:
-                        result = call()
-                    except Exception as exc:
-                        cur.execute("ROLLBACK TO job")
-                        cur.execute("RELEASE job")
-                        done.append((future, None, exc))
-                    else:
-                        cur.execute("RELEASE job")
-                        done.append((future, result, None))
-                cur.execute("COMMIT")
-            except Exception as exc:  # the commit itself failed: nothing of the batch is stored
+                done = self._run_batch(cur, batch)
+            except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
                 with contextlib.suppress(sqlite3.Error):
                     cur.execute("ROLLBACK")
-                done = [(f, None, exc) for f, _, _ in done]
+                done = [(future, None, exc) for future, _ in batch if not future.cancelled()]
             for future, result, error in done:
+                if future.done():
+                    continue
                 if error is None:
                     future.set_result(result)
                 else:
                     future.set_exception(error)
             if stop:
                 return
+
+    @staticmethod
+    def _run_batch(
+        cur: sqlite3.Cursor, batch: list[tuple[Future, Callable[[], Any]]]
+    ) -> list[tuple[Future, Any, BaseException | None]]:
+        """Run the jobs in one transaction, each in a savepoint; results once committed."""
+        done: list[tuple[Future, Any, BaseException | None]] = []
+        cur.execute("BEGIN IMMEDIATE")
+        for future, call in batch:
+            if not future.set_running_or_notify_cancel():
+                continue
+            cur.execute("SAVEPOINT job")
+            try:
+                result = call()
+            except Exception as exc:
+                cur.execute("ROLLBACK TO job")
+                cur.execute("RELEASE job")
+                done.append((future, None, exc))
+            else:
+                cur.execute("RELEASE job")
+                done.append((future, result, None))
+        cur.execute("COMMIT")
+        return done
 
     def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Queue a write (a bound write method of this store); the future resolves once it
@@ -349,6 +359,13 @@ class Store:
         self._closed = True
         self._jobs.put(None)
         self._writer.join(30)
+        while True:  # anything queued after the writer stopped fails rather than hangs
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None and job[0].set_running_or_notify_cancel():
+                job[0].set_exception(RuntimeError("store is closed"))
         with self._rlock:
             self._rconn.close()
         self._wconn.close()
