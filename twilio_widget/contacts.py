@@ -171,40 +171,58 @@ def _region(region: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _texts(uniques: np.ndarray) -> list[str | None]:
-    """Stripped text (None for blanks) for the distinct values of a column."""
-    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
-        return [value.strip() or None for value in uniques]
-    return [_as_text(value) for value in uniques]
+def _fast_candidates(column: pd.Series, values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Cells the numpy path may read: real str objects, or integers (their digits).
+
+    Floats and other objects are left to _as_text: str(1415555010.0) has eleven digits,
+    but the cell means the ten-digit 1415555010.
+    """
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_integer_dtype(dtype):
+        return present
+    if isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return present
+    if dtype == object:
+        return np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    return np.zeros(len(values), dtype=bool)
 
 
-def _parse_uniques(uniques: np.ndarray, region: str) -> tuple[np.ndarray, list[str | None]]:
-    """Parse distinct values: int64 E.164 codes (0 = none) and a reason per value."""
-    texts = _texts(uniques)
-    codes = np.zeros(len(texts), dtype=np.int64)
-    reasons: list[str | None] = [None] * len(texts)
-    pending = np.fromiter((t is not None for t in texts), dtype=bool, count=len(texts))
-    for start in range(0, len(texts), _CHUNK):
-        stop = min(start + _CHUNK, len(texts))
-        done, chunk_codes = _nanp_parse(texts[start:stop], region, pending[start:stop])
-        codes[start:stop][done] = chunk_codes[done]
-        for i in np.flatnonzero(done & (chunk_codes == 0)):
-            reasons[start + i] = NOT_ASSIGNED
-        pending[start:stop] &= ~done
-    for i in np.flatnonzero(pending):
-        codes[i], reasons[i] = _check(texts[i], region)
-    return codes, reasons
+def _parse_columns(df: pd.DataFrame, fields: list, region: str):
+    """Parse the phone columns: (codes (rows x fields), reject rows, reject fields, reasons).
 
-
-def _parse_column(column: pd.Series, region: str) -> tuple[np.ndarray, np.ndarray, list]:
-    """Parse one column: (int64 code per row, positions of rejected rows, their reasons)."""
-    value_ids, uniques = pd.factorize(column, use_na_sentinel=True)
-    unique_codes, reasons = _parse_uniques(np.asarray(uniques, dtype=object), region)
-    # Missing values get id -1, which indexes the trailing slot: code 0, not a reject.
-    codes = np.append(unique_codes, 0)[value_ids]
-    rejected_ids = np.array([i for i, r in enumerate(reasons) if r is not None], dtype=np.int64)
-    rows = np.flatnonzero(np.isin(value_ids, rejected_ids)) if len(rejected_ids) else rejected_ids
-    return codes, rows, [reasons[i] for i in value_ids[rows]]
+    The numpy path reads every cell it can; the rest are parsed by phonenumbers once per
+    distinct value across all the columns (lead lists repeat their odd values too).
+    """
+    codes = np.zeros((len(df), len(fields)), dtype=np.int64)
+    slow_rows, slow_values, unassigned = [], [], []
+    for j, field in enumerate(fields):
+        column = df[field]
+        values = column.to_numpy(dtype=object)
+        present = ~pd.isna(values)
+        candidates = _fast_candidates(column, values, present)
+        decided = np.zeros(len(values), dtype=bool)
+        for start in range(0, len(values), _CHUNK):
+            stop = min(start + _CHUNK, len(values))
+            decided[start:stop], codes[start:stop, j] = _nanp_parse(
+                values[start:stop], region, candidates[start:stop]
+            )
+        unassigned.append(np.flatnonzero(decided & (codes[:, j] == 0)) * len(fields) + j)
+        slow = np.flatnonzero(present & ~decided)
+        slow_rows.append(slow * len(fields) + j)  # cell numbers: row * fields + field
+        slow_values.append(values[slow])
+    cells = np.concatenate(slow_rows)
+    value_ids, uniques = pd.factorize(np.concatenate(slow_values), use_na_sentinel=False)
+    checked = [(0, None) if t is None else _check_cached(t, region) for t in map(_as_text, uniques)]
+    unique_codes = np.fromiter((c for c, _ in checked), dtype=np.int64, count=len(checked))
+    codes.ravel()[cells] = unique_codes[value_ids]
+    bad_ids = np.array([i for i, (_, why) in enumerate(checked) if why is not None], dtype=np.int64)
+    bad = np.isin(value_ids, bad_ids)
+    rejected = np.concatenate([*unassigned, cells[bad]])
+    reasons = [NOT_ASSIGNED] * (len(rejected) - int(bad.sum()))
+    reasons += [checked[i][1] for i in value_ids[bad].tolist()]
+    return codes, rejected // len(fields), rejected % len(fields), reasons
 
 
 # --------------------------------------------------------------------------------------
@@ -413,31 +431,39 @@ _POW10 = 10 ** np.arange(13, dtype=np.int64)
 _CHAR = {c: ord(c) for c in "0+ ()-."}
 
 
-def _nanp_parse(texts: Sequence[str | None], region: str, pending: np.ndarray):
-    """Parse the +1 numbers among ``texts`` with numpy: (decided mask, codes; 0 = invalid).
+def _nanp_parse(values: np.ndarray, region: str, candidates: np.ndarray):
+    """Parse the +1 numbers among ``values`` with numpy: (decided mask, codes; 0 = invalid).
 
-    Accepted shapes: digits with the separators " ()-." and an optional leading "+";
-    ten digits ([2-9] first) or "1" and ten digits; with "+" only the latter. Anything
-    else, and prefixes whose validity depends on the last four digits, stay undecided.
+    ``candidates`` marks the cells whose str() is the text phonenumbers would see.
+    Accepted shapes: digits with the separators " ()-." and an optional "+" before the
+    first digit or separator; ten digits ([2-9] first), or "1" and ten digits; with "+"
+    only the latter. Anything else, and prefixes whose validity depends on the last four
+    digits, stay undecided.
     """
     validity = _nanp_validity()
-    decided = np.zeros(len(texts), dtype=bool)
-    codes = np.zeros(len(texts), dtype=np.int64)
-    if validity is None or not pending.any():
+    decided = np.zeros(len(values), dtype=bool)
+    codes = np.zeros(len(values), dtype=np.int64)
+    if validity is None or not candidates.any():
         return decided, codes
-    # Fixed-width UCS-4 array, one row of code points per text (blanks as "").
-    text = np.array([t if t is not None else "" for t in texts], dtype=f"U{_WIDTH}")
-    chars = text.view(np.uint32).reshape(len(texts), _WIDTH)
-    candidate = pending & (np.strings.str_len(text) < _WIDTH)
+    # Fixed-width UCS-4 array, one row of code points per value, NUL-padded.
+    text = values.astype(f"U{_WIDTH}")
+    chars = text.view(np.uint32).reshape(len(values), _WIDTH)
+    length = np.strings.str_len(text)
+    # Longer texts were truncated; a NUL inside a text is not a separator phonenumbers knows.
+    candidate = candidates & (length < _WIDTH)
+    is_pad = np.arange(_WIDTH) >= length[:, None]
     is_digit = (chars >= ord("0")) & (chars <= ord("9"))
     is_plus = chars == _CHAR["+"]
-    allowed = is_digit | is_plus | (chars == 0)
-    for sep in " ()-.":
+    is_space = chars == _CHAR[" "]
+    allowed = is_digit | is_plus | is_space | is_pad
+    for sep in "()-.":
         allowed |= chars == _CHAR[sep]
     candidate &= allowed.all(axis=1)
     plus_count = is_plus.sum(axis=1)
     has_plus = plus_count == 1
-    candidate &= (plus_count == 0) | (has_plus & is_plus[:, 0])
+    # "+" only after leading spaces: phonenumbers reads a number from its first "+" or digit.
+    first = np.argmax(~is_space, axis=1)
+    candidate &= (plus_count == 0) | (has_plus & is_plus[np.arange(len(values)), first])
     digit_count = is_digit.sum(axis=1)
     # Digit rank from the right (0 = last digit); weight each digit by 10**rank.
     rank = np.cumsum(is_digit[:, ::-1], axis=1)[:, ::-1] - 1
@@ -523,6 +549,32 @@ class _Display:
             return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
 
+    def format_many(self, codes: np.ndarray) -> np.ndarray:
+        """Display text for an array of codes (object array; None where the code is 0)."""
+        out = np.full(len(codes), None, dtype=object)
+        nanp = np.zeros(len(codes), dtype=bool)
+        template = self._nanp_template()
+        if template is not None:
+            nanp = (codes >= 12 * 10**9) & (codes < 2 * 10**10)
+            where = np.flatnonzero(nanp)
+            for start in range(0, len(where), _CHUNK):
+                rows = where[start:start + _CHUNK]
+                out[rows] = _layout(codes[rows] - 10**10, template).astype(object)
+        rest = np.flatnonzero(~nanp & (codes != 0))
+        uniques, inverse = np.unique(codes[rest], return_inverse=True)
+        out[rest] = np.array([self.format(c) for c in uniques.tolist()], dtype=object)[inverse]
+        return out
+
+    def _nanp_template(self) -> str | None:
+        """The layout of +1 numbers with area code [2-9] ("#" = a digit), if fixed."""
+        if self.kind == "e164":
+            return "+1##########"
+        if self.kind == "regex" or not _nanp_formats_ok():
+            return None
+        if self.kind == "international" or self.country_code != 1:
+            return "+1 ###-###-####"
+        return "(###) ###-####"
+
     def _format_nanp(self, nsn: str) -> str:
         """format_number's result for a +1 number, without a parse (see _nanp_formats_ok)."""
         domestic = self.country_code == 1
@@ -542,6 +594,15 @@ class _Display:
             return match.expand(self.template)
         groups = [g for g in match.groups() if g]
         return " ".join(groups) if groups else None
+
+
+def _layout(nsn: np.ndarray, template: str) -> np.ndarray:
+    """Ten-digit numbers laid out in ``template`` ("#" = next digit), built as code points."""
+    digits = (nsn[:, None] // _POW10[9::-1]) % 10
+    chars = np.empty((len(nsn), len(template)), dtype=np.uint32)
+    chars[:] = np.array([ord(c) for c in template], dtype=np.uint32)
+    chars[:, [i for i, c in enumerate(template) if c == "#"]] = digits + ord("0")
+    return chars.view(f"U{len(template)}").ravel()
 
 
 # --------------------------------------------------------------------------------------
@@ -689,13 +750,7 @@ class Contacts:
                 f"df: row labels must be unique to key contacts; repeated: {dupes} "
                 "(use df.reset_index() or set a unique index)"
             )
-        codes = np.zeros((len(df), len(fields)), dtype=np.int64)
-        reject_rows, reject_fields, reasons = [], [], []
-        for j, field in enumerate(fields):
-            codes[:, j], rows, why = _parse_column(df[field], region)
-            reject_rows.append(rows)
-            reject_fields.append(np.full(len(rows), j))
-            reasons.extend(why)
+        codes, reject_rows, reject_fields, reasons = _parse_columns(df, fields, region)
         rejects = _rejects_frame(df, fields, reject_rows, reject_fields, reasons)
         part = _Part(source, df, fields, codes, name, view, rejects)
         return cls([part], region=region, display=display)
@@ -733,16 +788,18 @@ class Contacts:
         """Sorted E.164 codes with the (position, field) of each cell that holds them."""
         numbers, positions, fields = [], [], []
         for part, offset in zip(self._parts, self._offsets[:-1], strict=False):
-            rows, cols = np.nonzero(part.codes)
-            numbers.append(part.codes[rows, cols])
+            flat = part.codes.ravel()
+            cells = np.flatnonzero(flat)
+            rows, cols = np.divmod(cells, len(part.fields))
+            numbers.append(flat[cells])
             positions.append(rows.astype(np.int64) + offset)
             # Field numbers refer to self.fields, so combined sources share one vocabulary.
             remap = np.array([self.fields.index(f) for f in part.fields], dtype=np.int16)
             fields.append(remap[cols])
-            del rows, cols
+            del cells, rows, cols
         numbers = np.concatenate(numbers)
-        # Stable, so one number's cells stay in row-then-field order.
-        order = np.argsort(numbers, kind="stable")
+        # Not stable (faster): lookup puts the few cells of one number back in row order.
+        order = np.argsort(numbers)
         self._sorted = numbers[order]
         del numbers
         self._positions = np.concatenate(positions)[order]
@@ -781,18 +838,6 @@ class Contacts:
         part, row = self._locate(position)
         label = _labels(part)[row]
         return (part.source, label) if self._combined else label
-
-    def _keys_at(self, positions: np.ndarray) -> list:
-        """key_at for many valid positions at once (the lookup hot path)."""
-        if not self._combined:
-            labels = _labels(self._parts[0])
-            return [labels[p] for p in positions.tolist()]
-        which = self._offsets.searchsorted(positions, side="right") - 1
-        rows = positions - self._offsets[which]
-        return [
-            (self._parts[i].source, _labels(self._parts[i])[r])
-            for i, r in zip(which.tolist(), rows.tolist(), strict=True)
-        ]
 
     def position(self, key: Hashable) -> int:
         """The position of the contact with ``key``; KeyError naming the key if unknown."""
@@ -882,9 +927,10 @@ class Contacts:
     def _code_of(self, number: Any) -> int:
         """E.164 digits of a number in any parseable format; 0 when invalid."""
         # Twilio sends canonical E.164; reading it directly keeps lookups in microseconds.
-        if type(number) is str and number[:1] == "+" and number[1:2] != "0" and \
-                number[1:].isdigit() and number.isascii() and len(number) <= 16:
-            return int(number[1:])
+        if type(number) is str and number.startswith("+") and number.isascii():
+            digits = number[1:]
+            if digits.isdigit() and len(digits) <= 15 and not digits.startswith("0"):
+                return int(digits)
         text = _as_text(number)
         if text is None:
             return 0
@@ -895,13 +941,26 @@ class Contacts:
         code = self._code_of(number)
         if not code:
             return []
-        lo = self._sorted.searchsorted(code, "left")
-        hi = self._sorted.searchsorted(code, "right")
-        if lo == hi:
+        numbers = self._sorted
+        lo = int(numbers.searchsorted(code))
+        # .item() gives Python ints: comparing numpy scalars costs a ufunc call each.
+        if lo == len(numbers) or numbers.item(lo) != code:
             return []
         fields = self.fields
-        keys = self._keys_at(self._positions[lo:hi])
-        return [(key, fields[f]) for key, f in zip(keys, self._fields_at[lo:hi].tolist(), strict=True)]
+        # A number sits in a few cells: step through them, search again only for many.
+        hi, end = lo + 1, min(lo + 8, len(numbers))
+        while hi < end and numbers.item(hi) == code:
+            hi += 1
+        if hi == end and end < len(numbers) and numbers.item(end) == code:
+            hi = int(numbers.searchsorted(code, "right"))
+        if hi == lo + 1:
+            cells = [(self._positions.item(lo), self._fields_at.item(lo))]
+        else:
+            cells = sorted(zip(self._positions[lo:hi].tolist(), self._fields_at[lo:hi].tolist(), strict=True))
+        if not self._combined:
+            labels = _labels(self._parts[0])
+            return [(labels[p], fields[f]) for p, f in cells]
+        return [(self.key_at(p), fields[f]) for p, f in cells]
 
     # -- whole-book views ---------------------------------------------------------------
 
@@ -925,14 +984,9 @@ class Contacts:
                 else np.zeros(len(p.frame), dtype=np.int64)
                 for p in self._parts
             ])
-            uniques, inverse = np.unique(codes, return_inverse=True)
-            shown = np.array(
-                [None if c == 0 else (self._display.format(c) if display else f"+{c}")
-                 for c in uniques.tolist()],
-                dtype=object,
-            )
-            columns[field] = shown[inverse]
-        return pd.DataFrame(columns, index=self.keys)
+            formatter = self._display if display else _Display("e164", self._region)
+            columns[field] = pd.Series(formatter.format_many(codes), dtype=object)
+        return pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=self.keys, dtype=object)
 
     def __repr__(self) -> str:
         sources = "" if not self._combined else f", {len(self._parts)} sources"
@@ -944,8 +998,6 @@ class Contacts:
 
 def _rejects_frame(df, fields, rows, field_nos, reasons) -> pd.DataFrame:
     """Rejects in row order, then field order, with the value as it was in the cell."""
-    rows = np.concatenate(rows).astype(np.int64)
-    field_nos = np.concatenate(field_nos).astype(np.int64)
     values = np.empty(len(rows), dtype=object)
     for j, field in enumerate(fields):
         mine = field_nos == j
