@@ -18,8 +18,10 @@ import pandas as pd
 import traitlets
 from anywidget.experimental import command
 
+from . import voice
 from .backends.base import Backend, Event, TwilioError
 from .backends.sandbox import SandboxBackend
+from .config import ConfigError, PhoneConfig, contacts_from_config
 from .contacts import Contacts, InvalidNumber, parse_number
 
 STATIC = pathlib.Path(__file__).parent / "static"
@@ -28,6 +30,9 @@ INTERPRETATIONS = ("panel", "default")
 ACTIVE_CALL = ("queued", "initiated", "connecting", "ringing", "in-progress")
 #: Seeded sandbox history covers this many contacts; a million-row book seeds no more.
 SANDBOX_SEEDED_CONTACTS = 200
+#: Bridge mode polls the call's status this often (seconds) until it ends.
+BRIDGE_POLL_SECONDS = 1.0
+TOKEN_TTL_SECONDS = 3600
 
 
 def _panel_command(method: Callable[..., dict[str, Any]]):
@@ -37,7 +42,7 @@ def _panel_command(method: Callable[..., dict[str, Any]]):
     def handler(self: TwilioPhone, msg: Any, buffers: list[bytes]):
         try:
             result = method(self, **(msg or {}))
-        except (TwilioError, ValueError, KeyError) as exc:
+        except (TwilioError, ValueError, KeyError, traitlets.TraitError) as exc:
             return {"ok": False, "error": self._report(exc)}, []
         self.error = None
         return {"ok": True, **(result or {})}, []
@@ -70,6 +75,7 @@ class TwilioPhone(anywidget.AnyWidget):
     mode = traitlets.Enum(("sandbox", "twilio", "bridge"), default_value="sandbox").tag(sync=True)
     caller_id = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    device = traitlets.Dict({"status": "off"}).tag(sync=True)
     history_limit = traitlets.Int(50, min=1, max=500)
 
     def __init__(
@@ -82,22 +88,78 @@ class TwilioPhone(anywidget.AnyWidget):
         region: str = "US",
         display: str = "national",
         backend: Backend | None = None,
+        config: PhoneConfig | None = None,
+        user: str | None = None,
+        mode: str | None = None,
+        bridge_to: str | None = None,
         caller_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
+        self.config = config or PhoneConfig()
+        self.region = region
         self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
                                      display=display)
-        self.region = region
-        self.backend: Backend = backend or self._sandbox_for(self.contacts)
-        self.mode = "sandbox" if self.backend.mode == "sandbox" else "twilio"
-        self.caller_id = caller_id or getattr(self.backend, "own_number", "") or ""
+        self.backend: Backend = backend or self._default_backend()
+        self.mode = mode or ("sandbox" if self.backend.mode == "sandbox" else "twilio")
+        self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
+        self.identity = voice.identity_for(self.user)
+        self.caller_id = self._caller_id(caller_id)
+        self.bridge_to = parse_number(bridge_to, region, field="bridge_to") if bridge_to else ""
+        if self.mode == "bridge" and not self.bridge_to:
+            raise ValueError("bridge_to: bridge mode rings your own phone first; give its number")
         self._unsubscribe = self.backend.subscribe(self._on_event)
         self._position = 0
         if len(self.contacts):
             self.select(self.contacts.key_at(0))
+
+    @classmethod
+    def from_env(cls, contacts: pd.DataFrame | Contacts | None = None, fields: list[str] | None = None, *,
+                 environ: dict[str, str] | None = None, **kwargs: Any) -> TwilioPhone:
+        """A phone on the account named by the TWILIO_* environment variables (see ``PhoneConfig.from_env``);
+        on the sandbox when they name none."""
+        return cls(contacts, fields, config=PhoneConfig.from_env(environ), **kwargs)
+
+    @classmethod
+    def from_data_model(cls, data_model: dict[str, Any], sources: dict[str, pd.DataFrame], *,
+                        names: dict[str, str] | None = None, region: str = "US", **kwargs: Any) -> TwilioPhone:
+        """A phone configured by the element's data model; ``sources`` maps each ``app_id`` to its DataFrame."""
+        config = PhoneConfig.from_data_model(data_model)
+        contacts = contacts_from_config(config, sources, region, names=names)
+        looks = [kind for kind in config.interpretation if kind in INTERPRETATIONS]
+        kwargs.setdefault("interpretation", looks[0] if looks else "panel")
+        kwargs.setdefault("multiple_value", config.multiple_value)
+        return cls(contacts, config=config, region=region, **kwargs)
+
+    @property
+    def data_model(self) -> dict[str, Any]:
+        """The element's data model for this phone; the auth token masked."""
+        return self.export_data_model()
+
+    def export_data_model(self, include_secrets: bool = False) -> dict[str, Any]:
+        """The element's data model; ``include_secrets=True`` writes the real auth token."""
+        model = self.config.to_data_model(include_secrets=include_secrets)
+        model["multiple_value"] = int(self.multiple_value)
+        return model
+
+    def _default_backend(self) -> Backend:
+        if not self.config.has_credentials:
+            return self._sandbox_for(self.contacts)
+        from .backends.twilio import TwilioBackend
+
+        return TwilioBackend.from_credentials(
+            self.config.account_sid, self.config.auth_token or None,
+            api_key=self.config.api_key_sid or None, api_secret=self.config.api_key_secret or None)
+
+    def _caller_id(self, explicit: str | None) -> str:
+        if explicit:
+            return parse_number(explicit, self.region, field="caller_id")
+        caller = self.config.caller(self.user) if self.user else None
+        if caller and caller.caller_id:
+            return caller.caller_id
+        return getattr(self.backend, "own_number", "") or ""
 
     # -- contacts and selection ----------------------------------------------------------
 
@@ -220,25 +282,54 @@ class TwilioPhone(anywidget.AnyWidget):
     # -- calls -----------------------------------------------------------------------------
 
     def place_call(self, number: str | None = None) -> dict[str, Any]:
-        """Call ``number`` (default: the selected one) with the current caller ID."""
+        """Call ``number`` (default: the selected one) with the current caller ID.
+
+        On the sandbox the call is simulated; in bridge mode Twilio rings ``bridge_to`` first
+        and connects it to the number. In twilio mode the panel's Voice SDK device dials: use
+        the panel's call button (this returns the parameters it sends).
+        """
         target = parse_number(number or self.selected_number or self.dialpad, self.region,
                               field="number")
         with self._lock:
             if self.call.get("status") in ACTIVE_CALL:
                 raise TwilioError("A call is already in progress: hang up first", status=409)
-            dial = getattr(self.backend, "dial", None)
-            if dial is None:
-                raise TwilioError(
-                    "This backend places calls from the browser's Voice SDK device", status=501)
-            record = dial(target, self.caller_id or None)
-            self._track_call(record, remote=target, direction="outbound")
+            if self.mode == "twilio":
+                if not self.caller_id:
+                    raise ConfigError("caller_id", "set the Twilio number to call from (Callers in the element)")
+                return {"To": target, "CallerId": self.caller_id}
+            if self.mode == "bridge":
+                record = self.backend.create_call(
+                    self.bridge_to, self.caller_id, twiml=voice.bridge_twiml(target, self.caller_id))
+                self._track_call(record, remote=target, direction="outbound")
+                self._follow_bridge_call(record["sid"])
+            else:
+                record = self.backend.dial(target, self.caller_id or None)
+                self._track_call(record, remote=target, direction="outbound")
         return self.call
+
+    def _follow_bridge_call(self, sid: str) -> None:
+        """Poll the bridged call until it ends; the backend turns status changes into events."""
+
+        def follow() -> None:
+            while self.call.get("sid") == sid and self.call.get("status") in ACTIVE_CALL:
+                threading.Event().wait(BRIDGE_POLL_SECONDS)
+                try:
+                    record = self.backend.call_status(sid)
+                except TwilioError as exc:
+                    self._report(exc)
+                    return
+                self._call_event(record)
+
+        threading.Thread(target=follow, name=f"bridge-{sid}", daemon=True).start()
 
     def hang_up(self) -> dict[str, Any]:
         """End the current call (or stop it ringing)."""
         sid = self.call.get("sid")
-        if sid and self.call.get("status") in ACTIVE_CALL:
-            self.backend.hang_up(sid)
+        if not sid or self.call.get("status") not in ACTIVE_CALL:
+            return self.call
+        if self.mode == "twilio":
+            raise TwilioError("This call runs in the browser: hang up on the panel", status=409)
+        self._call_event(self.backend.end_call(sid))
         return self.call
 
     def mute(self, muted: bool = True) -> None:
@@ -255,14 +346,22 @@ class TwilioPhone(anywidget.AnyWidget):
             raise TwilioError("There is no call in progress to send digits on", status=409)
         self.call = {**self.call, "digits": self.call.get("digits", "") + digits}
 
-    def accept(self) -> dict[str, Any]:
-        """Answer the ringing incoming call and show the caller's contact."""
+    def accept(self, sid: str | None = None) -> dict[str, Any]:
+        """Answer the ringing incoming call and show the caller's contact.
+
+        In twilio mode the browser answers (the panel's Accept button) and tells the kernel
+        with the call's ``sid``; the kernel then selects the caller.
+        """
         ringing = self.incoming
-        if not ringing:
+        if not ringing or (sid and sid != ringing["sid"]):
             raise TwilioError("There is no incoming call to accept", status=409)
-        record = self.backend.accept(ringing["sid"])
+        if self.mode == "twilio":
+            if not sid:
+                raise TwilioError("Answer browser calls with the panel's Accept button", status=409)
+        else:
+            record = self.backend.accept(ringing["sid"])
+            self._track_call(record, remote=ringing["from"], direction="inbound")
         self.incoming = None
-        self._track_call(record, remote=ringing["from"], direction="inbound")
         if ringing.get("contact"):
             self._show_contact(ringing["contact"]["position"], ringing["from"])
         else:
@@ -274,7 +373,8 @@ class TwilioPhone(anywidget.AnyWidget):
         ringing = self.incoming
         if not ringing:
             raise TwilioError("There is no incoming call to reject", status=409)
-        self.backend.reject(ringing["sid"])
+        if self.mode != "twilio":  # in the browser, the Device has already declined it
+            self.backend.reject(ringing["sid"])
         self.incoming = None
 
     def on_incoming(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
@@ -379,7 +479,34 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @_panel_command
     def cmd_call(self, number: str | None = None) -> dict[str, Any]:
-        return {"call": self.place_call(number)}
+        placed = self.place_call(number)
+        return {"dial": placed} if self.mode == "twilio" else {"call": placed}
+
+    @_panel_command
+    def cmd_token(self) -> dict[str, Any]:
+        token = voice.mint_token(self.config, self.identity, ttl=TOKEN_TTL_SECONDS)
+        return {"token": token, "identity": self.identity, "ttl": TOKEN_TTL_SECONDS}
+
+    @_panel_command
+    def cmd_incoming(self, sid: str, **params: Any) -> dict[str, Any]:
+        caller = params.get("from", "")  # "from" is the SDK's name, and a Python keyword
+        try:
+            number = parse_number(caller, self.region, field="from")
+        except InvalidNumber:
+            number = caller  # a client: or sip: caller is shown as it came
+        self._incoming_event({"sid": sid, "from": number})
+        return {}
+
+    @_panel_command
+    def cmd_incoming_ended(self, sid: str) -> dict[str, Any]:
+        if self.incoming and self.incoming.get("sid") == sid:
+            self.incoming = None
+        return {}
+
+    @_panel_command
+    def cmd_call_ended(self, sid: str, status: str) -> dict[str, Any]:
+        self.refresh()
+        return {}
 
     @_panel_command
     def cmd_hang_up(self) -> dict[str, Any]:
@@ -396,8 +523,8 @@ class TwilioPhone(anywidget.AnyWidget):
         return {"call": self.call}
 
     @_panel_command
-    def cmd_accept(self) -> dict[str, Any]:
-        return {"call": self.accept()}
+    def cmd_accept(self, sid: str | None = None) -> dict[str, Any]:
+        return {"call": self.accept(sid)}
 
     @_panel_command
     def cmd_reject(self) -> dict[str, Any]:
@@ -428,6 +555,16 @@ class TwilioPhone(anywidget.AnyWidget):
         if not isinstance(self.backend, SandboxBackend):
             raise AttributeError("This phone talks to Twilio, not to the sandbox")
         return self.backend
+
+    def setup(self, *, create: bool = False, voice_url: str | None = None) -> voice.SetupReport:
+        """Check the API key and TwiML App browser calling needs; ``create=True`` creates what is
+        missing (nothing is ever created silently). New SIDs and secrets stay in this kernel."""
+        client = getattr(self.backend, "client", None)
+        if client is None:
+            raise TwilioError("setup() needs a phone on a Twilio account, not the sandbox")
+        report = voice.setup(client, self.config, create=create, voice_url=voice_url)
+        self.config = report.config
+        return report
 
     def _report(self, exc: Exception) -> dict[str, Any]:
         payload = exc.as_payload() if isinstance(exc, TwilioError) else {

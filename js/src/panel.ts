@@ -11,7 +11,8 @@ import {
   formatWhen,
   isActive,
 } from "./format";
-import type { Invoke, Model, PanelError, State, Tab } from "./types";
+import type { DeviceState, Invoke, Model, PanelError, State, Tab } from "./types";
+import { VOICE_HINTS, type VoiceController } from "./voice";
 
 const TABS: { id: Tab; label: string; icon: IconName }[] = [
   { id: "numpad", label: "Numpad", icon: "dialpad" },
@@ -24,6 +25,7 @@ const KEY_LETTERS: Record<string, string> = {
 };
 const DIALPAD_CHARS = /^[0-9*#+]$/;
 const HINTS: Record<number, string> = {
+  ...VOICE_HINTS,
   21211: "Check the number: Twilio could not read it as a phone number.",
   21610: "This person replied STOP; they must text START before you can message them.",
   20003: "Check the Account SID and Auth Token (or API key) in your configuration.",
@@ -39,9 +41,13 @@ export class Panel {
   private compose!: HTMLTextAreaElement;
   private onChange = () => this.update();
 
-  constructor(model: Model, invoke: Invoke) {
+  private voice: () => VoiceController | null;
+  private audioOpen = false;
+
+  constructor(model: Model, invoke: Invoke, voice: () => VoiceController | null = () => null) {
     this.model = model;
     this.invoke = invoke;
+    this.voice = voice;
     this.root = h("div", {
       className: "twp-root",
       tabindex: 0,
@@ -84,7 +90,12 @@ export class Panel {
       className: "twp-selected", "data-testid": "selected-number", "aria-live": "polite",
     });
     r.defaultLook = h("div", { className: "twp-default" });
-    r.header = h("header", { className: "twp-header" }, r.contact, r.fields, r.selected);
+    r.audioToggle = h("button", {
+      className: "twp-audio-toggle", type: "button", "aria-label": "Audio settings",
+      onclick: () => { this.audioOpen = !this.audioOpen; this.drawAudio(); },
+    }, "Audio settings");
+    r.audio = h("div", { className: "twp-audio", role: "group", "aria-label": "Audio devices" });
+    r.header = h("header", { className: "twp-header" }, r.contact, r.fields, r.selected, r.audioToggle, r.audio);
     r.callbar = h("div", { className: "twp-callbar", "aria-live": "polite" });
     r.numpad = this.buildNumpad();
     r.history = h("section", { className: "twp-tab-panel twp-history", "data-tab": "history", role: "tabpanel" });
@@ -163,6 +174,7 @@ export class Panel {
       return;
     }
     this.drawContact();
+    this.drawAudio();
     this.drawFields();
     this.drawSelected();
     this.drawTabs();
@@ -174,11 +186,15 @@ export class Panel {
 
   private drawBanner(): void {
     const mode = this.get("mode");
-    const text = mode === "sandbox"
-      ? "Sandbox: calls and messages are simulated, nothing reaches Twilio."
-      : mode === "bridge" ? "Bridge mode: calls ring your own phone first." : "";
-    this.regions.banner.textContent = text;
-    this.regions.banner.hidden = !text;
+    const device = this.get("device");
+    let text = "";
+    if (mode === "sandbox") text = "Sandbox: calls and messages are simulated, nothing reaches Twilio.";
+    else if (mode === "bridge") text = "Bridge mode: calls ring your own phone first, then the contact.";
+    else text = deviceText(device);
+    const banner = this.regions.banner;
+    banner.textContent = text;
+    banner.hidden = !text;
+    banner.dataset.device = mode === "twilio" ? device?.status ?? "off" : "";
   }
 
   private drawContact(): void {
@@ -199,6 +215,28 @@ export class Panel {
         className: "twp-step", type: "button", "aria-label": "Next contact",
         disabled: contact.count < 2, onclick: () => void this.run("cmd_step_contact", { step: 1 }),
       }, "›"));
+  }
+
+  private drawAudio(): void {
+    const device = this.get("device");
+    const usable = this.get("mode") === "twilio" && !!device?.inputs;
+    const box = this.regions.audio;
+    box.hidden = !usable || !this.audioOpen;
+    this.regions.audioToggle.hidden = !usable;
+    this.regions.audioToggle.setAttribute("aria-expanded", String(this.audioOpen));
+    if (box.hidden) return;
+    const select = (label: string, options: { id: string; label: string }[], apply: (id: string) => Promise<void>) =>
+      h("label", { className: "twp-audio-row" }, h("span", {}, label),
+        h("select", {
+          className: "twp-audio-select", "aria-label": label,
+          onchange: (e: Event) => void apply((e.target as HTMLSelectElement).value).catch((err) =>
+            this.showError({ message: `Could not switch ${label.toLowerCase()}: ${String(err)}`, code: null })),
+        }, options.map((o) => h("option", { value: o.id }, o.label))));
+    replaceChildren(box,
+      select("Microphone", device.inputs ?? [], (id) => this.voice()?.setInput(id) ?? Promise.resolve()),
+      device.output_selection
+        ? select("Speaker", device.outputs ?? [], (id) => this.voice()?.setOutput(id) ?? Promise.resolve())
+        : h("p", { className: "twp-audio-note" }, "This browser plays calls on its default speaker."));
   }
 
   private drawFields(): void {
@@ -260,11 +298,11 @@ export class Panel {
       active && call.status === "in-progress" ? h("button", {
         className: "twp-mute", type: "button", "aria-pressed": String(!!call.muted),
         "aria-label": call.muted ? "Unmute" : "Mute",
-        onclick: () => void this.run("cmd_mute", { muted: !call.muted }),
+        onclick: () => void this.mute(!call.muted),
       }, call.muted ? "Unmute" : "Mute") : null,
       active ? h("button", {
         className: "twp-hangup-button", type: "button", "aria-label": "Hang up",
-        "data-testid": "callbar-hangup", onclick: () => void this.run("cmd_hang_up"),
+        "data-testid": "callbar-hangup", onclick: () => void this.hangUp(),
       }, "Hang up") : h("button", {
         className: "twp-dismiss", type: "button", "aria-label": "Dismiss",
         onclick: () => this.setState("call", {}),
@@ -339,8 +377,8 @@ export class Panel {
       contact ? h("div", { className: "twp-incoming-number" }, incoming.display) : null,
       card,
       h("div", { className: "twp-incoming-actions" },
-        h("button", { className: "twp-accept", type: "button", "aria-label": "Accept call", onclick: () => void this.run("cmd_accept") }, "Accept"),
-        h("button", { className: "twp-reject", type: "button", "aria-label": "Reject call", onclick: () => void this.run("cmd_reject") }, "Reject")));
+        h("button", { className: "twp-accept", type: "button", "aria-label": "Accept call", onclick: () => void this.accept() }, "Accept"),
+        h("button", { className: "twp-reject", type: "button", "aria-label": "Reject call", onclick: () => void this.reject() }, "Reject")));
   }
 
   private drawError(): void {
@@ -386,7 +424,7 @@ export class Panel {
   private pressKey(key: string): void {
     const call = this.get("call");
     if (call.status === "in-progress") {
-      void this.run("cmd_digits", { digits: key });
+      void this.digits(key);
       return;
     }
     this.setState("dialpad", this.get("dialpad") + key);
@@ -396,12 +434,45 @@ export class Panel {
     this.setState("dialpad", this.get("dialpad").slice(0, -1));
   }
 
+  private get browserCalls(): VoiceController | null {
+    return this.get("mode") === "twilio" ? this.voice() : null;
+  }
+
   private callOrHangUp(): void {
-    if (isActive(this.get("call").status)) {
-      void this.run("cmd_hang_up");
-    } else {
-      void this.run("cmd_call", {});
-    }
+    if (isActive(this.get("call").status)) void this.hangUp();
+    else void this.placeCall();
+  }
+
+  /** The kernel checks the number and picks the caller ID; the browser's Device dials it. */
+  private async placeCall(): Promise<void> {
+    const response = await this.run("cmd_call", {});
+    const dial = response?.ok ? (response.dial as Record<string, string> | undefined) : undefined;
+    if (dial && this.browserCalls) await this.browserCalls.connect(dial);
+  }
+
+  private async hangUp(): Promise<void> {
+    if (this.browserCalls) this.browserCalls.hangUp();
+    else await this.run("cmd_hang_up");
+  }
+
+  private async mute(muted: boolean): Promise<void> {
+    if (this.browserCalls) this.browserCalls.mute(muted);
+    else await this.run("cmd_mute", { muted });
+  }
+
+  private async digits(digits: string): Promise<void> {
+    if (this.browserCalls) this.browserCalls.digits(digits);
+    else await this.run("cmd_digits", { digits });
+  }
+
+  private async accept(): Promise<void> {
+    const sid = this.browserCalls?.accept();
+    await this.run("cmd_accept", sid ? { sid } : {});
+  }
+
+  private async reject(): Promise<void> {
+    this.browserCalls?.reject();
+    await this.run("cmd_reject");
   }
 
   private async send(): Promise<void> {
@@ -446,6 +517,17 @@ export class Panel {
 
   private showError(error: PanelError): void {
     this.setState("error", error);
+  }
+}
+
+function deviceText(device: DeviceState | undefined): string {
+  switch (device?.status) {
+    case "registered": return "";
+    case "registering": case "starting": return "Connecting to Twilio…";
+    case "offline": return "Offline: Twilio cannot be reached. Retrying…";
+    case "unregistered": return "Not registered: incoming calls will not ring here.";
+    case "error": return `Phone unavailable: ${device.error?.message ?? "see the error below"}`;
+    default: return "";
   }
 }
 

@@ -23,6 +23,7 @@ export function defaultState(): State {
     mode: "sandbox",
     caller_id: "+15005550006",
     error: null,
+    device: { status: "off" },
   };
 }
 

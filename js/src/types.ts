@@ -63,6 +63,15 @@ export interface PanelError {
   hint?: string | null;
 }
 
+export interface DeviceState {
+  status: "off" | "starting" | "registering" | "registered" | "unregistered" | "offline" | "error" | "destroyed";
+  identity?: string;
+  error?: PanelError | null;
+  inputs?: { id: string; label: string }[];
+  outputs?: { id: string; label: string }[];
+  output_selection?: boolean;
+}
+
 export interface State {
   selected_number: string;
   selected_display: string;
@@ -79,6 +88,7 @@ export interface State {
   mode: "sandbox" | "twilio" | "bridge";
   caller_id: string;
   error: PanelError | null;
+  device: DeviceState;
 }
 
 // The part of anywidget's model the panel relies on; tests supply a fake with the same shape.

@@ -92,6 +92,18 @@ class Backend(Protocol):
         """Deliver live events to ``listener``; returns a function that unsubscribes."""
         ...
 
+    def call_status(self, sid: str) -> dict[str, Any]:
+        """One call's current record (polling); a changed status is also emitted as an event."""
+        ...
+
+    def message_status(self, sid: str) -> dict[str, Any]:
+        """One message's current record (polling); a changed status is also emitted as an event."""
+        ...
+
+    def end_call(self, sid: str) -> dict[str, Any]:
+        """Hang up a server-side call (bridge mode): completed if answered, canceled if ringing."""
+        ...
+
 
 class EventHub:
     """A small thread-safe list of listeners; backends embed one to implement ``subscribe``."""

@@ -191,6 +191,18 @@ class SandboxBackend:
     def subscribe(self, listener):
         return self._hub.subscribe(listener)
 
+    def call_status(self, sid: str) -> dict[str, Any]:
+        return _public(self._call(sid))
+
+    def message_status(self, sid: str) -> dict[str, Any]:
+        with self._lock:
+            if sid not in self._messages:
+                raise TwilioError(f"The requested resource Message {sid} was not found", code=20404, status=404)
+            return _public(self._messages[sid])
+
+    def end_call(self, sid: str) -> dict[str, Any]:
+        return self.hang_up(sid)
+
     # -- live calls, as the panel drives them -------------------------------------------
 
     def dial(self, to: str, from_: str | None = None, *,
@@ -345,7 +357,7 @@ class SandboxBackend:
         self._emit("message", snapshot)
 
     def _emit(self, kind: str, record: dict[str, Any]) -> None:
-        self._hub.emit(Event(kind, {k: v for k, v in record.items() if not k.startswith("_")}))
+        self._hub.emit(Event(kind, _public(record)))
 
     def _sid(self, prefix: str) -> str:
         return f"{prefix}{self._seed:08x}{next(self._sids):024x}"
@@ -392,6 +404,11 @@ class SandboxBackend:
                     "error_code": None, "error_message": None,
                     "price": -0.0079, "price_unit": "USD",
                 }
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy without the sandbox's own bookkeeping keys."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
 def _involves(record: dict[str, Any], number: str | None) -> bool:

@@ -1,0 +1,143 @@
+"""Browser calling's kernel side: tokens, the panel's call commands in twilio and bridge mode."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from twilio_widget import TwilioPhone
+from twilio_widget.config import Caller, ConfigError, PhoneConfig
+from twilio_widget.voice import bridge_twiml, identity_for, mint_token
+
+ACCOUNT = "AC" + "a1" * 16
+API_KEY = "SK" + "b2" * 16
+APP = "AP" + "c3" * 16
+SECRET = "Zx" * 16  # a made-up 32-character API key secret
+
+
+@pytest.fixture
+def config() -> PhoneConfig:
+    return PhoneConfig(
+        account_sid=ACCOUNT, api_key_sid=API_KEY, api_key_secret=SECRET, app_sid=APP,
+        callers=[Caller(user_id="ada.l", caller_id="+15005550006", client_mail="ada@example.com")],
+    )
+
+
+@pytest.fixture
+def browser_phone(leads, sandbox, config):
+    phone = TwilioPhone(contacts=leads, fields=["mobile", "office"], name="name", view=["name", "company"],
+                        backend=sandbox, config=config, mode="twilio")
+    yield phone
+    phone.close()
+
+
+def command(phone, name, **msg):
+    return getattr(phone, name)(msg, [])[0]
+
+
+class TestToken:
+    def test_grants_identity_and_ttl(self, config):
+        before = int(time.time())
+        token = mint_token(config, "ada_l", ttl=600)
+        claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+        header = jwt.get_unverified_header(token)
+        assert header["cty"] == "twilio-fpa;v=1"
+        assert claims["iss"] == API_KEY and claims["sub"] == ACCOUNT
+        assert claims["grants"]["identity"] == "ada_l"
+        assert claims["grants"]["voice"] == {"incoming": {"allow": True},
+                                             "outgoing": {"application_sid": APP}}
+        assert before + 600 <= claims["exp"] <= int(time.time()) + 600
+
+    def test_missing_settings_are_named(self):
+        with pytest.raises(ConfigError) as err:
+            mint_token(PhoneConfig(account_sid=ACCOUNT), "ada")
+        assert "api_key_sid" in str(err.value) and "app_sid" in str(err.value)
+        assert SECRET not in str(err.value)
+
+    def test_ttl_and_identity_are_checked(self, config):
+        with pytest.raises(ConfigError, match="ttl"):
+            mint_token(config, "ada", ttl=10)
+        with pytest.raises(ConfigError, match="identity"):
+            mint_token(config, "ada lovelace")
+        assert identity_for("ada.l") == "ada_l"
+        assert identity_for("") == "twilio_widget"
+
+    def test_panel_gets_a_token_for_the_current_user(self, browser_phone):
+        response = command(browser_phone, "cmd_token")
+        assert response["ok"] and response["identity"] == "ada_l" and response["ttl"] == 3600
+        assert jwt.decode(response["token"], SECRET, algorithms=["HS256"])["grants"]["identity"] == "ada_l"
+
+    def test_secret_never_reaches_widget_state(self, browser_phone):
+        command(browser_phone, "cmd_token")
+        state = repr(browser_phone.get_state()) + repr(browser_phone) + repr(browser_phone.config)
+        assert SECRET not in state
+
+    def test_token_failure_comes_back_as_a_payload(self, leads, sandbox):
+        phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, mode="twilio",
+                            config=PhoneConfig(account_sid=ACCOUNT), caller_id="+15005550006")
+        response = command(phone, "cmd_token")
+        assert not response["ok"] and "app_sid" in response["error"]["message"]
+
+
+class TestBrowserCalls:
+    def test_call_button_gets_the_number_and_the_users_caller_id(self, browser_phone, sandbox):
+        before = len(sandbox.calls())
+        response = command(browser_phone, "cmd_call")
+        assert response == {"ok": True, "dial": {"To": "+14155550100", "CallerId": "+15005550006"}}
+        assert len(sandbox.calls()) == before  # the browser dials, not the kernel
+
+    def test_bad_number_never_reaches_the_device(self, browser_phone):
+        response = command(browser_phone, "cmd_call", number="555")
+        assert not response["ok"] and "number" in response["error"]["message"]
+
+    def test_incoming_call_matches_the_contact_and_accepting_selects_it(self, browser_phone):
+        seen = []
+        browser_phone.on_incoming(seen.append)
+        command(browser_phone, "cmd_incoming", sid="CA1", **{"from": "+12125550199"})
+        assert browser_phone.incoming["contact"]["name"] == "Grace Hopper"
+        assert seen[0]["from"] == "+12125550199"
+        browser_phone.call = {"sid": "CA1", "status": "in-progress", "direction": "inbound"}
+        assert command(browser_phone, "cmd_accept", sid="CA1")["ok"]
+        assert browser_phone.incoming is None and browser_phone.current == 103
+
+    def test_caller_giving_up_clears_the_ring(self, browser_phone):
+        command(browser_phone, "cmd_incoming", sid="CA1", **{"from": "client:bob"})
+        assert browser_phone.incoming["contact"] is None and browser_phone.incoming["from"] == "client:bob"
+        command(browser_phone, "cmd_incoming_ended", sid="CA1")
+        assert browser_phone.incoming is None
+
+    def test_python_cannot_answer_for_the_browser(self, browser_phone):
+        command(browser_phone, "cmd_incoming", sid="CA1", **{"from": "+12125550199"})
+        with pytest.raises(Exception, match="Accept button"):
+            browser_phone.accept()
+
+    def test_ended_call_refreshes_history(self, browser_phone, sandbox):
+        sandbox.dial("+14155550100")
+        stale = len(browser_phone.history)
+        command(browser_phone, "cmd_call_ended", sid="CA1", status="completed")
+        assert len(browser_phone.history) == stale + 1
+
+
+class TestBridge:
+    def test_twiml_dials_the_lead_with_the_caller_id(self):
+        twiml = bridge_twiml("+14155550100", "+15005550006")
+        assert '<Dial callerId="+15005550006" timeout="30">+14155550100</Dial>' in twiml
+
+    def test_bridge_rings_the_users_phone_then_follows_the_call(self, leads, sandbox, config):
+        phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, config=config,
+                            mode="bridge", bridge_to="+1 202 555 0143")
+        command(phone, "cmd_call")
+        placed = sandbox.calls().iloc[0]
+        assert placed["to"] == "+12025550143" and placed["from"] == "+15005550006"
+        assert phone.call["remote"] == "+14155550100" and phone.call["status"] == "ringing"
+        sandbox.advance(sandbox.ring_seconds)
+        assert phone.call["status"] == "in-progress"
+        command(phone, "cmd_hang_up")
+        assert phone.call["status"] == "completed"
+        phone.close()
+
+    def test_bridge_needs_the_users_phone(self, leads, sandbox):
+        with pytest.raises(ValueError, match="bridge_to"):
+            TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, mode="bridge")

@@ -1,0 +1,153 @@
+"""Browser calling's kernel side: access tokens for the Voice SDK, the account set-up it
+needs (an API key and a TwiML App), and the inline TwiML of bridge mode.
+
+The API key secret never leaves the kernel: the browser only ever gets a signed,
+short-lived token whose grants name the TwiML App and allow incoming calls.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
+from twilio.twiml.voice_response import VoiceResponse
+
+from .backends.base import TwilioError
+from .config import ConfigError, PhoneConfig
+
+#: Twilio's limits for a Voice SDK identity: letters, digits and underscores, up to 121.
+IDENTITY = re.compile(r"^[A-Za-z0-9_]{1,121}$")
+DEFAULT_IDENTITY = "twilio_widget"
+MIN_TTL, MAX_TTL = 60, 24 * 3600
+
+
+def identity_for(user_id: str | None) -> str:
+    """The client identity a user registers under (``client:<identity>`` in TwiML)."""
+    if not user_id:
+        return DEFAULT_IDENTITY
+    identity = re.sub(r"[^A-Za-z0-9_]", "_", str(user_id))
+    if not IDENTITY.match(identity):
+        raise ConfigError("user_id", f"{user_id!r} cannot be a Voice identity (1-121 letters, digits, _)")
+    return identity
+
+
+def mint_token(config: PhoneConfig, identity: str, *, ttl: int = 3600) -> str:
+    """A signed Voice access token for ``identity``: outgoing calls through the element's
+    TwiML App (App SID), incoming calls allowed."""
+    missing = [name for name, value in (
+        ("account_sid", config.account_sid), ("api_key_sid", config.api_key_sid),
+        ("api_key_secret", config.api_key_secret), ("app_sid", config.app_sid)) if not value]
+    if missing:
+        raise ConfigError([(name, "is needed for browser calling; phone.setup() can create "
+                            "the API key and TwiML App") for name in missing])
+    if not IDENTITY.match(identity):
+        raise ConfigError("identity", f"{identity!r} must be 1-121 letters, digits or underscores")
+    if not MIN_TTL <= ttl <= MAX_TTL:
+        raise ConfigError("ttl", f"must be between {MIN_TTL} and {MAX_TTL} seconds, not {ttl}")
+    token = AccessToken(config.account_sid, config.api_key_sid, config.api_key_secret,
+                        identity=identity, ttl=ttl)
+    token.add_grant(VoiceGrant(outgoing_application_sid=config.app_sid, incoming_allow=True))
+    return token.to_jwt()
+
+
+def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30) -> str:
+    """What the user's own phone hears once they pick up: the lead, dialled with the
+    caller ID of the user (built with twilio's builder, never by string pasting)."""
+    response = VoiceResponse()
+    response.say("Connecting your call.")
+    response.dial(lead, caller_id=caller_id, timeout=timeout)
+    return str(response)
+
+
+@dataclass
+class SetupStep:
+    what: str
+    status: str  # "ok", "created", "missing", "mismatch", "failed"
+    detail: str = ""
+    sid: str = ""
+
+
+@dataclass
+class SetupReport:
+    """What browser calling needs on the account, and what :func:`setup` did about it."""
+
+    steps: list[SetupStep] = field(default_factory=list)
+    config: PhoneConfig | None = None
+
+    @property
+    def ready(self) -> bool:
+        return all(step.status in ("ok", "created") for step in self.steps)
+
+    def __str__(self) -> str:
+        lines = [f"{'ready' if self.ready else 'not ready'} for browser calling"]
+        lines += [f"  {s.what}: {s.status}{f' ({s.sid})' if s.sid else ''}{f' - {s.detail}' if s.detail else ''}"
+                  for s in self.steps]
+        return "\n".join(lines)
+
+    _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731 - IPython display hook
+
+
+def setup(client: Any, config: PhoneConfig, *, create: bool = False, voice_url: str | None = None,
+          friendly_name: str = "twilio-widget") -> SetupReport:
+    """Check (and with ``create=True``, create) the API key and TwiML App browser calling uses.
+
+    Nothing is created unless asked. ``voice_url`` is where the TwiML App sends outgoing calls
+    (the routing service's ``/voice/outgoing``); an existing App pointing elsewhere is reported.
+    The returned report's ``config`` carries any new SIDs and the new key's secret, in the
+    kernel only.
+    """
+    account = client.api.v2010.accounts(config.account_sid)
+    report = SetupReport(config=config)
+    report.steps.append(_api_key_step(account, config, create, friendly_name, report))
+    report.steps.append(_app_step(account, report.config, create, voice_url, friendly_name, report))
+    return report
+
+
+def _api_key_step(account, config, create, friendly_name, report) -> SetupStep:
+    if config.api_key_sid:
+        try:
+            key = account.keys(config.api_key_sid).fetch()
+        except TwilioRestException as exc:
+            return SetupStep("API key", "failed", _rest_problem(exc), config.api_key_sid)
+        detail = "" if config.api_key_secret else "its secret is not configured (TWILIO_API_SECRET)"
+        return SetupStep("API key", "ok" if not detail else "missing", detail, key.sid)
+    if not create:
+        return SetupStep("API key", "missing", "run phone.setup(create=True) to create one")
+    try:
+        key = account.new_keys.create(friendly_name=friendly_name)
+    except TwilioRestException as exc:
+        return SetupStep("API key", "failed", _rest_problem(exc))
+    report.config = report.config.replace(api_key_sid=key.sid, api_key_secret=key.secret)
+    return SetupStep("API key", "created", "the secret is kept in this kernel; store it as TWILIO_API_SECRET",
+                     key.sid)
+
+
+def _app_step(account, config, create, voice_url, friendly_name, report) -> SetupStep:
+    if config.app_sid:
+        try:
+            app = account.applications(config.app_sid).fetch()
+        except TwilioRestException as exc:
+            return SetupStep("TwiML App", "failed", _rest_problem(exc), config.app_sid)
+        if voice_url and app.voice_url != voice_url:
+            return SetupStep("TwiML App", "mismatch",
+                             f"its Voice URL is {app.voice_url or 'empty'}, expected {voice_url}", app.sid)
+        return SetupStep("TwiML App", "ok", f"Voice URL {app.voice_url or 'empty'}", app.sid)
+    if not create:
+        return SetupStep("TwiML App", "missing", "run phone.setup(create=True, voice_url=...) to create one")
+    if not voice_url:
+        return SetupStep("TwiML App", "missing", "voice_url: needed to create the App (the routing service's "
+                         "/voice/outgoing)")
+    try:
+        app = account.applications.create(friendly_name=friendly_name, voice_url=voice_url, voice_method="POST")
+    except TwilioRestException as exc:
+        return SetupStep("TwiML App", "failed", _rest_problem(exc))
+    report.config = report.config.replace(app_sid=app.sid)
+    return SetupStep("TwiML App", "created", f"Voice URL {voice_url}", app.sid)
+
+
+def _rest_problem(exc: TwilioRestException) -> str:
+    return str(TwilioError(exc.msg, code=exc.code, status=exc.status))
