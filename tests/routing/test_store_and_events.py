@@ -272,3 +272,18 @@ def test_writes_after_close_fail_instead_of_hanging(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="closed"):
         store.opt_out(LEAD)
     store.close()  # twice is fine
+
+
+def test_send_message_through_the_sandbox_backend_lands_in_the_thread(store: Store) -> None:
+    import pandas as pd
+
+    from twilio_widget.backends.sandbox import SandboxBackend
+    from twilio_widget.routing.store import parse_time
+
+    backend = SandboxBackend(numbers=[LEAD])
+    record = send_message(backend, store, LEAD, ALICE, "From the sandbox")
+    (row,) = store.thread(LEAD)
+    assert row["sid"] == record["sid"] and row["body"] == "From the sandbox"
+    assert row["direction"].startswith("outbound")
+    assert parse_time(pd.NaT) is None and parse_time(pd.NA) is None and parse_time("") is None
+    assert parse_time("Thu, 26 Nov 2026 10:00:00 +0000") == "2026-11-26T10:00:00.000000+00:00"

@@ -88,14 +88,22 @@ def retry_outbox(backend: Any, store: Store, *, status_callback: str | None = No
 
 
 def _remember(store: Store, record: dict[str, Any], to: str, from_: str, body: str) -> None:
-    sid = record.get("sid")
+    clean = {k: (None if _missing(v) else v) for k, v in record.items()}
+    sid = clean.get("sid")
     if sid:
         store.record_message(
             str(sid),
-            str(record.get("status") or "queued"),
-            direction=record.get("direction") or "outbound-api",
-            from_=record.get("from") or from_,
-            to=record.get("to") or to,
-            body=record.get("body") if record.get("body") is not None else body,
-            date_created=record.get("date_created"),
+            str(clean.get("status") or "queued"),
+            direction=clean.get("direction") or "outbound-api",
+            from_=clean.get("from") or from_,
+            to=clean.get("to") or to,
+            body=clean.get("body") if clean.get("body") is not None else body,
+            date_created=clean.get("date_created"),
         )
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, pd.NA, pd.NaT: what a typed frame row holds for 'no value'."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")

@@ -205,7 +205,9 @@ def now_iso() -> str:
 
 def parse_time(value: Any) -> str | None:
     """Twilio's RFC 2822 or ISO 8601 timestamps as ISO 8601 UTC, None when unreadable."""
-    if value in (None, ""):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
         return None
     if isinstance(value, datetime):
         stamp = value
