@@ -204,9 +204,16 @@ def test_combine_names_sources_by_position_or_mapping(leads):
     part = Contacts.from_dataframe(leads, "mobile")
     assert Contacts.combine([part, part]).key_at(4) == (1, "a")
     assert Contacts.combine({"x": part, "y": part}).key_at(4) == ("y", "a")
-    with pytest.raises(ValueError, match="unique"):
-        Contacts.combine({"x": part}).combine([Contacts.from_dataframe(leads, "mobile", source="x"),
-                                               Contacts.from_dataframe(leads, "work", source="x")])
+    with pytest.raises(ValueError, match="source names must be unique"):
+        Contacts.combine([Contacts.from_dataframe(leads, "mobile", source="x"),
+                          Contacts.from_dataframe(leads, "work", source="x")])
+    # A named single source keeps plain labels until combined; combining flattens.
+    named = Contacts.from_dataframe(leads, "mobile", source="x")
+    assert named.key_at(0) == "a" and named.source == "x"
+    one = Contacts.combine([named])
+    assert one.key_at(0) == ("x", "a") and one.source is None
+    nested = Contacts.combine([one, Contacts.from_dataframe(leads, "work", source="y")])
+    assert nested.keys.tolist()[::4] == [("x", "a"), ("y", "a")]
     with pytest.raises(ValueError, match="at least one"):
         Contacts.combine([])
 

@@ -700,13 +700,16 @@ class Contacts:
     from them when asked for, so keep them unchanged while the phone book is in use.
     """
 
-    def __init__(self, parts: Sequence[_Part], *, region: str, display: Any = "national"):
+    def __init__(self, parts: Sequence[_Part], *, region: str, display: Any = "national", combined: bool = False):
         if not parts:
             raise ValueError("parts: a phone book needs at least one source")
+        if len(parts) > 1 and not combined:
+            raise ValueError("parts: several sources make a combined book (use Contacts.combine)")
         self._parts = list(parts)
         self._region = region
         self._display = _Display(display, region)
-        self._combined = len(self._parts) > 1 or self._parts[0].source is not None
+        # Combined books key contacts by (source, label), even when there is one source.
+        self._combined = combined
         sizes = [len(p.frame) for p in self._parts]
         self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self._sources = {p.source: i for i, p in enumerate(self._parts)}
@@ -763,7 +766,7 @@ class Contacts:
         mapping from source name to part. Region and display come from the first part.
         """
         named = parts.items() if isinstance(parts, Mapping) else (
-            (p._parts[0].source if len(p._parts) == 1 and p._parts[0].source is not None else i, p)
+            (i if p.source is None else p.source, p)
             for i, p in enumerate(parts)
         )
         flat: list[_Part] = []
@@ -772,7 +775,7 @@ class Contacts:
             if not isinstance(contacts, Contacts):
                 raise TypeError(f"parts: expected Contacts, got {type(contacts).__name__}")
             first = first or contacts
-            if len(contacts._parts) > 1:
+            if contacts._combined:
                 flat.extend(contacts._parts)  # already combined: keep its own sources
             else:
                 p = contacts._parts[0]
@@ -782,7 +785,7 @@ class Contacts:
         seen = [p.source for p in flat]
         if len(set(seen)) != len(seen):
             raise ValueError(f"parts: source names must be unique, got {seen!r}")
-        return cls(flat, region=first._region, display=first._display.spec)
+        return cls(flat, region=first._region, display=first._display.spec, combined=True)
 
     def _build_index(self) -> None:
         """Sorted E.164 codes with the (position, field) of each cell that holds them."""
@@ -866,6 +869,11 @@ class Contacts:
         return self._locate(self.position(key))
 
     # -- what the panel shows -----------------------------------------------------------
+
+    @property
+    def source(self) -> Hashable | None:
+        """The name given to this book's DataFrame (None when combined or unnamed)."""
+        return None if self._combined else self._parts[0].source
 
     @property
     def region(self) -> str:

@@ -1,0 +1,535 @@
+"""PhoneConfig: the Twilio Phone element's options, its data-model JSON, and their validation.
+
+The element stores its settings as one JSON object (its "data model")::
+
+    {"data_model": {"account_sid": ..., "auth_token": ..., "app_sid": ..., "callers": [...],
+                    "fields_with_phones": [...], "interpretation": [], "multiple_value": 0,
+                    "regular_expression": "\\\\.*$", "sip_domain": ..., "voice_mail_url": ...}}
+
+:class:`PhoneConfig` reads and writes exactly that shape, validates every option with a
+message naming it, and keeps the secrets (auth token, API key secret) out of reprs,
+exceptions and exported JSON unless they are asked for. ``docs/element.md`` maps each
+option to where it is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+
+__all__ = [
+    "Caller",
+    "ConfigError",
+    "DATA_MODEL_KEYS",
+    "INTERPRETATIONS",
+    "MASK",
+    "PhoneConfig",
+    "PhoneSource",
+    "check_sources",
+    "contacts_from_config",
+]
+
+#: What an exported secret looks like when it is set but not asked for.
+MASK = "********"
+
+#: The element's interpretation types: a button opening the number list, or the full panel.
+INTERPRETATIONS = ("default", "panel")
+
+#: The element's default display expression ("as written in the region").
+DEFAULT_REGULAR_EXPRESSION = r"\.*$"
+
+#: The data model's keys, in the element's order.
+DATA_MODEL_KEYS = (
+    "account_sid",
+    "app_sid",
+    "auth_token",
+    "callers",
+    "fields_with_phones",
+    "interpretation",
+    "multiple_value",
+    "regular_expression",
+    "sip_domain",
+    "voice_mail_url",
+)
+_CALLER_KEYS = ("caller_id", "client_mail", "user_id")
+_SOURCE_KEYS = ("app_id", "field_id", "view_id")
+
+_SID = {
+    "account_sid": ("AC", "an Account SID"),
+    "app_sid": ("AP", "a TwiML App SID"),
+    "api_key_sid": ("SK", "an API key SID"),
+}
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+")
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+#: The environment variables from_env reads, by option.
+ENVIRONMENT = {
+    "account_sid": "TWILIO_ACCOUNT_SID",
+    "auth_token": "TWILIO_AUTH_TOKEN",
+    "api_key_sid": "TWILIO_API_KEY",
+    "api_key_secret": "TWILIO_API_SECRET",
+    "app_sid": "TWILIO_APP_SID",
+    "caller_id": "TWILIO_CALLER_ID",
+    "sip_domain": "TWILIO_SIP_DOMAIN",
+    "voice_mail_url": "TWILIO_VOICE_MAIL_URL",
+    "client_mail": "TWILIO_CLIENT_MAIL",
+}
+
+
+class ConfigError(ValueError):
+    """An option with a problem. ``problems`` lists (option, problem) pairs, all of them.
+
+    Messages name the option and describe the value's problem; secret values never appear.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]] | str, problem: str | None = None):
+        if isinstance(problems, str):
+            problems = [(problems, problem or "invalid")]
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{option}: {why}" for option, why in self.problems))
+
+
+# --------------------------------------------------------------------------------------
+# Option checks: each returns None when fine, else the problem (never echoing secrets)
+# --------------------------------------------------------------------------------------
+
+
+def _sid_problem(value: str, option: str) -> str | None:
+    prefix, what = _SID[option]
+    if value.startswith(prefix) and _HEX32.fullmatch(value[2:]):
+        return None
+    return f"{value!r} is not {what} (expected {prefix!r} followed by 32 hexadecimal digits)"
+
+
+_SECRETS = {
+    "auth_token": (re.compile(r"[0-9a-fA-F]{32}"), "an auth token", "32 hexadecimal characters"),
+    "api_key_secret": (re.compile(r"[0-9A-Za-z]{32}"), "an API key secret", "32 letters and digits"),
+}
+
+
+def _secret_problem(value: str, option: str) -> str | None:
+    pattern, what, expected = _SECRETS[option]
+    if value == MASK or pattern.fullmatch(value):
+        return None
+    # The value is a secret: describe its shape, never its content.
+    return f"not {what} (expected {expected}, got {len(value)} characters; value not shown)"
+
+
+def _e164_problem(value: str) -> str | None:
+    if not _E164.fullmatch(value):
+        return f"{value!r} is not an E.164 number (expected '+', country code and number, e.g. '+14155550100')"
+    if not phonenumbers.is_valid_number(phonenumbers.parse(value)):
+        return f"{value!r} is not a valid phone number"
+    return None
+
+
+def _email_problem(value: str) -> str | None:
+    if _EMAIL.fullmatch(value) and len(value) <= 254:
+        return None
+    return f"{value!r} is not an email address (expected name@example.com)"
+
+
+def _url_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname and not re.search(r"\s", value):
+        host_problem = _host_problem(parts.hostname)
+        if host_problem is None or _is_ip(parts.hostname):
+            return None
+    return f"{value!r} is not an http(s) URL (expected e.g. 'https://example.com/voicemail.mp3')"
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _host_problem(value: str) -> str | None:
+    host = value[:-1] if value.endswith(".") else value
+    labels = host.split(".")
+    if 0 < len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels):
+        return None
+    return f"{value!r} is not a host name (expected e.g. 'example.sip.twilio.com')"
+
+
+def _regex_problem(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"{value!r} is not a valid regular expression ({exc})"
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# The options
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Caller:
+    """A user who makes calls: their Twilio number (caller ID) and where mail goes."""
+
+    user_id: str = ""
+    caller_id: str = ""  # E.164 Twilio number shown to the people this user calls
+    client_mail: str = ""  # where this user's voicemail and messages are emailed
+
+    def problems(self, where: str) -> list[tuple[str, str]]:
+        found = []
+        if not self.user_id:
+            found.append((f"{where}.user_id", "required (who this caller is)"))
+        if self.caller_id and (why := _e164_problem(self.caller_id)):
+            found.append((f"{where}.caller_id", why))
+        if self.client_mail and (why := _email_problem(self.client_mail)):
+            found.append((f"{where}.client_mail", why))
+        return found
+
+    def to_data_model(self) -> dict:
+        return {"caller_id": self.caller_id, "client_mail": self.client_mail, "user_id": self.user_id}
+
+
+@dataclass
+class PhoneSource:
+    """Where numbers come from: a DataFrame (app_id), its phone columns, its contact card.
+
+    ``view_id`` is a comma-separated list of the columns the contact card shows when the
+    contact calls in; empty means every column.
+    """
+
+    app_id: str = ""
+    field_id: list[str] = field(default_factory=list)
+    view_id: str = ""
+
+    @property
+    def view_columns(self) -> list[str]:
+        """The contact card's columns ([] = all of them)."""
+        return _split(self.view_id)
+
+    def problems(self, where: str) -> list[tuple[str, str]]:
+        found = []
+        if not self.app_id:
+            found.append((f"{where}.app_id", "required (the name of the DataFrame holding the numbers)"))
+        if not self.field_id:
+            found.append((f"{where}.field_id", "name at least one phone column"))
+        elif len(set(self.field_id)) != len(self.field_id):
+            found.append((f"{where}.field_id", f"a column is listed twice in {','.join(self.field_id)!r}"))
+        if any("," in f or not f.strip() for f in self.field_id):
+            found.append((f"{where}.field_id", "column names must be non-empty and contain no comma"))
+        return found
+
+    def to_data_model(self) -> dict:
+        return {"app_id": self.app_id, "field_id": ",".join(self.field_id), "view_id": self.view_id}
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@dataclass(repr=False)
+class PhoneConfig:
+    """Every option of the Twilio Phone element, plus the API key this package can use.
+
+    Validated on construction (and by :meth:`validate`); empty strings mean "not set".
+    ``auth_token`` and ``api_key_secret`` never appear in repr, errors or exported JSON
+    unless asked for; :data:`MASK` as their value means "set, but withheld".
+    """
+
+    multiple_value: bool = False
+    account_sid: str = ""
+    auth_token: str = field(default="", repr=False)
+    app_sid: str = ""
+    sip_domain: str = ""
+    voice_mail_url: str = ""
+    callers: list[Caller] = field(default_factory=list)
+    fields_with_phones: list[PhoneSource] = field(default_factory=list)
+    interpretation: list[str] = field(default_factory=list)
+    regular_expression: str = DEFAULT_REGULAR_EXPRESSION
+    api_key_sid: str = ""
+    api_key_secret: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- validation ---------------------------------------------------------------------
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every (option, problem) in this configuration; [] when it is valid."""
+        found: list[tuple[str, str]] = []
+        for option, typ in (("multiple_value", bool), ("callers", list), ("fields_with_phones", list),
+                            ("interpretation", list)):
+            if not isinstance(getattr(self, option), typ):
+                found.append((option, f"expected a {typ.__name__}, got {type(getattr(self, option)).__name__}"))
+        strings = ("account_sid", "auth_token", "app_sid", "sip_domain", "voice_mail_url",
+                   "regular_expression", "api_key_sid", "api_key_secret")
+        for option in strings:
+            if not isinstance(getattr(self, option), str):
+                found.append((option, f"expected a string, got {type(getattr(self, option)).__name__}"))
+        if found:
+            return found
+        for option in _SID:
+            if getattr(self, option) and (why := _sid_problem(getattr(self, option), option)):
+                found.append((option, why))
+        for option in _SECRETS:
+            if getattr(self, option) and (why := _secret_problem(getattr(self, option), option)):
+                found.append((option, why))
+        if self.api_key_secret and not self.api_key_sid:
+            found.append(("api_key_sid", "required when api_key_secret is set"))
+        if self.sip_domain and (why := _host_problem(self.sip_domain)):
+            found.append(("sip_domain", why))
+        if self.voice_mail_url and (why := _url_problem(self.voice_mail_url)):
+            found.append(("voice_mail_url", why))
+        if why := _regex_problem(self.regular_expression):
+            found.append(("regular_expression", why))
+        for i, kind in enumerate(self.interpretation):
+            if kind not in INTERPRETATIONS:
+                found.append((f"interpretation[{i}]", f"{kind!r} is not one of {', '.join(INTERPRETATIONS)}"))
+        found += self._list_problems("callers", Caller, "user_id")
+        found += self._list_problems("fields_with_phones", PhoneSource, "app_id")
+        return found
+
+    def _list_problems(self, option: str, kind: type, unique: str) -> list[tuple[str, str]]:
+        found, seen = [], {}
+        for i, item in enumerate(getattr(self, option)):
+            where = f"{option}[{i}]"
+            if not isinstance(item, kind):
+                found.append((where, f"expected a {kind.__name__}, got {type(item).__name__}"))
+                continue
+            found += item.problems(where)
+            key = getattr(item, unique)
+            if key and key in seen:
+                found.append((f"{where}.{unique}", f"{key!r} is already listed in {option}[{seen[key]}]"))
+            seen.setdefault(key, i)
+        return found
+
+    def validate(self) -> PhoneConfig:
+        """Raise :class:`ConfigError` listing every problem; return self when there are none."""
+        found = self.problems()
+        if found:
+            raise ConfigError(found)
+        return self
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether this can authenticate to Twilio: Account SID plus token or API key."""
+        token = bool(self.auth_token) and self.auth_token != MASK
+        api_key = bool(self.api_key_sid and self.api_key_secret) and self.api_key_secret != MASK
+        return bool(self.account_sid) and (token or api_key)
+
+    def caller(self, user_id: str) -> Caller | None:
+        """The caller settings of one user, if listed."""
+        return next((c for c in self.callers if c.user_id == user_id), None)
+
+    def replace(self, **changes: Any) -> PhoneConfig:
+        """A validated copy with some options changed."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("auth_token", "api_key_secret"):
+                value = MASK if value else ""
+            shown.append(f"{f.name}={value!r}")
+        return f"PhoneConfig({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    # -- the element's JSON -------------------------------------------------------------
+
+    @classmethod
+    def from_data_model(cls, data: Mapping[str, Any]) -> PhoneConfig:
+        """Read the element's data model, with or without the outer ``data_model`` key."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("data_model", f"expected a JSON object, got {type(data).__name__}")
+        if set(data) == {"data_model"}:
+            data = data["data_model"]
+            if not isinstance(data, Mapping):
+                raise ConfigError("data_model", f"expected a JSON object, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(DATA_MODEL_KEYS), key=str)
+        if unknown:
+            raise ConfigError("data_model", f"unknown option(s) {', '.join(map(repr, unknown))} "
+                              f"(known: {', '.join(DATA_MODEL_KEYS)})")
+        return cls(
+            multiple_value=_read_flag(data.get("multiple_value", 0), "multiple_value"),
+            account_sid=_read_str(data, "account_sid"),
+            auth_token=_read_str(data, "auth_token"),
+            app_sid=_read_str(data, "app_sid"),
+            sip_domain=_read_str(data, "sip_domain"),
+            voice_mail_url=_read_str(data, "voice_mail_url"),
+            callers=[Caller(**_read_item(item, f"callers[{i}]", _CALLER_KEYS))
+                     for i, item in enumerate(_read_list(data, "callers"))],
+            fields_with_phones=[_read_source(item, f"fields_with_phones[{i}]")
+                                for i, item in enumerate(_read_list(data, "fields_with_phones"))],
+            interpretation=[str(kind) for kind in _read_list(data, "interpretation")],
+            regular_expression=_read_str(data, "regular_expression", DEFAULT_REGULAR_EXPRESSION),
+        )
+
+    def to_data_model(self, include_secrets: bool = False, *, wrap: bool = False) -> dict:
+        """The element's data model (its keys only); the auth token masked unless asked for."""
+        token = self.auth_token if include_secrets or not self.auth_token else MASK
+        model = {
+            "account_sid": self.account_sid,
+            "app_sid": self.app_sid,
+            "auth_token": token,
+            "callers": [c.to_data_model() for c in self.callers],
+            "fields_with_phones": [s.to_data_model() for s in self.fields_with_phones],
+            "interpretation": list(self.interpretation),
+            "multiple_value": int(self.multiple_value),
+            "regular_expression": self.regular_expression,
+            "sip_domain": self.sip_domain,
+            "voice_mail_url": self.voice_mail_url,
+        }
+        return {"data_model": model} if wrap else model
+
+    # -- the environment ----------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> PhoneConfig:
+        """Credentials and settings from the usual TWILIO_* variables.
+
+        TWILIO_CALLER_ID and TWILIO_CLIENT_MAIL become one caller, whose user_id is
+        TWILIO_USER_ID (default "me"). ``options`` set or override anything else.
+        """
+        environ = os.environ if environ is None else environ
+        read = {option: environ.get(name, "").strip() for option, name in ENVIRONMENT.items()}
+        caller_id, client_mail = read.pop("caller_id"), read.pop("client_mail")
+        if caller_id or client_mail:
+            user = environ.get("TWILIO_USER_ID", "").strip() or "me"
+            read["callers"] = [Caller(user_id=user, caller_id=caller_id, client_mail=client_mail)]
+        read.update(options)
+        try:
+            return cls(**read)
+        except ConfigError as exc:
+            raise ConfigError([(_env_name(option), why) for option, why in exc.problems]) from None
+
+
+def _env_name(option: str) -> str:
+    """'callers[0].caller_id' -> 'TWILIO_CALLER_ID (callers[0].caller_id)'."""
+    leaf = option.rsplit(".", 1)[-1]
+    return f"{ENVIRONMENT[leaf]} ({option})" if leaf in ENVIRONMENT else option
+
+
+def _read_str(data: Mapping, key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(key, f"expected a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _read_flag(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1, "0", "1"):
+        return bool(int(value))
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, f"{value!r} is not a switch (expected 0 or 1)")
+
+
+def _read_list(data: Mapping, key: str) -> list:
+    value = data.get(key) or []
+    if not isinstance(value, list | tuple):
+        raise ConfigError(key, f"expected a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _read_item(item: Any, where: str, keys: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(item, Mapping):
+        raise ConfigError(where, f"expected a JSON object, got {type(item).__name__}")
+    unknown = sorted(set(item) - set(keys), key=str)
+    if unknown:
+        raise ConfigError(where, f"unknown key(s) {', '.join(map(repr, unknown))} (known: {', '.join(keys)})")
+    return {key: _read_str(item, key) for key in keys}
+
+
+def _read_source(item: Any, where: str) -> PhoneSource:
+    values = _read_item(item, where, _SOURCE_KEYS)
+    return PhoneSource(app_id=values["app_id"], field_id=_split(values["field_id"]), view_id=values["view_id"])
+
+
+# --------------------------------------------------------------------------------------
+# Sources: the DataFrames the options name
+# --------------------------------------------------------------------------------------
+
+
+def _column(df, name: str) -> Hashable | None:
+    """The column called ``name``; column labels that are not strings match by str()."""
+    if name in df.columns:
+        return name
+    return next((col for col in df.columns if str(col) == name), None)
+
+
+def check_sources(config: PhoneConfig, sources: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming every app_id or column in fields_with_phones that is missing."""
+    found: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for i, source in enumerate(config.fields_with_phones):
+        where = f"fields_with_phones[{i}]"
+        if source.app_id in seen:
+            found.append((f"{where}.app_id", f"{source.app_id!r} is already listed in "
+                          f"fields_with_phones[{seen[source.app_id]}]; list all its fields there"))
+            continue
+        seen[source.app_id] = i
+        if source.app_id not in sources:
+            known = ", ".join(map(repr, sources)) or "none given"
+            found.append((f"{where}.app_id", f"no DataFrame named {source.app_id!r} (sources: {known})"))
+            continue
+        df = sources[source.app_id]
+        for option, names in (("field_id", source.field_id), ("view_id", source.view_columns)):
+            for name in names:
+                if _column(df, name) is None:
+                    found.append((f"{where}.{option}", f"{source.app_id!r} has no column {name!r} "
+                                  f"(columns: {', '.join(map(str, df.columns))})"))
+    if found:
+        raise ConfigError(found)
+
+
+def contacts_from_config(
+    config: PhoneConfig,
+    sources: Mapping[str, Any],
+    region: str = "US",
+    *,
+    names: Mapping[str, str] | None = None,
+):
+    """The phone book that ``fields_with_phones`` describes.
+
+    One source gives keys that are its row labels; several give (app_id, label) keys.
+    ``names`` optionally maps an app_id to the column that names its contacts. Numbers
+    are displayed with ``config.regular_expression``.
+    """
+    from twilio_widget.contacts import Contacts
+
+    check_sources(config, sources)
+    if not config.fields_with_phones:
+        raise ConfigError("fields_with_phones", "no source of phone numbers is configured")
+    names = names or {}
+    parts = []
+    for source in config.fields_with_phones:
+        df = sources[source.app_id]
+        view = [_column(df, name) for name in source.view_columns] or None
+        parts.append(Contacts.from_dataframe(
+            df,
+            [_column(df, name) for name in source.field_id],
+            name=names.get(source.app_id),
+            region=region,
+            view=view,
+            display=config.regular_expression,
+            source=source.app_id,
+        ))
+    return parts[0] if len(parts) == 1 else Contacts.combine(parts)
