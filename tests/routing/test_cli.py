@@ -109,3 +109,15 @@ def test_settings_from_the_packages_phone_config(tmp_path) -> None:
     assert settings.sip_uri(settings.callers["alice"]) == "sip:alice@acme.sip.twilio.com"
     with pytest.raises(ValueError, match="auth_token"):
         RoutingSettings.from_config({"auth_token": "********"}, public_url=PUBLIC_URL)
+
+
+def test_serve_in_thread_on_a_taken_port_says_so(tmp_path) -> None:
+    import socket
+
+    settings = RoutingSettings.from_config(ELEMENT, public_url=PUBLIC_URL,
+                                           store_path=tmp_path / "busy.sqlite3", smtp=None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
+            serve_in_thread(settings, port=taken.getsockname()[1], startup_timeout=5)

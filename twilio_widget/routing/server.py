@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -535,36 +536,29 @@ def serve_in_thread(
 
     ``port=0`` picks a free port; the handle's ``url``/``port`` say which.
     """
-    own_store = store is None
-    if store is None:
-        store = Store(settings.store_path, durability=settings.durability)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"routing service cannot listen on {host}:{port}: {exc.strerror}") from None
+    own_store = store is None  # then the app opens it and closes it when it shuts down
     app = create_app(settings, store, hub, mailer=mailer)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_keep_alive=30,
-    )
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="twilio-widget-routing")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="twilio-widget-routing")
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
+            thread.join(5)
+            sock.close()
             if own_store:
-                store.close()
+                app.state.store.close()
             raise RuntimeError(f"routing service did not start on {host}:{port}")
         time.sleep(0.02)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-
-    class _Handle(ServerHandle):
-        def stop(self, timeout: float = 10.0) -> None:
-            super().stop(timeout)
-            if own_store:
-                store.close()
-
-    return _Handle(host, int(bound), settings.public_url, store, app, server, thread)
+    bound = sock.getsockname()[1]
+    return ServerHandle(host, int(bound), settings.public_url, app.state.store, app, server, thread)
