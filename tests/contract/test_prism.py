@@ -60,3 +60,9 @@ def test_account_info_and_polling(prism_backend):
     assert prism_backend.account_info()["sid"].startswith("AC")
     assert prism_backend.call_status("CA" + "a" * 32)["sid"].startswith("CA")
     assert prism_backend.message_status("SM" + "a" * 32)["sid"].startswith(("SM", "MM"))
+
+
+def test_end_call(prism_backend):
+    # Prism's fetch example is a completed call: nothing to hang up, nothing posted.
+    record = prism_backend.end_call("CA" + "a" * 32)
+    assert set(record) == set(frames.CALLS)

@@ -328,3 +328,37 @@ def test_the_query_string_the_library_would_send_is_the_same_shape(spec_backend,
     lib, mine = (dict(parse_qsl(urlsplit(r["url"]).query)) | r["params"]
                  for r in spec_api.requests[:2])
     assert lib == mine
+
+
+def test_end_call_request_is_valid(spec_backend, spec_api):
+    sid = "CA" + "a" * 32
+    events = []
+    spec_backend.subscribe(events.append)
+    spec_api.script("GET", f"/Calls/{sid}.json",
+                    (200, call(0xA, "Mon, 05 Jan 2026 10:00:00 +0000", status="in-progress")
+                     | {"sid": sid}))
+    spec_api.script("POST", f"/Calls/{sid}.json",
+                    (200, call(0xA, "Mon, 05 Jan 2026 10:00:00 +0000", status="completed")
+                     | {"sid": sid}))
+    record = spec_backend.end_call(sid)
+    assert record["status"] == "completed"
+    assert spec_api.requests[1]["method"] == "POST"
+    assert spec_api.requests[1]["data"] == {"Status": "completed"}
+    assert [e.record["status"] for e in events] == ["in-progress", "completed"]
+    # still ringing: canceled instead; already over: nothing sent
+    spec_api.script("GET", f"/Calls/{sid}.json",
+                    (200, call(0xA, "Mon, 05 Jan 2026 10:00:00 +0000", status="ringing")
+                     | {"sid": sid}),
+                    (200, call(0xA, "Mon, 05 Jan 2026 10:00:00 +0000", status="busy")
+                     | {"sid": sid}))
+    spec_backend.end_call(sid)
+    assert spec_api.requests[3]["data"] == {"Status": "canceled"}
+    assert spec_backend.end_call(sid)["status"] == "busy"
+    assert len(spec_api.requests) == 5
+
+
+def test_recordings_date_range_is_valid(spec_backend, spec_api):
+    spec_backend.recordings(since="2016-10-01", until="2016-10-31")
+    params = spec_api.requests[0]["params"]
+    assert params["DateCreated>"] == "2016-10-01T00:00:00Z"
+    assert params["DateCreated<"] == "2016-11-01T00:00:00Z"

@@ -432,12 +432,13 @@ class TwilioBackend:
         number = None if number is None else _phone(number, "number", allow_client=True)
         return self._history(_MESSAGES, number, since, until, limit, refresh, progress)
 
-    def recordings(self, call_sid: str | None = None, *, limit: int | None = None,
+    def recordings(self, call_sid: str | None = None, *, since: datetime | str | None = None,
+                   until: datetime | str | None = None, limit: int | None = None,
                    refresh: bool = False, progress: bool | None = None) -> pd.DataFrame:
         """Recordings, of one call when ``call_sid`` is given, newest first."""
         if call_sid is not None and not (isinstance(call_sid, str) and _CALL_SID.match(call_sid)):
             raise InputError("call_sid", f"{call_sid!r} is not a call SID (CA + 32 hex digits)")
-        return self._history(_RECORDINGS, call_sid, None, None, limit, refresh, progress)
+        return self._history(_RECORDINGS, call_sid, since, until, limit, refresh, progress)
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -512,6 +513,26 @@ class TwilioBackend:
         if not (isinstance(sid, str) and _MESSAGE_SID.match(sid)):
             raise InputError("sid", f"{sid!r} is not a message SID")
         return self._poll(_MESSAGES, sid, "message")
+
+    def end_call(self, sid: str) -> dict[str, Any]:
+        """Hang up a server-side call (bridge mode): completed if answered, canceled if
+        still queued or ringing; a call already over is returned as it is."""
+        current = self.call_status(sid)
+        if current["status"] == "in-progress":
+            target = "completed"
+        elif current["status"] in ("queued", "ringing"):
+            target = "canceled"
+        else:
+            return current
+        payload = self._json("POST", self._url_for(_CALLS.item_path.format(sid=sid)),
+                             data={"Status": target}, what="Unable to end call")
+        frame = frames.from_records([payload], "calls")
+        record = _record(frame)
+        if self._last_status.get(sid) != record["status"]:
+            self._last_status[sid] = record["status"]
+            self._events.emit(Event("call", record))
+        self._remember(_CALLS, frame)
+        return record
 
     def account_info(self) -> dict[str, Any]:
         """A cheap credential check: the account's name, status and type.
