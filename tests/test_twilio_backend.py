@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from email.utils import format_datetime
 
 import pandas as pd
@@ -128,28 +129,18 @@ def test_progress_bar_for_multi_page_fetches(monkeypatch):
     assert len(bars) == 1
 
 
-def test_decoders_agree_with_and_without_msgspec():
+def test_decoders_agree_with_and_without_msgspec(monkeypatch):
     pytest.importorskip("msgspec")
     text = json.dumps({"calls": [call(1), call(2) | {"from": None}], "next_page_uri": "/x"})
+    tw._DECODERS.clear()
     fast = tw._page_decoder(tw._CALLS)
     tw._DECODERS.clear()
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_msgspec(name, *args, **kwargs):
-        if name == "msgspec":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    builtins.__import__ = no_msgspec
-    try:
-        plain = tw._page_decoder(tw._CALLS)
-    finally:
-        builtins.__import__ = real_import
-        tw._DECODERS.clear()
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # import msgspec now fails
+    plain = tw._page_decoder(tw._CALLS)
+    tw._DECODERS.clear()
     assert fast is not plain
     assert fast(text) == plain(text)
+    assert plain(text)[1] == "/x"
 
 
 def test_retry_policy_backoff_is_bounded_and_jittered():

@@ -89,6 +89,7 @@ _CALLS = _Resource("calls", "Calls.json", "calls", "StartTime", "start_time",
                    FINAL_CALL_STATUSES, "Calls/{sid}.json")
 _MESSAGES = _Resource("messages", "Messages.json", "messages", "DateSent", "date_sent",
                       FINAL_MESSAGE_STATUSES, "Messages/{sid}.json")
+_EVENT_KIND: dict[str, Any] = {"calls": "call", "messages": "message", "recordings": "call"}
 _RECORDINGS = _Resource("recordings", "Recordings.json", "recordings", "DateCreated",
                         "date_created", FINAL_RECORDING_STATUSES, "Recordings/{sid}.json")
 
@@ -457,12 +458,7 @@ class TwilioBackend:
             data["StatusCallback"] = _url(status_callback, "status_callback")
         payload = self._json("POST", self._url_for(_MESSAGES.path), data=data,
                              what="Unable to send message")
-        frame = frames.from_records([payload], "messages")
-        self._remember(_MESSAGES, frame)
-        record = _record(frame)
-        self._last_status[record["sid"]] = record["status"]
-        self._events.emit(Event("message", record))
-        return record
+        return self._absorb(_MESSAGES, payload)
 
     def create_call(self, to: str, from_: str, *, twiml: str | None = None,
                     url: str | None = None,
@@ -482,12 +478,7 @@ class TwilioBackend:
             data["StatusCallback"] = _url(status_callback, "status_callback")
         payload = self._json("POST", self._url_for(_CALLS.path), data=data,
                              what="Unable to create call")
-        frame = frames.from_records([payload], "calls")
-        self._remember(_CALLS, frame)
-        record = _record(frame)
-        self._last_status[record["sid"]] = record["status"]
-        self._events.emit(Event("call", record))
-        return record
+        return self._absorb(_CALLS, payload)
 
     # ---- protocol: events and polling ---------------------------------------------------
 
@@ -505,14 +496,14 @@ class TwilioBackend:
         changed since last seen."""
         if not (isinstance(sid, str) and _CALL_SID.match(sid)):
             raise InputError("sid", f"{sid!r} is not a call SID")
-        return self._poll(_CALLS, sid, "call")
+        return self._poll(_CALLS, sid)
 
     def message_status(self, sid: str) -> dict[str, Any]:
         """Fetch one message (a messages-schema record); emits a "message" event when its
         status changed since last seen."""
         if not (isinstance(sid, str) and _MESSAGE_SID.match(sid)):
             raise InputError("sid", f"{sid!r} is not a message SID")
-        return self._poll(_MESSAGES, sid, "message")
+        return self._poll(_MESSAGES, sid)
 
     def end_call(self, sid: str) -> dict[str, Any]:
         """Hang up a server-side call (bridge mode): completed if answered, canceled if
@@ -526,13 +517,7 @@ class TwilioBackend:
             return current
         payload = self._json("POST", self._url_for(_CALLS.item_path.format(sid=sid)),
                              data={"Status": target}, what="Unable to end call")
-        frame = frames.from_records([payload], "calls")
-        record = _record(frame)
-        if self._last_status.get(sid) != record["status"]:
-            self._last_status[sid] = record["status"]
-            self._events.emit(Event("call", record))
-        self._remember(_CALLS, frame)
-        return record
+        return self._absorb(_CALLS, payload)
 
     def account_info(self) -> dict[str, Any]:
         """A cheap credential check: the account's name, status and type.
@@ -744,29 +729,27 @@ class TwilioBackend:
         entry.frame = frames.newest_first(merged, res.kind)
         entry.checked = self._clock()
 
-    def _remember(self, res: _Resource, frame: pd.DataFrame) -> None:
-        """Put a record just created into the cached scopes it belongs to."""
-        with self._lock:
-            row = frame.iloc[0]
-            for (kind, scope), entry in self._cache.items():
-                if kind != res.kind:
-                    continue
-                if scope is None or scope in (row.get("to"), row.get("from")):
-                    entry.frame = frames.newest_first(_merge(frame, entry.frame), res.kind)
-
-    def _poll(self, res: _Resource, sid: str, kind: str) -> dict[str, Any]:
+    def _poll(self, res: _Resource, sid: str) -> dict[str, Any]:
         payload = self._json("GET", self._url_for(res.item_path.format(sid=sid)),
                              what="Unable to fetch record")
+        return self._absorb(res, payload)
+
+    def _absorb(self, res: _Resource, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """A record Twilio returned (created, fetched or updated): typed, merged into the
+        cached scopes it belongs to, and announced as an event when it is new to us or its
+        status changed."""
         frame = frames.from_records([payload], res.kind)
         record = _record(frame)
-        previous = self._last_status.get(sid)
-        self._last_status[sid] = record["status"]
-        if previous != record["status"]:
-            self._events.emit(Event(kind, record))  # type: ignore[arg-type]
+        sid, to, from_ = record["sid"], record.get("to"), record.get("from")
         with self._lock:
-            for (k, _scope), entry in self._cache.items():
-                if k == res.kind and sid in set(entry.frame["sid"].tolist()):
+            changed = self._last_status.get(sid) != record["status"]
+            self._last_status[sid] = record["status"]
+            for (kind, scope), entry in self._cache.items():
+                if kind == res.kind and (scope is None or scope in (to, from_)
+                                         or sid in set(entry.frame["sid"].tolist())):
                     entry.frame = frames.newest_first(_merge(frame, entry.frame), res.kind)
+        if changed:
+            self._events.emit(Event(_EVENT_KIND[res.kind], record))
         return record
 
 
