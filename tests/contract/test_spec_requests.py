@@ -362,3 +362,13 @@ def test_recordings_date_range_is_valid(spec_backend, spec_api):
     params = spec_api.requests[0]["params"]
     assert params["DateCreated>"] == "2016-10-01T00:00:00Z"
     assert params["DateCreated<"] == "2016-11-01T00:00:00Z"
+
+
+def test_a_sent_message_joins_the_cached_history_at_once(spec_backend, spec_api):
+    spec_api.script("GET", "/Messages.json", (200, page("messages", [])))
+    assert len(spec_backend.messages()) == 0
+    spec_backend.cache_ttl = 3600  # within it, history is answered from the cache alone
+    record = spec_backend.send_message(NUMBER, OTHER, "Hello")
+    history = spec_backend.messages()
+    assert history["sid"].tolist() == [record["sid"]]
+    assert [r["method"] for r in spec_api.requests] == ["GET", "POST"]

@@ -390,7 +390,8 @@ class TwilioBackend:
         self._clock = clock
         self._events = EventHub()
         self._cache: dict[tuple[str, str | None], _Entry] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the cache's dict and frames: held briefly
+        self._fetching = threading.Lock()  # one history fetch at a time
         self._last_status: dict[str, str] = {}
         self.account_sid: str = client.account_sid or client.username
 
@@ -664,16 +665,19 @@ class TwilioBackend:
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
                                   or limit < 1):
             raise InputError("limit", f"{limit!r} is not a positive whole number")
-        with self._lock:
+        # Polls and sends (which only take the short cache lock) are not held up by a
+        # long fetch; concurrent history queries wait for each other and reuse its result.
+        with self._fetching:
             frame = self._cached(res, scope, lo, refresh, progress)
             if frame is None:
                 frame, truncated = self._fetch(res, scope, lo, hi, limit, progress)
                 if not truncated:
                     key = (res.kind, scope)
-                    old = self._cache.get(key)
-                    if old is not None and not refresh:
-                        frame = _merge(frame, old.frame)
-                    self._cache[key] = _Entry(frame, lo, self._clock())
+                    with self._lock:
+                        old = self._cache.get(key)
+                        if old is not None and not refresh:
+                            frame = _merge(frame, old.frame)
+                        self._cache[key] = _Entry(frame, lo, self._clock())
         if lo is not None or hi is not None:
             times = frame[res.filter_column]
             keep = pd.Series(True, index=frame.index)
@@ -693,9 +697,10 @@ class TwilioBackend:
         cannot answer (nothing cached for that range, or ``refresh``)."""
         if refresh:
             return None
-        entry = self._cache.get((res.kind, scope))
-        if entry is None and scope is not None and res.kind != "recordings":
+        with self._lock:
+            entry = self._cache.get((res.kind, scope))
             parent = self._cache.get((res.kind, None))
+        if entry is None and scope is not None and res.kind != "recordings":
             if parent is not None and _covers(parent, lo):
                 self._update(res, None, parent, progress)
                 f = parent.frame
@@ -714,20 +719,22 @@ class TwilioBackend:
         now = self._clock()
         if now - entry.checked < self.cache_ttl:
             return
-        times = entry.frame[res.filter_column].dropna()
+        with self._lock:
+            held = entry.frame
+        times = held[res.filter_column].dropna()
         newest = times.max() if len(times) else None
         fresh, _ = self._fetch(res, scope, newest if newest is not None else entry.since,
                                None, None, progress)
-        merged = _merge(fresh, entry.frame)
-        open_rows = merged[~merged["status"].isin(list(res.final)).fillna(False).astype(bool)]
+        open_rows = held[~held["status"].isin(list(res.final)).fillna(False).astype(bool)]
         seen = set(fresh["sid"].tolist())
         stale = [s for s in open_rows["sid"].tolist() if s not in seen]
         if stale:
             updated = [self._json("GET", self._url_for(res.item_path.format(sid=s)),
                                   what="Unable to fetch record") for s in stale[:100]]
-            merged = _merge(frames.from_records(updated, res.kind), merged)
-        entry.frame = frames.newest_first(merged, res.kind)
-        entry.checked = self._clock()
+            fresh = _merge(frames.from_records(updated, res.kind), fresh)
+        with self._lock:  # merged into what the cache holds now (sends may have added)
+            entry.frame = frames.newest_first(_merge(fresh, entry.frame), res.kind)
+            entry.checked = self._clock()
 
     def _poll(self, res: _Resource, sid: str) -> dict[str, Any]:
         payload = self._json("GET", self._url_for(res.item_path.format(sid=sid)),
