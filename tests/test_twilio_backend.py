@@ -194,3 +194,15 @@ def test_rfc2822_fast_path_matches_pandas():
     ours = frames.coerce(pd.DataFrame({"start_time": text}), "calls")["start_time"]
     ref = pd.to_datetime(pd.Series(text), utc=True, errors="coerce", format="mixed")
     assert ours.equals(ref.astype(frames.UTC_TIME))
+
+
+def test_async_http_clients_are_refused_clearly():
+    from twilio.http import AsyncHttpClient
+
+    class Async(AsyncHttpClient):
+        def __init__(self) -> None:
+            super().__init__(logger=__import__("logging").getLogger("async"), is_async=True)
+
+    client = Client(ACCOUNT_SID, TOKEN, http_client=Async())
+    with pytest.raises(TypeError, match="synchronous"):
+        tw.TwilioBackend(client)

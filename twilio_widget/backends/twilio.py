@@ -378,6 +378,8 @@ class TwilioBackend:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         http = client.http_client
+        if getattr(http, "is_async", False):
+            raise TypeError("TwilioBackend needs a client with a synchronous http_client")
         if isinstance(http, RetryingHttpClient):
             if retry is not None:
                 http.policy = retry
