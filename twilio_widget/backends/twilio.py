@@ -31,7 +31,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -365,9 +365,10 @@ class TwilioBackend:
 
     ``client`` may use any ``http_client``; the backend wraps it in a
     :class:`RetryingHttpClient` (on that client) unless it already is one.
-    ``progress``: True shows a tqdm bar for multi-page fetches, False never, None (default)
-    when a fetch runs past its first page. ``cache_ttl``: seconds during which a repeated
-    query is answered from the cache without asking Twilio at all.
+    ``progress``: a tqdm bar (``tqdm.auto``: a widget in Jupyter) appears once a fetch runs
+    past its first page, unless ``progress=False`` (here or per call). ``cache_ttl``:
+    seconds during which a repeated query is answered from the cache without asking Twilio
+    at all. ``retry`` bounds the back-off; ``sleep`` and ``clock`` are injectable for tests.
     """
 
     mode = "twilio"
@@ -853,8 +854,3 @@ def _url(value: Any, field: str) -> str:
         raise InputError(field, f"{value!r} is not an http(s) URL")
     return value.strip()
 
-
-def records_of(frame: pd.DataFrame) -> Iterable[dict[str, Any]]:
-    """Rows of a typed frame as plain dicts (missing values as None)."""
-    for i in range(len(frame)):
-        yield _record(frame.iloc[i : i + 1])
