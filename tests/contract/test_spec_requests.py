@@ -17,7 +17,7 @@ from contract_helpers import ACCOUNT_SID, AUTH_TOKEN, NUMBER, OTHER, twilio_erro
 
 from twilio_widget import frames
 from twilio_widget.backends.base import TwilioError
-from twilio_widget.backends.twilio import MAX_PAGE_SIZE, InputError
+from twilio_widget.backends.twilio import MAX_PAGE_SIZE, InputError, as_twilio_error
 
 pytestmark = pytest.mark.contract
 
@@ -316,8 +316,20 @@ def test_library_exception_without_code_is_translated(spec_backend, spec_api):
     with pytest.raises(TwilioException) as info:
         list(client.calls.list(limit=1))
     assert getattr(info.value, "code", None) is None  # what the library gives
-    last = spec_backend.http.last_response
-    assert last.status_code == 403 and "20403" in last.text
+    error = as_twilio_error(info.value, spec_backend.http.last_response)
+    assert (error.code, error.status) == (20403, 403)
+    assert error.message == "Forbidden: account suspended"
+
+    # The library's TwilioRestException (fetch, create ...) keeps its code too.
+    from twilio.base.exceptions import TwilioRestException
+
+    spec_api.script("GET", "/Calls/CA" + "a" * 32 + ".json",
+                    (404, twilio_error_body(20404, "The requested resource was not found", 404)))
+    with pytest.raises(TwilioRestException) as rest:
+        client.calls("CA" + "a" * 32).fetch()
+    error = as_twilio_error(rest.value)
+    assert (error.code, error.status) == (20404, 404)
+    assert error.message == "The requested resource was not found"
 
 
 def test_the_query_string_the_library_would_send_is_the_same_shape(spec_backend, spec_api):

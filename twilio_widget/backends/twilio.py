@@ -47,6 +47,7 @@ from twilio_widget.backends.base import Event, EventHub, Listener, TwilioError
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "as_twilio_error",
     "InputError",
     "RetryPolicy",
     "RetryingHttpClient",
@@ -257,6 +258,29 @@ def _error_from_response(response: Response | None, fallback: str) -> TwilioErro
     if more_info is None and code is not None:
         more_info = f"https://www.twilio.com/docs/errors/{code}"
     return TwilioError(str(message), code=code, status=status, more_info=more_info)
+
+
+def as_twilio_error(exc: BaseException, last_response: Response | None = None) -> TwilioError:
+    """twilio-python's exceptions as :class:`TwilioError` with Twilio's code.
+
+    ``TwilioRestException`` carries code and status; the plain
+    ``TwilioException("Unable to fetch page", response)`` that a failed list page raises
+    does not, so the code is read from that response, or from ``last_response`` (what
+    :attr:`RetryingHttpClient.last_response` kept)."""
+    if isinstance(exc, TwilioError):
+        return exc
+    if isinstance(exc, TwilioRestException):
+        text = str(exc.msg)
+        for prefix in ("Unable to fetch record: ", "Unable to create record: ",
+                       "Unable to update record: ", "Unable to delete record: "):
+            text = text.removeprefix(prefix)
+        code = exc.code if isinstance(exc.code, int) and exc.code >= 10000 else None
+        more_info = f"https://www.twilio.com/docs/errors/{code}" if code else None
+        return TwilioError(text, code=code, status=exc.status, more_info=more_info)
+    response = next((a for a in getattr(exc, "args", ())[1:] if isinstance(a, Response)),
+                    last_response)
+    message = str(exc.args[0]) if getattr(exc, "args", None) else type(exc).__name__
+    return _error_from_response(response, message)
 
 
 # --------------------------------------------------------------------------------------
@@ -551,10 +575,11 @@ class TwilioBackend:
                                             headers=headers)
         except TwilioError:
             raise
-        except TwilioRestException as exc:
-            raise TwilioError(self._scrub(str(exc.msg)), code=exc.code, status=exc.status) from None
         except TwilioException as exc:
-            raise _error_from_response(self.http.last_response, self._scrub(str(exc))) from None
+            error = as_twilio_error(exc, self.http.last_response)
+            error.message = self._scrub(error.message)
+            error.args = (error.message,)
+            raise error from None
         if not 200 <= response.status_code < 300:
             error = _error_from_response(response, what)
             error.message = self._scrub(error.message)
