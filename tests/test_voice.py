@@ -141,3 +141,8 @@ class TestBridge:
     def test_bridge_needs_the_users_phone(self, leads, sandbox):
         with pytest.raises(ValueError, match="bridge_to"):
             TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, mode="bridge")
+
+
+def test_browser_call_state_gets_the_display_format(browser_phone):
+    browser_phone.call = {"sid": "CA1", "status": "ringing", "remote": "+14155550100"}
+    assert browser_phone.call["remote_display"] == "(415) 555-0100"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import pathlib
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +77,8 @@ class TwilioPhone(anywidget.AnyWidget):
     caller_id = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     device = traitlets.Dict({"status": "off"}).tag(sync=True)
+    #: Names this phone to the panel's JavaScript, which keeps one Voice SDK Device per phone.
+    _phone_id = traitlets.Unicode().tag(sync=True)
     history_limit = traitlets.Int(50, min=1, max=500)
 
     def __init__(
@@ -95,7 +98,7 @@ class TwilioPhone(anywidget.AnyWidget):
         caller_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(_phone_id=uuid.uuid4().hex, **kwargs)
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.config = config or PhoneConfig()
@@ -227,6 +230,14 @@ class TwilioPhone(anywidget.AnyWidget):
         if _typed_number(self.dialpad, self.region) != number:
             self.dialpad = number
         self.refresh()
+
+    @traitlets.observe("call")
+    def _name_the_remote_party(self, change: dict[str, Any]) -> None:
+        # Browser calls arrive from the panel with the bare number; show it as everywhere else.
+        call = change["new"]
+        remote = call.get("remote")
+        if remote and not call.get("remote_display"):
+            self.call = {**call, "remote_display": self.contacts.format(remote)}
 
     @traitlets.observe("dialpad")
     def _typed(self, change: dict[str, Any]) -> None:

@@ -447,7 +447,9 @@ export class Panel {
   private async placeCall(): Promise<void> {
     const response = await this.run("cmd_call", {});
     const dial = response?.ok ? (response.dial as Record<string, string> | undefined) : undefined;
-    if (dial && this.browserCalls) await this.browserCalls.connect(dial);
+    if (!dial) return;
+    if (this.browserCalls) await this.browserCalls.connect(dial);
+    else this.showError({ message: "The browser phone is not running: re-run the cell that shows the panel", code: null });
   }
 
   private async hangUp(): Promise<void> {

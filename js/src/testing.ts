@@ -24,6 +24,7 @@ export function defaultState(): State {
     caller_id: "+15005550006",
     error: null,
     device: { status: "off" },
+    _phone_id: `phone-${Math.random().toString(36).slice(2)}`,
   };
 }
 
@@ -85,4 +86,15 @@ export class FakeModel implements Model {
   private emit(event: string): void {
     for (const callback of this.listeners.get(event) ?? []) callback();
   }
+}
+
+/** What anywidget hands initialize and each render: a fresh proxy of the same model. */
+export function proxyOf(model: Model): Model {
+  return {
+    get: model.get.bind(model),
+    set: model.set.bind(model),
+    save_changes: model.save_changes.bind(model),
+    on: model.on.bind(model),
+    off: model.off.bind(model),
+  };
 }

@@ -89,6 +89,7 @@ export interface State {
   caller_id: string;
   error: PanelError | null;
   device: DeviceState;
+  _phone_id: string;
 }
 
 // The part of anywidget's model the panel relies on; tests supply a fake with the same shape.

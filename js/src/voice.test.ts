@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Panel } from "./panel";
-import { FakeModel } from "./testing";
+import { FakeModel, proxyOf } from "./testing";
 import type { SdkAudio, SdkCall, SdkDevice } from "./voice";
 import { controllerFor, manageVoice } from "./widget";
 
@@ -65,12 +65,13 @@ function setUp(mode: "twilio" | "sandbox" = "twilio") {
   model.answers.cmd_token = () => ({ ok: true, token: `jwt-${++tokens}`, identity: "alice" });
   model.answers.cmd_call = () => ({ ok: true, dial: { To: "+14155550100", CallerId: "+15005550006" } });
   const devices: FakeDevice[] = [];
-  const stop = manageVoice(model, model.invoke, (token) => {
+  const stop = manageVoice(proxyOf(model), model.invoke, (token) => {
     const d = new FakeDevice(token);
     devices.push(d);
     return d;
   });
-  const panel = new Panel(model, model.invoke, () => controllerFor(model));
+  const view = proxyOf(model);
+  const panel = new Panel(view, model.invoke, () => controllerFor(view));
   document.body.append(panel.root);
   cleanups.push(() => { stop(); panel.destroy(); });
   const $ = (sel: string) => panel.root.querySelector<HTMLElement>(sel)!;

@@ -20,11 +20,14 @@ interface Context {
   experimental: Experimental;
 }
 
-const controllers = new WeakMap<Model, VoiceController>();
+// anywidget hands initialize and each render its own proxy of the model, so the registry is
+// keyed by the widget's own id (a synced trait) rather than by the proxy object.
+const controllers = new Map<string, VoiceController>();
+const keyOf = (model: Model) => model.get("_phone_id");
 
 /** The model's voice controller, if it is in twilio mode (one per model, shared by its views). */
 export function controllerFor(model: Model): VoiceController | null {
-  return controllers.get(model) ?? null;
+  return controllers.get(keyOf(model)) ?? null;
 }
 
 export function commandsFor(experimental: Experimental): Invoke {
@@ -45,23 +48,24 @@ export const createDevice: DeviceFactory = (token) =>
 
 /** Start browser calling while the model is in "twilio" mode, stop it when it leaves. */
 export function manageVoice(model: Model, invoke: Invoke, factory: DeviceFactory = createDevice): () => void {
+  const key = keyOf(model);
   const sync = () => {
-    const running = controllers.get(model);
+    const running = controllers.get(key);
     if (model.get("mode") === "twilio" && !running) {
       const controller = new VoiceController(model, invoke, factory);
-      controllers.set(model, controller);
+      controllers.set(key, controller);
       void controller.start();
     } else if (model.get("mode") !== "twilio" && running) {
       running.destroy();
-      controllers.delete(model);
+      controllers.delete(key);
     }
   };
   model.on("change:mode", sync);
   sync();
   return () => {
     model.off("change:mode", sync);
-    controllers.get(model)?.destroy();
-    controllers.delete(model);
+    controllers.get(key)?.destroy();
+    controllers.delete(key);
   };
 }
 

@@ -21,13 +21,15 @@ def python_value(kernel, expression: str):
     return ast.literal_eval(run_python(kernel, f"print(repr(({expression})))").strip())
 
 
-def settles_to(kernel, expression: str, expected, timeout: float = 10.0) -> None:
-    """The panel's changes reach the kernel as comm messages: wait for them to land."""
+def settles_to(kernel, expression: str, expected, timeout: float = 10.0, pump=None) -> None:
+    """The panel's changes reach the kernel as comm messages: wait for them to land.
+
+    ``pump`` replaces the pause between reads where Playwright must keep serving routes."""
     deadline = time.monotonic() + timeout
     while (value := python_value(kernel, expression)) != expected:
         if time.monotonic() > deadline:
             raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
-        time.sleep(0.1)
+        (pump or (lambda: time.sleep(0.1)))()
 
 
 def luminance(css_colour: str) -> float:
