@@ -7,11 +7,12 @@ Every cell of the chosen phone columns (the element's "Fields") is parsed with
 
 Speed comes from two things, neither of which changes a single result:
 
-* values are parsed once per *distinct* value (lead lists repeat numbers and formats);
 * the common North American shapes ("(415) 555-0100", "+1 415.555.0100", ...) are parsed
-  with numpy over whole arrays, and their validity is read from a table compiled from
-  phonenumbers' own metadata (see "North American fast path" below), so it agrees
-  with ``phonenumbers.is_valid_number`` exactly. Anything else goes through phonenumbers.
+  with numpy over whole columns, and their validity is read from a table compiled from
+  phonenumbers' own metadata (see "North American fast path" below), so it agrees with
+  ``phonenumbers.is_valid_number`` exactly;
+* everything else goes through phonenumbers once per *distinct* value (lead lists repeat
+  their odd values too).
 
 Numbers are stored as int64 (the E.164 digits), so a million rows with two phone columns
 cost 16 MB, and the lookup index is a sorted array searched with ``numpy.searchsorted``.
@@ -245,7 +246,7 @@ except ImportError:  # pragma: no cover
     import sre_constants as _sre_c
     import sre_parse as _sre_p
 
-_CHUNK = 32768  # distinct values per numpy pass: bounds the (chunk x width) temporaries
+_CHUNK = 32768  # cells per numpy pass: bounds the (chunk x width) temporaries to a few MB
 _WIDTH = 24  # longest text the fast path reads; longer ones take the phonenumbers path
 _ALL_DIGITS = 0x3FF  # digit sets are bit masks, bit d for digit d
 _NO, _MAYBE, _YES = 0, 1, 2  # three-valued logic: AND is min, OR is max
@@ -427,7 +428,7 @@ def _nanp_formats_ok() -> bool:
     )
 
 
-_POW10 = 10 ** np.arange(13, dtype=np.int64)
+_POW10 = 10 ** np.arange(10, dtype=np.int64)
 _CHAR = {c: ord(c) for c in "0+ ()-."}
 
 
@@ -465,15 +466,16 @@ def _nanp_parse(values: np.ndarray, region: str, candidates: np.ndarray):
     first = np.argmax(~is_space, axis=1)
     candidate &= (plus_count == 0) | (has_plus & is_plus[np.arange(len(values)), first])
     digit_count = is_digit.sum(axis=1)
-    # Digit rank from the right (0 = last digit); weight each digit by 10**rank.
-    rank = np.cumsum(is_digit[:, ::-1], axis=1)[:, ::-1] - 1
-    weight = _POW10[np.clip(rank, 0, 12)] * is_digit
-    value = ((chars.astype(np.int64) - ord("0")) * weight).sum(axis=1)
     national_ok = _nanp_national_ok(region)
-    ten = (digit_count == 10) & ~has_plus & national_ok
-    eleven = (digit_count == 11) & (value // 10**10 == 1) & (has_plus | national_ok)
-    nsn = value % 10**10
-    candidate &= (ten | eleven) & (nsn // 10**9 >= 2)
+    nsn = np.zeros(len(values), dtype=np.int64)
+    for count, allowed_here in ((10, ~has_plus & national_ok), (11, has_plus | national_ok)):
+        rows = np.flatnonzero(candidate & (digit_count == count) & allowed_here)
+        # The rows' digits, in order, side by side: exactly ``count`` per row.
+        digits = (chars[rows][is_digit[rows]].reshape(len(rows), count) - ord("0")).astype(np.int64)
+        if count == 11:  # "1" + ten digits; any other leading digit is not a +1 number
+            rows, digits = rows[digits[:, 0] == 1], digits[digits[:, 0] == 1, 1:]
+        nsn[rows] = digits @ _POW10[9::-1]
+    candidate &= nsn // 10**9 >= 2  # area codes start with 2-9 (0 also marks "not read")
     verdict = validity[np.where(candidate, nsn // 10**4, 0)]
     decided = candidate & (verdict != _MAYBE)
     codes = np.where(decided & (verdict == _YES), nsn + 10**10, 0)
@@ -788,25 +790,22 @@ class Contacts:
         return cls(flat, region=first._region, display=first._display.spec, combined=True)
 
     def _build_index(self) -> None:
-        """Sorted E.164 codes with the (position, field) of each cell that holds them."""
-        numbers, positions, fields = [], [], []
+        """Index every number by cell: position * len(fields) + field number."""
+        numbers, cells = [], []
+        width = len(self.fields)
         for part, offset in zip(self._parts, self._offsets[:-1], strict=False):
             flat = part.codes.ravel()
-            cells = np.flatnonzero(flat)
-            rows, cols = np.divmod(cells, len(part.fields))
-            numbers.append(flat[cells])
-            positions.append(rows.astype(np.int64) + offset)
+            found = np.flatnonzero(flat)
+            numbers.append(flat[found])
+            if part.fields == self.fields and offset == 0:
+                cells.append(found)  # the flat index already is row * width + field
+                continue
+            rows, cols = np.divmod(found, len(part.fields))
             # Field numbers refer to self.fields, so combined sources share one vocabulary.
-            remap = np.array([self.fields.index(f) for f in part.fields], dtype=np.int16)
-            fields.append(remap[cols])
-            del cells, rows, cols
-        numbers = np.concatenate(numbers)
-        # Not stable (faster): lookup puts the few cells of one number back in row order.
-        order = np.argsort(numbers)
-        self._sorted = numbers[order]
-        del numbers
-        self._positions = np.concatenate(positions)[order]
-        self._fields_at = np.concatenate(fields)[order]
+            remap = np.array([self.fields.index(f) for f in part.fields], dtype=np.int64)
+            cells.append((rows + offset) * width + remap[cols])
+        self._index = _NumberIndex(np.concatenate(numbers), np.concatenate(cells))
+        self._labels = _labels(self._parts[0]) if not self._combined else None
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -918,14 +917,14 @@ class Contacts:
     def record(self, key: Hashable) -> dict:
         """The contact card: the view columns of the row, as JSON-safe values."""
         part, row = self._part_of(key)
-        values = part.frame[part.view].iloc[row] if part.view else []
-        return {str(col): _json_safe(values[col]) for col in part.view}
+        # Column by column: selecting frame[view] first would copy every row of the view.
+        return {str(col): _json_safe(part.frame[col].iat[row]) for col in part.view}
 
     def name_of(self, key: Hashable) -> str:
         """A human label: the ``name`` column's value, else the key itself."""
         part, row = self._part_of(key)
         if part.name is not None:
-            value = _json_safe(part.frame[part.name].iloc[row])
+            value = _json_safe(part.frame[part.name].iat[row])
             if value not in (None, ""):
                 return str(value)
         return str(key)
@@ -935,10 +934,9 @@ class Contacts:
     def _code_of(self, number: Any) -> int:
         """E.164 digits of a number in any parseable format; 0 when invalid."""
         # Twilio sends canonical E.164; reading it directly keeps lookups in microseconds.
-        if type(number) is str and number.startswith("+") and number.isascii():
-            digits = number[1:]
-            if digits.isdigit() and len(digits) <= 15 and not digits.startswith("0"):
-                return int(digits)
+        if type(number) is str and number[1:].isdigit() and number[0] == "+" and number[1] != "0" \
+                and number.isascii() and len(number) <= 16:
+            return int(number[1:])
         text = _as_text(number)
         if text is None:
             return 0
@@ -947,28 +945,14 @@ class Contacts:
     def lookup(self, number: Any) -> list[tuple[Hashable, Any]]:
         """Every (key, field) holding ``number`` (E.164 or any parseable format)."""
         code = self._code_of(number)
-        if not code:
+        cells = self._index.cells(code) if code else []
+        if not cells:
             return []
-        numbers = self._sorted
-        lo = int(numbers.searchsorted(code))
-        # .item() gives Python ints: comparing numpy scalars costs a ufunc call each.
-        if lo == len(numbers) or numbers.item(lo) != code:
-            return []
-        fields = self.fields
-        # A number sits in a few cells: step through them, search again only for many.
-        hi, end = lo + 1, min(lo + 8, len(numbers))
-        while hi < end and numbers.item(hi) == code:
-            hi += 1
-        if hi == end and end < len(numbers) and numbers.item(end) == code:
-            hi = int(numbers.searchsorted(code, "right"))
-        if hi == lo + 1:
-            cells = [(self._positions.item(lo), self._fields_at.item(lo))]
-        else:
-            cells = sorted(zip(self._positions[lo:hi].tolist(), self._fields_at[lo:hi].tolist(), strict=True))
-        if not self._combined:
-            labels = _labels(self._parts[0])
-            return [(labels[p], fields[f]) for p, f in cells]
-        return [(self.key_at(p), fields[f]) for p, f in cells]
+        width, fields = len(self.fields), self.fields
+        if self._combined:
+            return [(self.key_at(c // width), fields[c % width]) for c in cells]
+        labels = self._labels
+        return [(labels[c // width], fields[c % width]) for c in cells]
 
     # -- whole-book views ---------------------------------------------------------------
 
@@ -1000,8 +984,48 @@ class Contacts:
         sources = "" if not self._combined else f", {len(self._parts)} sources"
         return (
             f"<Contacts: {len(self):,} contacts{sources}, fields {self.fields!r}, "
-            f"{len(self._sorted):,} numbers, {sum(len(p.rejects) for p in self._parts):,} rejects>"
+            f"{self._index.size:,} numbers, {sum(len(p.rejects) for p in self._parts):,} rejects>"
         )
+
+
+class _NumberIndex:
+    """Which cells hold each number: E.164 codes to cells (position * fields + field).
+
+    Numbers below 2**35 (every +1 number, most others) are packed with their cell into one
+    int64, ``code << 28 | cell``: a plain sort (much faster than an argsort) orders both,
+    and a number's cells sit together in row order. Longer numbers, and every number of a
+    book with 2**28 cells or more, are kept apart, ordered by a stable argsort.
+    """
+
+    SHIFT = 28
+    LIMIT = 1 << 35  # codes below this fit beside a cell number in 63 bits
+    MASK = (1 << SHIFT) - 1
+
+    def __init__(self, numbers: np.ndarray, cells: np.ndarray):
+        self.size = len(numbers)
+        self.packs = not len(cells) or int(cells.max()) <= self.MASK
+        packable = (numbers < self.LIMIT) if self.packs else np.zeros(len(numbers), dtype=bool)
+        self._packed = np.sort((numbers[packable] << self.SHIFT) | cells[packable])
+        rest = ~packable
+        order = np.argsort(numbers[rest], kind="stable")
+        self._numbers = numbers[rest][order]
+        self._cells = cells[rest][order]
+
+    def cells(self, code: int) -> list[int]:
+        """The cells holding ``code``, in order ([] if none)."""
+        # .item() gives Python ints: comparing numpy scalars costs a ufunc call each.
+        if code < self.LIMIT and self.packs:
+            packed, shift = self._packed, self.SHIFT
+            lo = int(packed.searchsorted(code << shift))
+            if lo == len(packed) or packed.item(lo) >> shift != code:
+                return []
+            if lo + 1 == len(packed) or packed.item(lo + 1) >> shift != code:
+                return [packed.item(lo) & self.MASK]
+            hi = int(packed.searchsorted((code + 1) << shift))
+            return (packed[lo:hi] & self.MASK).tolist()
+        lo = int(self._numbers.searchsorted(code))
+        hi = int(self._numbers.searchsorted(code, "right"))
+        return self._cells[lo:hi].tolist()
 
 
 def _rejects_frame(df, fields, rows, field_nos, reasons) -> pd.DataFrame:
