@@ -384,3 +384,17 @@ def test_a_sent_message_joins_the_cached_history_at_once(spec_backend, spec_api)
     history = spec_backend.messages()
     assert history["sid"].tolist() == [record["sid"]]
     assert [r["method"] for r in spec_api.requests] == ["GET", "POST"]
+
+
+def test_a_range_ending_in_the_past_is_topped_up_on_the_next_open_query(spec_backend,
+                                                                          spec_api):
+    spec_backend.cache_ttl = 3600
+    spec_api.script("GET", "/Calls.json", (200, page("calls", [
+        call(1, "Mon, 05 Jan 2026 10:00:00 +0000")])))
+    assert len(spec_backend.calls(until="2026-01-31")) == 1
+    spec_api.script("GET", "/Calls.json", (200, page("calls", [
+        call(2, "Tue, 03 Feb 2026 10:00:00 +0000")])))
+    frame = spec_backend.calls()  # the cache held January only: ask for what came after
+    assert frame["sid"].tolist() == [f"CA{2:032x}", f"CA{1:032x}"]
+    assert spec_api.requests[1]["params"]["StartTime>"] == "2026-01-05T00:00:00Z"
+    assert len(spec_backend.calls()) == 2 and len(spec_api.requests) == 2  # now within TTL

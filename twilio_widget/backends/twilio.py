@@ -374,6 +374,7 @@ class _Entry:
     frame: pd.DataFrame
     since: pd.Timestamp | None  # complete from here on (None: all time)
     checked: float  # clock() of the last question to Twilio
+    until: pd.Timestamp | None = None  # complete only up to here, until brought up to date
 
 
 # --------------------------------------------------------------------------------------
@@ -705,7 +706,7 @@ class TwilioBackend:
                         old = self._cache.get(key)
                         if old is not None and not refresh:
                             frame = _merge(frame, old.frame)
-                        self._cache[key] = _Entry(frame, lo, self._clock())
+                        self._cache[key] = _Entry(frame, lo, self._clock(), hi)
         if lo is not None or hi is not None:
             times = frame[res.filter_column]
             keep = pd.Series(True, index=frame.index)
@@ -745,7 +746,7 @@ class TwilioBackend:
         """Ask Twilio only for what is new since the newest cached record, and re-fetch
         cached records whose status may still change."""
         now = self._clock()
-        if now - entry.checked < self.cache_ttl:
+        if entry.until is None and now - entry.checked < self.cache_ttl:
             return
         with self._lock:
             held = entry.frame
@@ -763,6 +764,7 @@ class TwilioBackend:
         with self._lock:  # merged into what the cache holds now (sends may have added)
             entry.frame = frames.newest_first(_merge(fresh, entry.frame), res.kind)
             entry.checked = self._clock()
+            entry.until = None
 
     def _poll(self, res: _Resource, sid: str) -> dict[str, Any]:
         payload = self._json("GET", self._url_for(res.item_path.format(sid=sid)),
