@@ -61,7 +61,10 @@ MAX_BODY_CHARS = 1600
 
 API_VERSION = "2010-04-01"
 
-#: Statuses after which a record no longer changes (everything else is re-fetched).
+#: Statuses after which a cached record is not re-fetched by sid (everything else is).
+#: "sent" counts as final: many carriers never report delivery, and re-fetching every
+#: sent message on each refresh would cost a request apiece; a later "delivered" still
+#: arrives through the status callback (routing service) or :meth:`message_status`.
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 FINAL_MESSAGE_STATUSES = frozenset(
     {"sent", "delivered", "undelivered", "failed", "received", "read", "canceled"}
@@ -90,9 +93,10 @@ _CALLS = _Resource("calls", "Calls.json", "calls", "StartTime", "start_time",
                    FINAL_CALL_STATUSES, "Calls/{sid}.json")
 _MESSAGES = _Resource("messages", "Messages.json", "messages", "DateSent", "date_sent",
                       FINAL_MESSAGE_STATUSES, "Messages/{sid}.json")
-_EVENT_KIND: dict[str, Any] = {"calls": "call", "messages": "message", "recordings": "call"}
 _RECORDINGS = _Resource("recordings", "Recordings.json", "recordings", "DateCreated",
                         "date_created", FINAL_RECORDING_STATUSES, "Recordings/{sid}.json")
+#: The Event kind for a record of each frame kind whose status changed.
+_EVENT_KIND: dict[str, Any] = {"calls": "call", "messages": "message", "recordings": "call"}
 
 
 class InputError(TwilioError, ValueError):
