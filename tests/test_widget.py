@@ -205,3 +205,14 @@ def test_state_stays_small_for_a_big_book(sandbox):
                         if k not in ("_esm", "_css")}, default=str)
     assert len(state) < 10_000
     phone.close()
+
+
+def test_a_failed_construction_can_still_be_closed(leads, sandbox):
+    with pytest.raises(Exception, match="caller_id"):
+        TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, caller_id="not a number")
+
+
+def test_recordings_take_a_window(phone):
+    everything = phone.recordings()
+    assert list(everything.columns) == list(frames.RECORDINGS)
+    assert phone.recordings(since="2100-01-01").empty

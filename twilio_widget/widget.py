@@ -99,6 +99,9 @@ class TwilioPhone(anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         super().__init__(_phone_id=uuid.uuid4().hex, **kwargs)
+        # What close() undoes, set first: close() runs even when the constructor fails half-way.
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self._routing = None
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.config = config or PhoneConfig()
@@ -424,7 +427,13 @@ class TwilioPhone(anywidget.AnyWidget):
         if not isinstance(body, str) or not body.strip():
             raise ValueError("body: a message needs some text")
         target = parse_number(to or self.selected_number, self.region, field="to")
-        record = self.backend.send_message(target, self.caller_id, body)
+        if self._routing is not None:  # opt-outs, the outbox and delivery callbacks apply
+            from .routing import send_message
+
+            record = send_message(self.backend, self._routing.store, target, self.caller_id, body,
+                                  status_callback=self._routing.public_url + "/status/message")
+        else:
+            record = self.backend.send_message(target, self.caller_id, body)
         if target == self.selected_number:
             self._upsert_thread(record)
         return _thread_row(record)
@@ -446,15 +455,18 @@ class TwilioPhone(anywidget.AnyWidget):
         record = event.record
         if event.kind == "call":
             self._call_event(record)
-        elif event.kind == "incoming_call":
+        elif event.kind == "incoming_call" and self.mode != "twilio":
+            # In twilio mode the browser's Device reports the ringing leg itself (cmd_incoming).
             self._incoming_event(record)
         elif event.kind == "message" and self.selected_number in (record.get("from"), record.get("to")):
             self._upsert_thread(record)
 
     def _call_event(self, record: dict[str, Any]) -> None:
         with self._lock:
-            if record["sid"] == self.call.get("sid"):
-                self._apply_call_record(record)
+            ours = self.call.get("sid")
+            if ours and ours in (record["sid"], record.get("parent_call_sid")):
+                # Status callbacks of a browser call describe the dialled leg, whose parent is ours.
+                self._apply_call_record({**record, "sid": ours})
             elif self.incoming and record["sid"] == self.incoming.get("sid") and (
                 record["status"] not in ACTIVE_CALL
             ):
@@ -577,6 +589,30 @@ class TwilioPhone(anywidget.AnyWidget):
         self.config = report.config
         return report
 
+    def serve(self, public_url: str, *, host: str = "127.0.0.1", port: int = 8080,
+              store_path: str = "twilio-widget.sqlite3", **settings: Any):
+        """Run the routing service (TwiML, status callbacks, SMS, voicemail) in a background
+        thread, its events going straight to this panel. ``public_url`` is the address Twilio
+        uses (a tunnel's or a proxy's): requests are verified against it. See docs/deployment.md.
+        """
+        from .backends.base import EventHub
+        from .routing import RoutingSettings, serve_in_thread
+
+        if self._routing is not None and self._routing.running:
+            raise RuntimeError(f"already serving at {self._routing.url}; phone.stop_serving() first")
+        routing = RoutingSettings.from_config(self.config, public_url=public_url, store_path=store_path,
+                                              **settings)
+        hub = EventHub()
+        hub.subscribe(self._on_event)
+        self._routing = serve_in_thread(routing, host=host, port=port, hub=hub)
+        return self._routing
+
+    def stop_serving(self) -> None:
+        """Stop the routing service started with :meth:`serve`."""
+        if self._routing is not None:
+            self._routing.stop()
+            self._routing = None
+
     def _report(self, exc: Exception) -> dict[str, Any]:
         payload = exc.as_payload() if isinstance(exc, TwilioError) else {
             "message": str(exc).strip("'\""), "code": None, "more_info": None}
@@ -589,6 +625,7 @@ class TwilioPhone(anywidget.AnyWidget):
         return SandboxBackend(numbers=seeded, realtime=True)
 
     def close(self) -> None:
+        self.stop_serving()
         self._unsubscribe()
         super().close()
 

@@ -151,11 +151,12 @@ class SandboxBackend:
         rows = [r for r in rows if _involves(r, number)]
         return _window(frames.from_records(rows, "messages"), "messages", since, until, limit)
 
-    def recordings(self, call_sid: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+    def recordings(self, call_sid: str | None = None, *, since=None, until=None,
+                   limit: int | None = None) -> pd.DataFrame:
         with self._lock:
             rows = [dict(r["_recording"], call_sid=sid) for sid, r in self._calls.items()
                     if r.get("_recording") and (call_sid is None or sid == call_sid)]
-        return _window(frames.from_records(rows, "recordings"), "recordings", None, None, limit)
+        return _window(frames.from_records(rows, "recordings"), "recordings", since, until, limit)
 
     def send_message(self, to: str, from_: str, body: str) -> dict[str, Any]:
         to = _require_number(to, "to")
