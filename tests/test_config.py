@@ -237,7 +237,9 @@ def test_bad_sip_domains_are_named(domain):
         PhoneConfig(sip_domain=domain)
 
 
-@pytest.mark.parametrize("url", ["dsfssdg@gmail.com", "ftp://a.com/x", "https://", "https://a b.com/x", "example.com/vm"])
+@pytest.mark.parametrize(
+    "url", ["dsfssdg@gmail.com", "ftp://a.com/x", "https://", "https://a b.com/x", "example.com/vm"]
+)
 def test_bad_voice_mail_urls_are_named(url):
     with pytest.raises(ConfigError, match="voice_mail_url: .* is not an http"):
         PhoneConfig(voice_mail_url=url)
@@ -365,3 +367,16 @@ def test_contacts_from_several_sources_key_by_app_id(sources):
 def test_contacts_need_a_source(sources):
     with pytest.raises(ConfigError, match="fields_with_phones: no source"):
         contacts_from_config(PhoneConfig(), sources)
+
+
+def test_list_options_accept_the_data_models_dicts():
+    config = PhoneConfig(
+        callers=[{"user_id": "ann", "caller_id": "+14155550100", "client_mail": "ann@example.com"}],
+        fields_with_phones=[{"app_id": "leads", "field_id": "mobile, work", "view_id": ""}],
+    )
+    assert config.callers == [Caller("ann", "+14155550100", "ann@example.com")]
+    assert config.fields_with_phones == [PhoneSource("leads", ["mobile", "work"])]
+    with pytest.raises(ConfigError, match=r"callers: expected a list, got str"):
+        PhoneConfig(callers="ann")
+    with pytest.raises(TypeError):
+        PhoneConfig(callers=[{"user": "ann"}])

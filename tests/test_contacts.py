@@ -413,3 +413,40 @@ def test_numeric_columns_read_as_the_numbers_they_hold():
 
 def test_repr_summarises(book):
     assert repr(book) == "<Contacts: 4 contacts, fields ['mobile', 'work'], 4 numbers, 1 rejects>"
+
+
+def test_number_index_packed_and_unpacked_agree():
+    rng = np.random.default_rng(4)
+    numbers = rng.choice(np.array([14155550100, 442079460018, 33142685300, 12125550199]), 500)
+    cells = rng.permutation(500).astype(np.int64)
+    packed = contacts_module._NumberIndex(numbers, cells)
+    apart = contacts_module._NumberIndex(numbers, cells + (1 << 28))  # too many cells to pack
+    assert packed.packs and not apart.packs
+    for code in (14155550100, 442079460018, 33142685300, 12125550199, 19999999999):
+        expected = sorted(cells[numbers == code].tolist())
+        assert packed.cells(code) == expected
+        assert apart.cells(code) == [c + (1 << 28) for c in expected]
+
+
+def test_lookup_of_long_numbers_in_many_cells():
+    df = pd.DataFrame({"a": ["+44 20 7946 0018", "x", "+442079460018"], "b": ["020 7946 0018", "", None]})
+    book = Contacts.from_dataframe(df, ["a", "b"], region="GB")
+    assert book.lookup("+442079460018") == [(0, "a"), (0, "b"), (2, "a")]
+
+
+def test_display_of_every_cell_matches_one_by_one(leads):
+    for display in ("national", "international", "e164", r"(\d{3})(\d{3})(\d{4})"):
+        book = Contacts.from_dataframe(leads, ["mobile", "work"], display=display)
+        frame = book.to_frame(display=True)
+        for key in book.keys:
+            assert {b["field"]: b["display"] for b in book.numbers(key)} == frame.loc[key].dropna().to_dict()
+
+
+def test_a_big_book_reads_one_record_without_copying_the_frame():
+    rows = 200_000
+    df = pd.DataFrame({"phone": np.full(rows, "4155550100", dtype=object), "name": np.arange(rows).astype(str),
+                       "note": "x"})
+    book = Contacts.from_dataframe(df, "phone", view=["name", "note"])
+    assert len(book.lookup("+14155550100")) == rows
+    assert book.record(rows - 1) == {"name": str(rows - 1), "note": "x"}
+    assert book.numbers(rows - 1)[0]["number"] == "+14155550100"

@@ -28,6 +28,7 @@ __all__ = [
     "Caller",
     "ConfigError",
     "DATA_MODEL_KEYS",
+    "ENVIRONMENT",
     "INTERPRETATIONS",
     "MASK",
     "PhoneConfig",
@@ -212,6 +213,10 @@ class PhoneSource:
     field_id: list[str] = field(default_factory=list)
     view_id: str = ""
 
+    def __post_init__(self) -> None:
+        if isinstance(self.field_id, str):  # the element's own spelling: "a,b"
+            self.field_id = _split(self.field_id)
+
     @property
     def view_columns(self) -> list[str]:
         """The contact card's columns ([] = all of them)."""
@@ -260,6 +265,9 @@ class PhoneConfig:
     api_key_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
+        # Plain dicts (the data model's shape) are accepted for the list options too.
+        self.callers = _items(self.callers, Caller)
+        self.fields_with_phones = _items(self.fields_with_phones, PhoneSource)
         self.validate()
 
     # -- validation ---------------------------------------------------------------------
@@ -415,6 +423,13 @@ class PhoneConfig:
             return cls(**read)
         except ConfigError as exc:
             raise ConfigError([(_env_name(option), why) for option, why in exc.problems]) from None
+
+
+def _items(value: Any, kind: type) -> Any:
+    """A list option with dicts made into ``kind``; anything but a list is left for validation."""
+    if not isinstance(value, list | tuple):
+        return value
+    return [kind(**item) if isinstance(item, Mapping) else item for item in value]
 
 
 def _env_name(option: str) -> str:

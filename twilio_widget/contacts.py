@@ -26,7 +26,7 @@ import numbers as _numbers
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -185,7 +185,7 @@ def _fast_candidates(column: pd.Series, values: np.ndarray, present: np.ndarray)
         return present
     if isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(values, skipna=True) == "string":
         return present
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         return np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
     return np.zeros(len(values), dtype=bool)
 
@@ -392,7 +392,7 @@ def _nanp_validity() -> np.ndarray | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nanp_national_ok(region: str) -> bool:
     """Whether phonenumbers reads bare 10 and 1+10 digit strings in ``region`` as +1 numbers.
 
@@ -994,7 +994,7 @@ class _NumberIndex:
     Numbers below 2**35 (every +1 number, most others) are packed with their cell into one
     int64, ``code << 28 | cell``: a plain sort (much faster than an argsort) orders both,
     and a number's cells sit together in row order. Longer numbers, and every number of a
-    book with 2**28 cells or more, are kept apart, ordered by a stable argsort.
+    book with 2**28 cells or more, are kept apart, sorted by number, then cell.
     """
 
     SHIFT = 28
@@ -1006,10 +1006,9 @@ class _NumberIndex:
         self.packs = not len(cells) or int(cells.max()) <= self.MASK
         packable = (numbers < self.LIMIT) if self.packs else np.zeros(len(numbers), dtype=bool)
         self._packed = np.sort((numbers[packable] << self.SHIFT) | cells[packable])
-        rest = ~packable
-        order = np.argsort(numbers[rest], kind="stable")
-        self._numbers = numbers[rest][order]
-        self._cells = cells[rest][order]
+        rest_numbers, rest_cells = numbers[~packable], cells[~packable]
+        order = np.lexsort((rest_cells, rest_numbers))
+        self._numbers, self._cells = rest_numbers[order], rest_cells[order]
 
     def cells(self, code: int) -> list[int]:
         """The cells holding ``code``, in order ([] if none)."""
