@@ -196,6 +196,9 @@ def test_combined_books_key_by_source_and_label(leads):
     assert book.numbers(("customers", 0))[0]["field"] == "phone"
     assert book.position(("customers", 1)) == 5 and book.key_at(5) == ("customers", 1)
     assert book.rejects["row"].tolist() == [("leads", "b"), ("customers", 1)]
+    frame = book.to_frame()
+    assert frame.loc[("customers", 0)].tolist() == [None, None, "+14155550100"]
+    assert frame.loc[("leads", "a"), "phone"] is None
     with pytest.raises(KeyError, match="source, row label"):
         book.position("a")
 
@@ -295,6 +298,9 @@ def test_bad_arguments_name_the_option(leads):
         Contacts.from_dataframe(leads, "mobile", region="XX")
     with pytest.raises(TypeError, match="df: expected a pandas DataFrame"):
         Contacts.from_dataframe({"mobile": []}, "mobile")
+    twice = pd.concat([leads[["mobile"]], leads[["mobile"]]], axis=1)
+    with pytest.raises(ValueError, match="fields: the DataFrame has more than one column named 'mobile'"):
+        Contacts.from_dataframe(twice, "mobile")
     with pytest.raises(ValueError, match=r"row labels must be unique.*\['a'\]"):
         Contacts.from_dataframe(leads.rename(index={"b": "a"}), "mobile")
 

@@ -688,6 +688,8 @@ def _columns(df: pd.DataFrame, wanted: Any, option: str) -> list:
                 f"{option}: column {column!r} is not in the DataFrame "
                 f"(columns: {', '.join(map(str, df.columns))})"
             )
+        if not isinstance(df.columns.get_loc(column), int):
+            raise ValueError(f"{option}: the DataFrame has more than one column named {column!r}")
     if len(set(wanted)) != len(wanted):
         raise ValueError(f"{option}: a column is listed twice in {wanted!r}")
     return wanted
