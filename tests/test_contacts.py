@@ -456,3 +456,25 @@ def test_a_big_book_reads_one_record_without_copying_the_frame():
     assert len(book.lookup("+14155550100")) == rows
     assert book.record(rows - 1) == {"name": str(rows - 1), "note": "x"}
     assert book.numbers(rows - 1)[0]["number"] == "+14155550100"
+
+
+@given(st.lists(st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from([4155550100.0, 14155550100.0, 1415555010.0, 2125550199.5, -4155550100.0])),
+                min_size=1, max_size=30))
+@settings(deadline=None)
+def test_numeric_cells_agree_with_reading_them_one_by_one(values):
+    floats = pd.DataFrame({"p": pd.Series(values, dtype="float64")})
+    book = Contacts.from_dataframe(floats, "p")
+    assert [v if isinstance(v, str) else None for v in book.to_frame()["p"]] == [normalize(v) for v in floats["p"]]
+    ints = [int(v) for v in values if isinstance(v, int)]
+    if ints:
+        book = Contacts.from_dataframe(pd.DataFrame({"p": ints}), "p")
+        assert [v if isinstance(v, str) else None for v in book.to_frame()["p"]] == [normalize(v) for v in ints]
+
+
+def test_integral_floats_take_the_numpy_path():
+    column = pd.Series([4155550100.0, np.nan, 2125550199.5, 1e20])
+    values = column.to_numpy(dtype=object)
+    readable, candidates = contacts_module._fast_input(column, values, ~pd.isna(values))
+    assert candidates.tolist() == [True, False, False, False]
+    assert readable[0] == 4155550100

@@ -172,22 +172,29 @@ def _region(region: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _fast_candidates(column: pd.Series, values: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Cells the numpy path may read: real str objects, or integers (their digits).
+def _fast_input(column: pd.Series, values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the numpy path reads, and which cells: their str() must be _as_text's text.
 
-    Floats and other objects are left to _as_text: str(1415555010.0) has eleven digits,
-    but the cell means the ten-digit 1415555010.
+    Strings and integers qualify as they are. Integral floats (a phone column once pandas
+    met a blank in a CSV) are read as the integers they hold, as _as_text reads them:
+    str(1415555010.0) has eleven digits, but the cell means the ten-digit 1415555010.
+    Other objects are left to _as_text.
     """
     dtype = column.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return np.zeros(len(values), dtype=bool)
+        return values, np.zeros(len(values), dtype=bool)
     if pd.api.types.is_integer_dtype(dtype):
-        return present
+        return values, present
+    if pd.api.types.is_float_dtype(dtype):
+        floats = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            integral = np.isfinite(floats) & (np.floor(floats) == floats) & (np.abs(floats) < 1e15)
+        return np.where(integral, floats, 0).astype(np.int64), integral
     if isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(values, skipna=True) == "string":
-        return present
+        return values, present
     if pd.api.types.is_object_dtype(dtype):
-        return np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-    return np.zeros(len(values), dtype=bool)
+        return values, np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    return values, np.zeros(len(values), dtype=bool)
 
 
 def _parse_columns(df: pd.DataFrame, fields: list, region: str):
@@ -202,12 +209,12 @@ def _parse_columns(df: pd.DataFrame, fields: list, region: str):
         column = df[field]
         values = column.to_numpy(dtype=object)
         present = ~pd.isna(values)
-        candidates = _fast_candidates(column, values, present)
+        readable, candidates = _fast_input(column, values, present)
         decided = np.zeros(len(values), dtype=bool)
         for start in range(0, len(values), _CHUNK):
             stop = min(start + _CHUNK, len(values))
             decided[start:stop], codes[start:stop, j] = _nanp_parse(
-                values[start:stop], region, candidates[start:stop]
+                readable[start:stop], region, candidates[start:stop]
             )
         unassigned.append(np.flatnonzero(decided & (codes[:, j] == 0)) * len(fields) + j)
         slow = np.flatnonzero(present & ~decided)
@@ -435,7 +442,8 @@ _CHAR = {c: ord(c) for c in "0+ ()-."}
 def _nanp_parse(values: np.ndarray, region: str, candidates: np.ndarray):
     """Parse the +1 numbers among ``values`` with numpy: (decided mask, codes; 0 = invalid).
 
-    ``candidates`` marks the cells whose str() is the text phonenumbers would see.
+    ``values`` is an object or integer array; ``candidates`` marks the cells whose str()
+    is the text phonenumbers would see.
     Accepted shapes: digits with the separators " ()-." and an optional "+" before the
     first digit or separator; ten digits ([2-9] first), or "1" and ten digits; with "+"
     only the latter. Anything else, and prefixes whose validity depends on the last four
