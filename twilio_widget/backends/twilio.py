@@ -427,6 +427,11 @@ class TwilioBackend:
         self._last_status: dict[str, str] = {}
         self.account_sid: str = client.account_sid or client.username
 
+    @property
+    def client(self) -> Any:
+        """The ``twilio.rest.Client`` underneath (for account set-up beyond history and sends)."""
+        return self._client
+
     @classmethod
     def from_credentials(cls, account_sid: str, auth_token: str | None = None, *,
                          api_key: str | None = None, api_secret: str | None = None,
