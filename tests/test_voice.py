@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from twilio_widget import TwilioPhone
+from twilio_widget import Event, TwilioPhone
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
 from twilio_widget.voice import bridge_twiml, identity_for, mint_token
 
@@ -146,3 +146,38 @@ class TestBridge:
 def test_browser_call_state_gets_the_display_format(browser_phone):
     browser_phone.call = {"sid": "CA1", "status": "ringing", "remote": "+14155550100"}
     assert browser_phone.call["remote_display"] == "(415) 555-0100"
+
+
+class TestPollingWithoutRoutingService:
+    def test_twilio_backend_panels_poll_and_sandbox_ones_do_not(self, browser_phone):
+        assert browser_phone.live_events is True  # the sandbox pushes its events
+
+    def test_poll_catches_up_on_new_messages_and_delivery(self, leads, sandbox, config):
+        class QuietBackend:
+            """The sandbox without push: what a REST-only account looks like to the panel."""
+
+            mode = "twilio"
+
+            def __getattr__(self, name):
+                return getattr(sandbox, name)
+
+            def subscribe(self, listener):
+                self.listener = listener
+                return lambda: None
+
+            def message_status(self, sid):
+                record = sandbox.message_status(sid)
+                self.listener(Event("message", record))
+                return record
+
+        phone = TwilioPhone(leads, ["mobile"], backend=QuietBackend(), config=config, mode="twilio")
+        assert phone.live_events is False
+        sandbox.inbound_message("+14155550100", "Anyone there?")
+        sandbox.advance(1)
+        sent = phone.send_message("Yes!")
+        sandbox.advance(sandbox.delivery_seconds)
+        assert phone.thread[-1]["status"] == "queued"  # nothing pushed it
+        phone.cmd_poll({}, [])
+        assert [m["body"] for m in phone.thread[-2:]] == ["Anyone there?", "Yes!"]
+        assert phone.thread[-1] == {**phone.thread[-1], "sid": sent["sid"], "status": "delivered"}
+        phone.close()

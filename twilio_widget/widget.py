@@ -34,6 +34,9 @@ SANDBOX_SEEDED_CONTACTS = 200
 #: Bridge mode polls the call's status this often (seconds) until it ends.
 BRIDGE_POLL_SECONDS = 1.0
 TOKEN_TTL_SECONDS = 3600
+PENDING_MESSAGE = ("accepted", "scheduled", "queued", "sending", "sent")
+#: Without a routing service, the panel re-checks at most this many undelivered messages a poll.
+POLLED_MESSAGES = 10
 
 
 def _panel_command(method: Callable[..., dict[str, Any]]):
@@ -77,6 +80,9 @@ class TwilioPhone(anywidget.AnyWidget):
     caller_id = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     device = traitlets.Dict({"status": "off"}).tag(sync=True)
+    #: Whether events reach the panel by themselves (the sandbox, or a running routing service);
+    #: when False the open panel polls Twilio (``cmd_poll``) for new messages and statuses.
+    live_events = traitlets.Bool(True).tag(sync=True)
     #: Names this phone to the panel's JavaScript, which keeps one Voice SDK Device per phone.
     _phone_id = traitlets.Unicode().tag(sync=True)
     history_limit = traitlets.Int(50, min=1, max=500)
@@ -110,6 +116,7 @@ class TwilioPhone(anywidget.AnyWidget):
                                      display=display)
         self.backend: Backend = backend or self._default_backend()
         self.mode = mode or ("sandbox" if self.backend.mode == "sandbox" else "twilio")
+        self.live_events = self.backend.mode == "sandbox"
         self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
         self.identity = voice.identity_for(self.user)
         self.caller_id = self._caller_id(caller_id)
@@ -264,6 +271,19 @@ class TwilioPhone(anywidget.AnyWidget):
             return
         self.history = [_history_row(row, number) for row in calls.to_dict("records")]
         self.thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
+
+    def poll(self) -> None:
+        """Catch up without a routing service: new calls and messages with the selected
+        number, and the delivery status of the messages still on their way."""
+        self.refresh()
+        pending = [row["sid"] for row in self.thread
+                   if row["direction"] == "outbound" and row["status"] in PENDING_MESSAGE][-POLLED_MESSAGES:]
+        for sid in pending:
+            try:
+                self.backend.message_status(sid)  # a changed status comes back as an event
+            except TwilioError as exc:
+                self._report(exc)
+                return
 
     def calls(self, number: str | None = None, *, with_contacts: bool = False,
               **window: Any) -> pd.DataFrame:
@@ -564,6 +584,11 @@ class TwilioPhone(anywidget.AnyWidget):
         return {}
 
     @_panel_command
+    def cmd_poll(self) -> dict[str, Any]:
+        self.poll()
+        return {}
+
+    @_panel_command
     def cmd_step_contact(self, step: int) -> dict[str, Any]:
         if step not in (-1, 1):
             raise ValueError(f"step: must be -1 or 1, not {step!r}")
@@ -605,6 +630,7 @@ class TwilioPhone(anywidget.AnyWidget):
         hub = EventHub()
         hub.subscribe(self._on_event)
         self._routing = serve_in_thread(routing, host=host, port=port, hub=hub)
+        self.live_events = True
         return self._routing
 
     def stop_serving(self) -> None:
@@ -612,6 +638,7 @@ class TwilioPhone(anywidget.AnyWidget):
         if self._routing is not None:
             self._routing.stop()
             self._routing = None
+            self.live_events = self.backend.mode == "sandbox"
 
     def _report(self, exc: Exception) -> dict[str, Any]:
         payload = exc.as_payload() if isinstance(exc, TwilioError) else {

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Panel } from "./panel";
+import { Panel, POLL_MS } from "./panel";
 import { FakeModel } from "./testing";
 import type { State } from "./types";
 
@@ -224,6 +224,18 @@ describe("default look", () => {
     items[1].click();
     expect(model.state.selected_number).toBe("+442079460018");
     expect($(".twp-popup")).toBeNull();
+  });
+});
+
+describe("polling", () => {
+  it("asks the kernel to catch up only while events are not pushed", async () => {
+    vi.useFakeTimers();
+    const { model } = mount({ live_events: true });
+    vi.advanceTimersByTime(POLL_MS);
+    expect(model.commands.filter((c) => c.name === "cmd_poll")).toHaveLength(0);
+    model.kernelSets({ live_events: false });
+    vi.advanceTimersByTime(POLL_MS * 2);
+    expect(model.commands.filter((c) => c.name === "cmd_poll")).toHaveLength(2);
   });
 });
 

@@ -24,6 +24,8 @@ const KEY_LETTERS: Record<string, string> = {
   "2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL", "6": "MNO", "7": "PQRS", "8": "TUV", "9": "WXYZ", "0": "+",
 };
 const DIALPAD_CHARS = /^[0-9*#+]$/;
+// Without pushed events (no routing service), an open panel asks the kernel to catch up.
+export const POLL_MS = 15_000;
 const HINTS: Record<number, string> = {
   ...VOICE_HINTS,
   21211: "Check the number: Twilio could not read it as a phone number.",
@@ -36,6 +38,7 @@ export class Panel {
   private model: Model;
   private invoke: Invoke;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private poller: ReturnType<typeof setInterval> | undefined;
   private popupOpen = false;
   private regions: Record<string, HTMLElement> = {};
   private compose!: HTMLTextAreaElement;
@@ -60,12 +63,14 @@ export class Panel {
     this.build();
     this.model.on("change", this.onChange);
     this.timer = setInterval(() => this.tick(), 1000);
+    this.poller = setInterval(() => this.poll(), POLL_MS);
     this.update();
   }
 
   destroy(): void {
     this.model.off("change", this.onChange);
     if (this.timer) clearInterval(this.timer);
+    if (this.poller) clearInterval(this.poller);
     this.root.remove();
   }
 
@@ -316,6 +321,11 @@ export class Panel {
       return formatDuration(call.duration);
     }
     return "";
+  }
+
+  private poll(): void {
+    if (this.get("live_events") || document.hidden || !this.root.isConnected) return;
+    void this.invoke("cmd_poll", {}).catch(() => undefined); // a missed poll is retried next time
   }
 
   private tick(): void {

@@ -24,6 +24,7 @@ export function defaultState(): State {
     caller_id: "+15005550006",
     error: null,
     device: { status: "off" },
+    live_events: true,
     _phone_id: `phone-${Math.random().toString(36).slice(2)}`,
   };
 }

@@ -90,6 +90,7 @@ export interface State {
   error: PanelError | null;
   device: DeviceState;
   _phone_id: string;
+  live_events: boolean;
 }
 
 // The part of anywidget's model the panel relies on; tests supply a fake with the same shape.
