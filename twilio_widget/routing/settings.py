@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 
+from ..voice import identity_for
+
 #: Client identities the Voice SDK accepts (and that we put into TwiML unescaped).
 _IDENTITY = re.compile(r"^[A-Za-z0-9_.\-@]{1,121}$")
 #: The user part of a SIP URI that we are willing to build.
@@ -209,19 +211,27 @@ def callers_from(items: Iterable[Any] | Mapping[str, Any]) -> dict[str, CallerRo
         if isinstance(item, CallerRoute):
             routes[item.identity] = item
             continue
-        identity = str(_get(item, "user_id") or _get(item, "identity") or "").strip()
+        user = str(_get(item, "user_id") or _get(item, "identity") or "").strip()
         caller_id = str(_get(item, "caller_id") or "").strip()
-        if not identity or not caller_id:
+        if not user or not caller_id:
             continue
+        # The browser registers under the same identity the token names (see voice.identity_for).
+        identity = _identity_of(user)
         mail = _get(item, "client_mail") or None
         routes[identity] = CallerRoute(
             identity=identity,
             caller_id=caller_id,
             client_mail=str(mail).strip() if mail else None,
-            sip_user=_get(item, "sip_user") or None,
+            sip_user=_get(item, "sip_user") or (user if user != identity else None),
         )
     return routes
 
+
+def _identity_of(user_id: str) -> str:
+    try:
+        return identity_for(user_id)
+    except ValueError:
+        return user_id  # left as given: validation names the bad user_id
 
 def normalize_number(value: str | None, region: str = "US") -> str | None:
     """E.164 for a valid phone number, else None."""

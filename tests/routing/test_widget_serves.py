@@ -1,0 +1,84 @@
+"""phone.serve(): the routing service in the notebook's kernel, its events on the open panel."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from twilio_widget import TwilioPhone
+from twilio_widget.config import Caller, PhoneConfig
+
+PUBLIC_URL = "https://tunnel.example.com"
+TOKEN = "0123456789abcdef" * 2  # a made-up auth token: the service checks signatures with it
+
+
+@pytest.fixture
+def serving_phone(leads, sandbox, tmp_path):
+    config = PhoneConfig(account_sid="AC" + "0" * 32, auth_token=TOKEN,
+                         callers=[Caller(user_id="analyst", caller_id="+15005550006")])
+    phone = TwilioPhone(leads, ["mobile", "office"], name="name", backend=sandbox, config=config, mode="sandbox")
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"))
+    yield phone, handle
+    phone.close()
+    assert not handle.running
+
+
+def post(handle, path: str, params: dict[str, str], token: str = TOKEN) -> httpx.Response:
+    signature = RequestValidator(token).compute_signature(PUBLIC_URL + path, params)
+    return httpx.post(handle.url + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
+
+
+def eventually(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the panel never caught up"
+        time.sleep(0.02)
+
+
+def test_inbound_sms_reaches_the_open_thread(serving_phone):
+    phone, handle = serving_phone
+    response = post(handle, "/sms/incoming", {"MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "0" * 32,
+                                              "From": "+14155550100", "To": "+15005550006",
+                                              "Body": "Are you free at 3?"})
+    assert response.status_code == 200
+    eventually(lambda: phone.thread and phone.thread[-1]["body"] == "Are you free at 3?")
+    assert phone.thread[-1]["direction"] == "inbound"
+
+
+def test_forged_request_changes_nothing_on_the_panel(serving_phone):
+    phone, handle = serving_phone
+    before = list(phone.thread)
+    response = post(handle, "/sms/incoming", {"MessageSid": "SM" + "2" * 32, "From": "+14155550100",
+                                              "To": "+15005550006", "Body": "forged"}, token="f" * 32)
+    assert response.status_code == 403
+    time.sleep(0.2)
+    assert phone.thread == before
+
+
+def test_stop_blocks_sending_from_the_panel(serving_phone, sandbox):
+    phone, handle = serving_phone
+    post(handle, "/sms/incoming", {"MessageSid": "SM" + "3" * 32, "AccountSid": "AC" + "0" * 32,
+                                   "From": "+14155550100", "To": "+15005550006", "Body": "STOP"})
+    before = len(sandbox.messages())
+    response, _ = phone.cmd_send_message({"body": "Hello again"}, [])
+    assert not response["ok"] and response["error"]["code"] == 21610
+    assert len(sandbox.messages()) == before
+
+
+def test_delivery_callbacks_update_the_thread(serving_phone):
+    phone, handle = serving_phone
+    sent = phone.send_message("See you Thursday")
+    post(handle, "/status/message", {"MessageSid": sent["sid"], "AccountSid": "AC" + "0" * 32,
+                                     "MessageStatus": "undelivered", "ErrorCode": "30003",
+                                     "From": "+15005550006", "To": "+14155550100"})
+    eventually(lambda: phone.thread[-1]["status"] == "undelivered")
+    assert phone.thread[-1]["error_code"] == 30003
+
+
+def test_only_one_service_at_a_time(serving_phone):
+    phone, handle = serving_phone
+    with pytest.raises(RuntimeError, match="already serving"):
+        phone.serve(PUBLIC_URL, port=0)
