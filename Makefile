@@ -11,7 +11,7 @@ CHROMIUM ?= $(firstword $(wildcard /usr/lib/chromium/chromium /usr/bin/chromium 
 DEMO_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install js lint test test-py test-js test-e2e wheel demo chromium clean
+.PHONY: install js lint test test-py test-js test-e2e wheel demo chromium clean bench bench-contacts bench-history bench-routing
 
 install: $(PIP_STAMP) $(NPM_STAMP) $(BUNDLE)
 
@@ -55,6 +55,18 @@ wheel: install
 	$(PY) tests/check_dist.py dist
 
 test: lint test-py test-js test-e2e wheel
+
+# Benchmarks print their figures and the ratio against a named baseline (benchmarks/README.md).
+bench: bench-contacts bench-history bench-routing
+
+bench-contacts: install
+	$(PY) benchmarks/contacts_bench.py
+
+bench-history: install
+	$(PY) benchmarks/rest_history_bench.py
+
+bench-routing: install
+	$(PY) benchmarks/routing_load_bench.py --check
 
 demo: install
 	$(VENV)/bin/jupyter lab notebooks/demo.ipynb $(ROOT_ARGS) $(DEMO_ARGS)
