@@ -203,7 +203,9 @@ def test_valid_caller_ids_are_accepted(region, seed):
     assert PhoneConfig(callers=[Caller("u", number, "")]).callers[0].caller_id == number
 
 
-@pytest.mark.parametrize("caller_id", ["456574745", "+1 415 555 0100", "14155550100", "+10005550100", "+", "+0123"])
+@pytest.mark.parametrize(
+    "caller_id", ["456574745", "+1 415 555 0100", "14155550100", "+10005550100", "+", "+0123", "+99912345"]
+)
 def test_bad_caller_ids_are_named(caller_id):
     with pytest.raises(ConfigError, match=r"callers\[0\]\.caller_id: "):
         PhoneConfig(callers=[Caller("u", caller_id, "")])
@@ -238,11 +240,29 @@ def test_bad_sip_domains_are_named(domain):
 
 
 @pytest.mark.parametrize(
-    "url", ["dsfssdg@gmail.com", "ftp://a.com/x", "https://", "https://a b.com/x", "example.com/vm"]
+    "url", ["dsfssdg@gmail.com", "ftp://a.com/x", "https://", "https://a b.com/x", "example.com/vm", "http://[::1"]
 )
 def test_bad_voice_mail_urls_are_named(url):
     with pytest.raises(ConfigError, match="voice_mail_url: .* is not an http"):
         PhoneConfig(voice_mail_url=url)
+
+
+@given(st.text(max_size=60))
+def test_url_and_host_checks_never_raise_anything_but_config_errors(text):
+    for option in ("voice_mail_url", "sip_domain"):
+        try:
+            PhoneConfig(**{option: text})
+        except ConfigError as err:
+            assert err.problems[0][0] == option
+    try:
+        PhoneConfig(callers=[Caller("u", text, text)])
+    except ConfigError as err:
+        assert {o for o, _ in err.problems} <= {"callers[0].caller_id", "callers[0].client_mail"}
+
+
+def test_ip_addresses_are_urls_hosts():
+    assert PhoneConfig(voice_mail_url="http://[::1]:8000/vm.mp3").voice_mail_url
+    assert PhoneConfig(voice_mail_url="http://127.0.0.1/vm.mp3").voice_mail_url
 
 
 def test_empty_strings_mean_not_set():

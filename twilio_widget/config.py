@@ -15,6 +15,7 @@ option to where it is used.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Hashable, Mapping
@@ -128,9 +129,11 @@ def _secret_problem(value: str, option: str) -> str | None:
 def _e164_problem(value: str) -> str | None:
     if not _E164.fullmatch(value):
         return f"{value!r} is not an E.164 number (expected '+', country code and number, e.g. '+14155550100')"
-    if not phonenumbers.is_valid_number(phonenumbers.parse(value)):
-        return f"{value!r} is not a valid phone number"
-    return None
+    try:
+        valid = phonenumbers.is_valid_number(phonenumbers.parse(value))
+    except phonenumbers.NumberParseException:
+        valid = False
+    return None if valid else f"{value!r} is not a valid phone number"
 
 
 def _email_problem(value: str) -> str | None:
@@ -140,19 +143,20 @@ def _email_problem(value: str) -> str | None:
 
 
 def _url_problem(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme in ("http", "https") and parts.hostname and not re.search(r"\s", value):
-        host_problem = _host_problem(parts.hostname)
-        if host_problem is None or _is_ip(parts.hostname):
-            return None
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        host = None
+    web = host and parts.scheme in ("http", "https") and not re.search(r"\s", value)
+    if web and (_host_problem(host) is None or _is_ip(host)):
+        return None
     return f"{value!r} is not an http(s) URL (expected e.g. 'https://example.com/voicemail.mp3')"
 
 
 def _is_ip(host: str) -> bool:
-    import ipaddress
-
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host)
     except ValueError:
         return False
     return True
