@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import traitlets
 
-from twilio_widget import TwilioPhone, frames
+from twilio_widget import SandboxBackend, TwilioPhone, frames
 
 
 def command(phone, name, **msg):
@@ -198,13 +198,19 @@ class TestMessages:
         assert len(sandbox.messages()) == before
 
 
-def test_state_stays_small_for_a_big_book(sandbox):
-    big = pd.DataFrame({"phone": [f"+1415555{i % 10000:04d}" for i in range(20_000)]})
-    phone = TwilioPhone(contacts=big, fields=["phone"], backend=sandbox)
-    state = json.dumps({k: v for k, v in phone.get_state().items()
-                        if k not in ("_esm", "_css")}, default=str)
-    assert len(state) < 10_000
-    phone.close()
+def test_state_is_the_same_size_over_a_million_contacts():
+    def state_size(rows: int) -> int:
+        df = pd.DataFrame({"phone": [f"+1415555{i % 10000:04d}" for i in range(rows)],
+                           "name": [f"Lead {i}" for i in range(rows)]})
+        phone = TwilioPhone(contacts=df, fields=["phone"], name="name", backend=SandboxBackend())
+        try:
+            state = {k: v for k, v in phone.get_state().items() if k not in ("_esm", "_css", "_phone_id")}
+            state["contact"] = {**state["contact"], "count": 0}  # the one figure that names the size
+            return len(json.dumps(state, default=str))
+        finally:
+            phone.close()
+
+    assert state_size(1_000_000) == state_size(10)
 
 
 def test_a_failed_construction_can_still_be_closed(leads, sandbox):
@@ -216,3 +222,41 @@ def test_recordings_take_a_window(phone):
     everything = phone.recordings()
     assert list(everything.columns) == list(frames.RECORDINGS)
     assert phone.recordings(since="2100-01-01").empty
+
+
+class TestDataModel:
+    MODEL = {
+        "account_sid": "AC" + "1" * 32, "app_sid": "AP" + "2" * 32, "auth_token": "ab" * 16,
+        "callers": [{"caller_id": "+15005550006", "client_mail": "ada@example.com", "user_id": "1547"}],
+        "fields_with_phones": [{"app_id": "leads", "field_id": "mobile,office", "view_id": "name,company"}],
+        "interpretation": [], "multiple_value": 0, "regular_expression": "\\.*$",
+        "sip_domain": "sales.sip.twilio.com", "voice_mail_url": "https://example.com/vm.mp3",
+    }
+
+    def test_round_trip_with_the_token_masked(self, leads, sandbox):
+        phone = TwilioPhone.from_data_model(self.MODEL, {"leads": leads}, backend=sandbox)
+        assert phone.data_model == {**self.MODEL, "auth_token": "********"}
+        assert phone.export_data_model(include_secrets=True) == self.MODEL
+        assert "ab" * 16 not in repr(phone.get_state()) + repr(phone)
+        assert phone.multiple_value is False and [n["field"] for n in phone.numbers] == ["mobile"]
+        assert phone.caller_id == "+15005550006"
+
+    def test_changes_on_the_panel_are_exported(self, leads, sandbox):
+        phone = TwilioPhone.from_data_model(self.MODEL, {"leads": leads}, backend=sandbox)
+        phone.multiple_value, phone.interpretation = True, "default"
+        assert phone.data_model["multiple_value"] == 1
+        assert phone.data_model["interpretation"] == ["default"]
+
+    def test_a_missing_source_is_named(self, leads, sandbox):
+        with pytest.raises(ValueError, match="leads"):
+            TwilioPhone.from_data_model(self.MODEL, {"other": leads}, backend=sandbox)
+
+    def test_from_env_without_credentials_is_the_sandbox(self, leads):
+        phone = TwilioPhone.from_env(leads, ["mobile"], environ={})
+        assert phone.mode == "sandbox" and phone.live_events
+        phone.close()
+
+
+def test_unknown_options_are_named(leads, sandbox):
+    with pytest.raises(TypeError, match="multiple_values"):
+        TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, multiple_values=False)

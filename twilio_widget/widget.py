@@ -95,7 +95,7 @@ class TwilioPhone(anywidget.AnyWidget):
         name: str | None = None,
         view: list[str] | None = None,
         region: str = "US",
-        display: str = "national",
+        display: str | None = None,
         backend: Backend | None = None,
         config: PhoneConfig | None = None,
         user: str | None = None,
@@ -104,7 +104,7 @@ class TwilioPhone(anywidget.AnyWidget):
         caller_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(_phone_id=uuid.uuid4().hex, **kwargs)
+        super().__init__(_phone_id=uuid.uuid4().hex)
         # What close() undoes, set first: close() runs even when the constructor fails half-way.
         self._unsubscribe: Callable[[], None] = lambda: None
         self._routing = None
@@ -112,6 +112,8 @@ class TwilioPhone(anywidget.AnyWidget):
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.config = config or PhoneConfig()
         self.region = region
+        # The element's regular_expression option is the display format unless one is given.
+        display = self.config.regular_expression if display is None else display
         self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
                                      display=display)
         self.backend: Backend = backend or self._default_backend()
@@ -125,6 +127,10 @@ class TwilioPhone(anywidget.AnyWidget):
             raise ValueError("bridge_to: bridge mode rings your own phone first; give its number")
         self._unsubscribe = self.backend.subscribe(self._on_event)
         self._position = 0
+        for trait, value in kwargs.items():  # after the contacts exist: their observers use them
+            if not self.has_trait(trait):
+                raise TypeError(f"TwilioPhone() got an unexpected keyword argument {trait!r}")
+            setattr(self, trait, value)
         if len(self.contacts):
             self.select(self.contacts.key_at(0))
 
@@ -155,6 +161,9 @@ class TwilioPhone(anywidget.AnyWidget):
         """The element's data model; ``include_secrets=True`` writes the real auth token."""
         model = self.config.to_data_model(include_secrets=include_secrets)
         model["multiple_value"] = int(self.multiple_value)
+        looks = [kind for kind in self.config.interpretation if kind in INTERPRETATIONS]
+        if (looks[0] if looks else "panel") != self.interpretation:  # the look was changed here
+            model["interpretation"] = [self.interpretation]
         return model
 
     def _default_backend(self) -> Backend:

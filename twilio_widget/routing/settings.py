@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import phonenumbers
-
+from ..contacts import normalize as normalize_number
 from ..voice import identity_for
 
 #: Client identities the Voice SDK accepts (and that we put into TwiML unescaped).
@@ -232,19 +231,6 @@ def _identity_of(user_id: str) -> str:
         return identity_for(user_id)
     except ValueError:
         return user_id  # left as given: validation names the bad user_id
-
-def normalize_number(value: str | None, region: str = "US") -> str | None:
-    """E.164 for a valid phone number, else None."""
-    if not value:
-        return None
-    try:
-        parsed = phonenumbers.parse(str(value).strip(), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
 
 def _get(obj: Any, name: str) -> Any:
     if obj is None:
