@@ -37,6 +37,29 @@ MESSAGE_STATUSES = (
     "read",
     "canceled",
 )
+#: Calls that are still going (a Twilio status, or the Voice SDK's "connecting"/"reconnecting").
+ACTIVE_CALL_STATUSES = frozenset({"queued", "initiated", "connecting", "ringing", "in-progress", "reconnecting"})
+#: Calls that are over: nothing changes them any more.
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+#: Outbound messages still on their way to the handset.
+PENDING_MESSAGE_STATUSES = frozenset({"accepted", "scheduled", "queued", "sending", "sent"})
+
+#: Keywords Twilio treats as an opt-out / opt-in when they are the whole message.
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+                              "OPTOUT", "OPT OUT", "REVOKE"})
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+
+
+def opt_keyword(body: str | None) -> str | None:
+    """"out", "in" or None: what a whole-message keyword asks for (case and spacing ignored)."""
+    word = " ".join((body or "").upper().split()).strip(".!")
+    if word in OPT_OUT_KEYWORDS:
+        return "out"
+    if word in OPT_IN_KEYWORDS:
+        return "in"
+    return None
+
+
 RECORDING_STATUSES = (
     "in-progress", "paused", "stopped", "processing", "completed", "absent", "deleted",
 )

@@ -24,17 +24,17 @@ from .backends.base import Backend, Event, TwilioError
 from .backends.sandbox import SandboxBackend
 from .config import ConfigError, PhoneConfig, contacts_from_config
 from .contacts import Contacts, InvalidNumber, parse_number
+from .frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
+from .frames import PENDING_MESSAGE_STATUSES as PENDING_MESSAGE
 
 STATIC = pathlib.Path(__file__).parent / "static"
 TABS = ("numpad", "history", "messages")
 INTERPRETATIONS = ("panel", "default")
-ACTIVE_CALL = ("queued", "initiated", "connecting", "ringing", "in-progress")
 #: Seeded sandbox history covers this many contacts; a million-row book seeds no more.
 SANDBOX_SEEDED_CONTACTS = 200
 #: Bridge mode polls the call's status this often (seconds) until it ends.
 BRIDGE_POLL_SECONDS = 1.0
 TOKEN_TTL_SECONDS = 3600
-PENDING_MESSAGE = ("accepted", "scheduled", "queued", "sending", "sent")
 #: Without a routing service, the panel re-checks at most this many undelivered messages a poll.
 POLLED_MESSAGES = 10
 

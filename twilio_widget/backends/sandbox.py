@@ -278,9 +278,10 @@ class SandboxBackend:
         }
         with self._lock:
             self._messages[record["sid"]] = record
-            if body.strip().upper() in ("STOP", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"):
+            keyword = frames.opt_keyword(body)
+            if keyword == "out":
                 self._opted_out.add(from_)
-            elif body.strip().upper() in ("START", "UNSTOP", "YES"):
+            elif keyword == "in":
                 self._opted_out.discard(from_)
         self._emit("message", record)
         return dict(record)

@@ -44,6 +44,7 @@ from twilio.http.response import Response
 
 from twilio_widget import frames
 from twilio_widget.backends.base import Event, EventHub, Listener, TwilioError
+from twilio_widget.frames import FINAL_CALL_STATUSES
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -65,7 +66,6 @@ API_VERSION = "2010-04-01"
 #: "sent" counts as final: many carriers never report delivery, and re-fetching every
 #: sent message on each refresh would cost a request apiece; a later "delivered" still
 #: arrives through the status callback (routing service) or :meth:`message_status`.
-FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 FINAL_MESSAGE_STATUSES = frozenset(
     {"sent", "delivered", "undelivered", "failed", "received", "read", "canceled"}
 )

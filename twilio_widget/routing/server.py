@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
+from .. import frames
 from ..backends.base import Event, EventHub
 from . import twiml
 from .mail import Mailer, deliver_pending, sms_mail, voicemail_mail
@@ -42,8 +43,6 @@ from .settings import RoutingSettings
 from .store import (
     CALL_RANK,
     MESSAGE_RANK,
-    OPT_IN_KEYWORDS,
-    OPT_OUT_KEYWORDS,
     RECORDING_RANK,
     Store,
 )
@@ -377,12 +376,7 @@ def opt_keyword(params: Mapping[str, str]) -> str | None:
     kind = (params.get("OptOutType") or "").strip().upper()
     if kind in ("STOP", "START"):
         return kind
-    word = " ".join((params.get("Body") or "").split()).upper().strip(".!")
-    if word in OPT_OUT_KEYWORDS:
-        return "STOP"
-    if word in OPT_IN_KEYWORDS:
-        return "START"
-    return None
+    return {"out": "STOP", "in": "START"}.get(frames.opt_keyword(params.get("Body")))
 
 
 async def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from ..frames import from_records, newest_first
+from ..frames import FINAL_CALL_STATUSES, from_records, newest_first
 from .settings import normalize_number
 
 SCHEMA_VERSION = 1
@@ -73,24 +73,6 @@ RECORDING_RANK = {
     "failed": 2,
     "deleted": 3,
 }
-TERMINAL_CALL = {"completed", "busy", "failed", "no-answer", "canceled"}
-
-#: Keywords Twilio treats as an opt-out / opt-in when they are the whole message.
-OPT_OUT_KEYWORDS = frozenset(
-    {
-        "STOP",
-        "STOPALL",
-        "STOP ALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "OPTOUT",
-        "OPT OUT",
-        "REVOKE",
-    }
-)
-OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -428,7 +410,7 @@ class Store:
                 "to_number": to or current.get("to_number"),
                 "status": status if advance else old_status,
                 "start_time": current.get("start_time") or at,
-                "end_time": current.get("end_time") or (at if status in TERMINAL_CALL else None),
+                "end_time": current.get("end_time") or (at if status in FINAL_CALL_STATUSES else None),
                 "duration": duration if duration is not None else current.get("duration"),
                 "price": price if price is not None else current.get("price"),
                 "price_unit": price_unit or current.get("price_unit"),
