@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from twilio_widget import Event, TwilioPhone
+from twilio_widget import Event, SandboxBackend, TwilioPhone
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
 from twilio_widget.voice import bridge_twiml, identity_for, mint_token
 
@@ -177,7 +177,44 @@ class TestPollingWithoutRoutingService:
         sent = phone.send_message("Yes!")
         sandbox.advance(sandbox.delivery_seconds)
         assert phone.thread[-1]["status"] == "queued"  # nothing pushed it
-        phone.cmd_poll({}, [])
+        assert phone.cmd_poll({}, [])[0] == {"ok": True}  # answered at once; the work runs behind
+        phone.wait_until_idle()
         assert [m["body"] for m in phone.thread[-2:]] == ["Anyone there?", "Yes!"]
         assert phone.thread[-1] == {**phone.thread[-1], "sid": sent["sid"], "status": "delivered"}
         phone.close()
+
+
+def test_a_new_browser_phone_closes_the_older_one_of_the_same_identity(leads, sandbox, config):
+    first = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio")
+    second = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio")
+    assert first.comm is None and second.comm is not None  # the first panel's Device goes with it
+    other_user = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", user="bob")
+    assert second.comm is not None
+    second.close()
+    other_user.close()
+
+
+def test_call_controls_of_a_bridged_call_are_on_the_users_phone(leads, sandbox, config):
+    phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="bridge", bridge_to="+12025550143")
+    phone.cmd_call({}, [])
+    sandbox.advance(sandbox.ring_seconds)
+    response = phone.cmd_mute({"muted": True}, [])[0]
+    assert not response["ok"] and "your own phone" in response["error"]["message"]
+    phone.close()
+
+
+def test_history_for_a_selection_that_moved_on_is_dropped(leads):
+    class SlowSandbox(SandboxBackend):
+        """Answers for one number only after the user has already picked another."""
+
+        def calls(self, number=None, **window):
+            answer = super().calls(number, **window)
+            if number == "+14155550101":
+                phone.selected_number = "+12125550199"  # its own history loads meanwhile
+            return answer
+
+    phone = TwilioPhone(leads, ["mobile", "office"], backend=SlowSandbox(numbers=["+14155550101", "+12125550199"]))
+    phone.selected_number = "+14155550101"
+    assert phone.selected_number == "+12125550199"
+    assert phone.history and {row["number"] for row in phone.history} == {"+12125550199"}
+    phone.close()

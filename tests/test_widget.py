@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pandas as pd
@@ -213,9 +214,11 @@ def test_state_is_the_same_size_over_a_million_contacts():
     assert state_size(1_000_000) == state_size(10)
 
 
-def test_a_failed_construction_can_still_be_closed(leads, sandbox):
-    with pytest.raises(Exception, match="caller_id"):
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_failed_construction_cleans_up_quietly(leads, sandbox):
+    with pytest.raises(ValueError, match="caller_id"):
         TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, caller_id="not a number")
+    gc.collect()  # the half-built widget's close() runs now, and must not raise
 
 
 def test_recordings_take_a_window(phone):
@@ -260,3 +263,41 @@ class TestDataModel:
 def test_unknown_options_are_named(leads, sandbox):
     with pytest.raises(TypeError, match="multiple_values"):
         TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, multiple_values=False)
+
+
+class TestRobustness:
+    def test_a_command_with_bad_arguments_still_answers(self, phone):
+        response = command(phone, "cmd_digits", keys="12")
+        assert not response["ok"] and "digits failed" in response["error"]["message"]
+        assert phone.error == response["error"]
+
+    def test_a_number_outside_the_book_shows_no_contact(self, phone):
+        phone.selected_number = "+13105550142"
+        assert phone.contact["name"] == "Unknown number" and phone.numbers == []
+        assert phone.contact["count"] == 3
+        phone.next()
+        assert phone.contact["name"] == "Alan Turing"
+
+    def test_mode_must_fit_the_backend(self, phone):
+        with pytest.raises(traitlets.TraitError, match="bridge_to"):
+            phone.mode = "bridge"
+        assert phone.mode == "sandbox"
+
+    def test_a_broken_listener_does_not_stop_the_sandbox(self, phone, sandbox):
+        def broken(event):
+            raise RuntimeError("listener bug")
+
+        sandbox.subscribe(broken)
+        phone.send_message("still delivered?")
+        sandbox.advance(sandbox.delivery_seconds)
+        assert phone.thread[-1]["status"] == "delivered"
+
+    def test_close_stops_the_sandbox_it_made(self, leads):
+        phone = TwilioPhone(contacts=leads, fields=["mobile"])
+        clock = phone.backend._clock
+        phone.close()
+        assert clock._closed
+
+    def test_error_messages_keep_their_quotes(self, phone):
+        response = command(phone, "cmd_step_contact", step=5)
+        assert response["error"]["message"] == "step: must be -1 or 1, not 5"

@@ -7,10 +7,13 @@ the contacts, the credentials and the backend; the panel only ever sees bounded 
 from __future__ import annotations
 
 import functools
+import logging
 import pathlib
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +30,7 @@ from .contacts import Contacts, InvalidNumber, parse_number
 from .frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from .frames import PENDING_MESSAGE_STATUSES as PENDING_MESSAGE
 
+logger = logging.getLogger(__name__)
 STATIC = pathlib.Path(__file__).parent / "static"
 TABS = ("numpad", "history", "messages")
 INTERPRETATIONS = ("panel", "default")
@@ -48,6 +52,10 @@ def _panel_command(method: Callable[..., dict[str, Any]]):
             result = method(self, **(msg or {}))
         except (TwilioError, ValueError, KeyError, traitlets.TraitError) as exc:
             return {"ok": False, "error": self._report(exc)}, []
+        except Exception as exc:  # a bug: say so on the panel rather than leave the command unanswered
+            logger.exception("panel command %s failed", method.__name__)
+            failure = RuntimeError(f"{method.__name__.removeprefix('cmd_')} failed: {type(exc).__name__}: {exc}")
+            return {"ok": False, "error": self._report(failure)}, []
         self.error = None
         return {"ok": True, **(result or {})}, []
 
@@ -63,6 +71,8 @@ class TwilioPhone(anywidget.AnyWidget):
 
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
+    #: The phone whose browser Device is registered under each identity in this kernel.
+    _browser_phones: weakref.WeakValueDictionary[str, TwilioPhone] = weakref.WeakValueDictionary()
 
     selected_number = traitlets.Unicode("").tag(sync=True)
     selected_display = traitlets.Unicode("").tag(sync=True)
@@ -108,6 +118,8 @@ class TwilioPhone(anywidget.AnyWidget):
         # What close() undoes, set first: close() runs even when the constructor fails half-way.
         self._unsubscribe: Callable[[], None] = lambda: None
         self._routing = None
+        self._worker: ThreadPoolExecutor | None = None
+        self._owns_backend = backend is None
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.config = config or PhoneConfig()
@@ -117,14 +129,14 @@ class TwilioPhone(anywidget.AnyWidget):
         self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
                                      display=display)
         self.backend: Backend = backend or self._default_backend()
-        self.mode = mode or ("sandbox" if self.backend.mode == "sandbox" else "twilio")
-        self.live_events = self.backend.mode == "sandbox"
         self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
         self.identity = voice.identity_for(self.user)
         self.caller_id = self._caller_id(caller_id)
         self.bridge_to = parse_number(bridge_to, region, field="bridge_to") if bridge_to else ""
-        if self.mode == "bridge" and not self.bridge_to:
+        if mode == "bridge" and not self.bridge_to:
             raise ValueError("bridge_to: bridge mode rings your own phone first; give its number")
+        self.mode = mode or ("sandbox" if self.backend.mode == "sandbox" else "twilio")
+        self.live_events = self.backend.mode == "sandbox"
         self._unsubscribe = self.backend.subscribe(self._on_event)
         self._position = 0
         for trait, value in kwargs.items():  # after the contacts exist: their observers use them
@@ -183,6 +195,27 @@ class TwilioPhone(anywidget.AnyWidget):
             return caller.caller_id
         return getattr(self.backend, "own_number", "") or ""
 
+    @traitlets.validate("mode")
+    def _valid_mode(self, proposal: dict[str, Any]) -> str:
+        mode = proposal["value"]
+        if mode == "sandbox" and not isinstance(self.backend, SandboxBackend):
+            raise traitlets.TraitError("mode: 'sandbox' simulates calls and needs the sandbox backend")
+        if mode == "bridge" and not self.bridge_to:
+            raise traitlets.TraitError("mode: 'bridge' rings your own phone first; set bridge_to to its number")
+        return mode
+
+    @traitlets.observe("mode")
+    def _claim_identity(self, change: dict[str, Any]) -> None:
+        """One browser Device per identity in a kernel: a phone that starts calling from the
+        browser closes the older one registered under the same identity (a re-run cell would
+        otherwise ring twice)."""
+        if change["new"] != "twilio":
+            return
+        older = self._browser_phones.get(self.identity)
+        if older is not None and older is not self and older.mode == "twilio":
+            older.close()
+        self._browser_phones[self.identity] = self
+
     # -- contacts and selection ----------------------------------------------------------
 
     def select(self, key: Any) -> None:
@@ -223,9 +256,15 @@ class TwilioPhone(anywidget.AnyWidget):
         chosen = number or (self.numbers[0]["number"] if self.numbers else "")
         self.selected_number = chosen
 
+    def _show_unknown(self) -> None:
+        """A number that is in no contact's record: no card, no field buttons."""
+        self.numbers = []
+        self.contact = {"key": "", "name": "Unknown number", "fields": {}, "position": self._position,
+                        "count": len(self.contacts)}
+
     @traitlets.observe("multiple_value")
     def _offer_numbers(self, change: dict[str, Any]) -> None:
-        if len(self.contacts):
+        if len(self.contacts) and self.contact.get("key"):
             self._show_contact(self._position, self.selected_number or None)
 
     @traitlets.validate("selected_number")
@@ -245,18 +284,21 @@ class TwilioPhone(anywidget.AnyWidget):
             matches = self.contacts.lookup(number)
             if matches:  # a number of another contact: show that contact's card
                 self._show_contact(self.contacts.position(matches[0][0]), number)
+            else:
+                self._show_unknown()
         self.selected_display = self.contacts.format(number) if number else ""
         if _typed_number(self.dialpad, self.region) != number:
             self.dialpad = number
-        self.refresh()
+        self._in_background(self.refresh)
 
     @traitlets.observe("call")
     def _name_the_remote_party(self, change: dict[str, Any]) -> None:
         # Browser calls arrive from the panel with the bare number; show it as everywhere else.
-        call = change["new"]
-        remote = call.get("remote")
-        if remote and not call.get("remote_display"):
-            self.call = {**call, "remote_display": self.contacts.format(remote)}
+        with self._lock:
+            call = self.call
+            remote = call.get("remote")
+            if remote and not call.get("remote_display"):
+                self.call = {**call, "remote_display": self.contacts.format(remote)}
 
     @traitlets.observe("dialpad")
     def _typed(self, change: dict[str, Any]) -> None:
@@ -278,8 +320,38 @@ class TwilioPhone(anywidget.AnyWidget):
         except TwilioError as exc:
             self._report(exc)
             return
-        self.history = [_history_row(row, number) for row in calls.to_dict("records")]
-        self.thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
+        history = [_history_row(row, number) for row in calls.to_dict("records")]
+        thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
+        with self._lock:
+            if self.selected_number == number:  # the selection may have moved on meanwhile
+                self.history, self.thread = history, thread
+
+    def _in_background(self, work: Callable[[], None]) -> Future | None:
+        """Run REST-bound work off the kernel's message loop, one task at a time, in order.
+        The sandbox answers at once, so its work runs here (tests and demos stay in step)."""
+        if self.backend.mode == "sandbox":
+            work()
+            return None
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twilio-phone")
+        future = self._worker.submit(work)
+        future.add_done_callback(self._report_failure)
+        return future
+
+    def _report_failure(self, future: Future) -> None:
+        exc = future.exception()
+        if exc is None:
+            return
+        if isinstance(exc, TwilioError | ValueError):
+            self._report(exc)
+        else:
+            logger.error("background work failed", exc_info=exc)
+            self._report(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+    def wait_until_idle(self, timeout: float | None = 30) -> None:
+        """Block until the background work queued so far is done (scripts and tests)."""
+        if self._worker is not None:
+            self._worker.submit(lambda: None).result(timeout)
 
     def poll(self) -> None:
         """Catch up without a routing service: new calls and messages with the selected
@@ -377,17 +449,25 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def mute(self, muted: bool = True) -> None:
         """Mute or unmute the microphone on the current call."""
-        if self.call.get("status") != "in-progress":
-            raise TwilioError("There is no call in progress to mute", status=409)
-        self.call = {**self.call, "muted": bool(muted)}
+        self._require_call_controls("mute")
+        with self._lock:
+            self.call = {**self.call, "muted": bool(muted)}
 
     def send_digits(self, digits: str) -> None:
         """Send DTMF tones on the current call (menus, extensions)."""
         if not digits or any(d not in "0123456789*#w" for d in digits):
             raise ValueError(f"digits: {digits!r} may hold only 0-9, *, # and w (a pause)")
+        self._require_call_controls("send digits")
+        with self._lock:
+            self.call = {**self.call, "digits": self.call.get("digits", "") + digits}
+
+    def _require_call_controls(self, action: str) -> None:
         if self.call.get("status") != "in-progress":
-            raise TwilioError("There is no call in progress to send digits on", status=409)
-        self.call = {**self.call, "digits": self.call.get("digits", "") + digits}
+            raise TwilioError(f"There is no call in progress to {action}", status=409)
+        if self.mode == "bridge":
+            raise TwilioError(f"In bridge mode the call runs on your own phone: {action} there", status=409)
+        if self.mode == "twilio":
+            raise TwilioError(f"This call runs in the browser: {action} on the panel", status=409)
 
     def accept(self, sid: str | None = None) -> dict[str, Any]:
         """Answer the ringing incoming call and show the caller's contact.
@@ -484,8 +564,9 @@ class TwilioPhone(anywidget.AnyWidget):
         record = event.record
         if event.kind == "call":
             self._call_event(record)
-        elif event.kind == "incoming_call" and self.mode != "twilio":
-            # In twilio mode the browser's Device reports the ringing leg itself (cmd_incoming).
+        elif event.kind == "incoming_call" and self.mode == "sandbox":
+            # In twilio mode the browser's Device reports the leg that rings it (cmd_incoming);
+            # in bridge mode incoming calls go to the user's own phone, not to this panel.
             self._incoming_event(record)
         elif event.kind == "message" and self.selected_number in (record.get("from"), record.get("to")):
             self._upsert_thread(record)
@@ -503,7 +584,7 @@ class TwilioPhone(anywidget.AnyWidget):
         if record["status"] not in ACTIVE_CALL and self.selected_number in (
             record.get("from"), record.get("to")
         ):
-            self.refresh()
+            self._in_background(self.refresh)
 
     def _incoming_event(self, record: dict[str, Any]) -> None:
         caller = record["from"]
@@ -557,7 +638,7 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @_panel_command
     def cmd_call_ended(self, sid: str, status: str) -> dict[str, Any]:
-        self.refresh()
+        self._in_background(self.refresh)
         return {}
 
     @_panel_command
@@ -589,12 +670,12 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @_panel_command
     def cmd_refresh(self) -> dict[str, Any]:
-        self.refresh()
+        self._in_background(self.refresh)
         return {}
 
     @_panel_command
     def cmd_poll(self) -> dict[str, Any]:
-        self.poll()
+        self._in_background(self.poll)
         return {}
 
     @_panel_command
@@ -637,9 +718,26 @@ class TwilioPhone(anywidget.AnyWidget):
         routing = RoutingSettings.from_config(self.config, public_url=public_url, store_path=store_path,
                                               **settings)
         hub = EventHub()
-        hub.subscribe(self._on_event)
+        # Listeners run on the service's event loop: hand the panel's work to the phone's worker.
+        hub.subscribe(lambda event: self._in_background(lambda: self._on_event(event)))
         self._routing = serve_in_thread(routing, host=host, port=port, hub=hub)
         self.live_events = True
+        return self._routing
+
+    def outbox(self) -> pd.DataFrame:
+        """Messages that failed to send while the routing service ran, with their errors."""
+        return pd.DataFrame(self._serving().store.outbox_pending())
+
+    def retry_outbox(self) -> dict[str, int]:
+        """Try the outbox's messages once more; returns how many were sent, failed, blocked."""
+        from .routing import retry_outbox
+
+        handle = self._serving()
+        return retry_outbox(self.backend, handle.store, status_callback=handle.public_url + "/status/message")
+
+    def _serving(self):
+        if self._routing is None:
+            raise RuntimeError("the outbox belongs to the routing service: start it with phone.serve(...)")
         return self._routing
 
     def stop_serving(self) -> None:
@@ -650,8 +748,11 @@ class TwilioPhone(anywidget.AnyWidget):
             self.live_events = self.backend.mode == "sandbox"
 
     def _report(self, exc: Exception) -> dict[str, Any]:
-        payload = exc.as_payload() if isinstance(exc, TwilioError) else {
-            "message": str(exc).strip("'\""), "code": None, "more_info": None}
+        if isinstance(exc, TwilioError):
+            payload = exc.as_payload()
+        else:  # a KeyError's str() is the repr of its key: show the message itself
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            payload = {"message": str(message), "code": None, "more_info": None}
         self.error = payload
         return payload
 
@@ -663,6 +764,10 @@ class TwilioPhone(anywidget.AnyWidget):
     def close(self) -> None:
         self.stop_serving()
         self._unsubscribe()
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._owns_backend and hasattr(self.backend, "close"):
+            self.backend.close()
         super().close()
 
     def __repr__(self) -> str:

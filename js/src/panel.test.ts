@@ -47,6 +47,12 @@ describe("top of the panel", () => {
     expect($(".twp-numpad").hidden).toBe(true);
   });
 
+  it("says when the selected number is in no contact", () => {
+    const { $ } = mount({ contact: { key: "", name: "Unknown number", fields: {}, position: 0, count: 3 }, numbers: [] });
+    expect($("[data-testid=contact-name]").textContent).toBe("Unknown number");
+    expect($(".twp-contact-position").textContent).toBe("not in your contacts");
+  });
+
   it("says so when the sandbox is in use", () => {
     const { $ } = mount();
     expect($("[data-testid=mode-banner]").textContent).toMatch(/Sandbox/);
@@ -128,6 +134,12 @@ describe("call bar", () => {
     model.kernelSets({ call: { sid: "CA1", status: "busy", end_reason: "busy" } });
     expect($("[data-testid=call-status]").textContent).toBe("Busy");
     expect($("[data-testid=callbar-hangup]")).toBeNull();
+  });
+
+  it("offers no mute in bridge mode: the call is on the user's own phone", () => {
+    const { $ } = mount({ mode: "bridge", call: { sid: "CA1", status: "in-progress", started_at: null } });
+    expect($(".twp-mute")).toBeNull();
+    expect($("[data-testid=callbar-hangup]")).not.toBeNull();
   });
 
   it("mutes and unmutes through the kernel", async () => {

@@ -215,7 +215,8 @@ export class Panel {
       }, "‹"),
       h("div", { className: "twp-contact-text" },
         h("span", { className: "twp-contact-name", "data-testid": "contact-name" }, contact.name),
-        h("span", { className: "twp-contact-position" }, `${contact.position + 1} of ${contact.count}`)),
+        h("span", { className: "twp-contact-position" },
+          contact.key ? `${contact.position + 1} of ${contact.count}` : "not in your contacts")),
       h("button", {
         className: "twp-step", type: "button", "aria-label": "Next contact",
         disabled: contact.count < 2, onclick: () => void this.run("cmd_step_contact", { step: 1 }),
@@ -293,14 +294,13 @@ export class Panel {
     bar.hidden = false;
     const active = isActive(call.status);
     bar.dataset.status = call.status ?? "";
-    const label = call.status === "in-progress" || !active
-      ? callStatusText(call.status) : callStatusText(call.status);
+    const label = callStatusText(call.status);
     replaceChildren(bar,
       h("div", { className: "twp-call-info" },
         h("span", { className: "twp-call-status", "data-testid": "call-status" }, label),
         h("span", { className: "twp-call-remote" }, call.remote_display ?? call.remote ?? ""),
         h("span", { className: "twp-call-timer", "data-testid": "call-timer" }, this.timerText())),
-      active && call.status === "in-progress" ? h("button", {
+      call.status === "in-progress" && this.get("mode") !== "bridge" ? h("button", {
         className: "twp-mute", type: "button", "aria-pressed": String(!!call.muted),
         "aria-label": call.muted ? "Unmute" : "Mute",
         onclick: () => void this.mute(!call.muted),

@@ -221,6 +221,17 @@ describe("errors and audio", () => {
     expect($(".twp-error-hint").textContent).toMatch(hint);
   });
 
+  it("renews an expired token at once", async () => {
+    const { devices } = setUp();
+    await settle();
+    devices[0].emit("error", { code: 20104, message: "Access token expired" });
+    await settle();
+    expect(devices[0].tokens).toEqual(["jwt-1", "jwt-2"]);
+    devices[0].emit("error", { code: 20101, message: "Invalid access token" });
+    await settle();
+    expect(devices[0].tokens).toEqual(["jwt-1", "jwt-2"]);
+  });
+
   it("says it is offline while Twilio cannot be reached", async () => {
     const { devices, $ } = setUp();
     await settle();

@@ -57,6 +57,7 @@ export const VOICE_HINTS: Record<number, string> = {
 };
 const OFFLINE_CODES = new Set([31000, 31005, 31009, 53000, 53001]);
 const TOKEN_CODES = new Set([20101, 20104, 31204, 31205, 31206, 31207]);
+const EXPIRED_TOKEN_CODES = new Set([20104, 31205]);
 
 interface SdkError {
   code?: number;
@@ -259,6 +260,9 @@ export class VoiceController {
     this.setDevice({ status, error });
     this.model.set("error", error);
     this.model.save_changes();
+    // An expired token is renewed at once (the warning before expiry can be missed, e.g. while
+    // the laptop slept); a refused one is not: it needs the configuration fixed.
+    if (code !== null && EXPIRED_TOKEN_CODES.has(code)) void this.refreshToken();
   }
 
   private publishAudioDevices(): void {

@@ -82,3 +82,20 @@ def test_only_one_service_at_a_time(serving_phone):
     phone, handle = serving_phone
     with pytest.raises(RuntimeError, match="already serving"):
         phone.serve(PUBLIC_URL, port=0)
+
+
+def test_a_failed_send_waits_in_the_outbox(serving_phone):
+    phone, handle = serving_phone
+    too_long = "x" * 1601  # the sandbox refuses it as Twilio would (21617)
+    response, _ = phone.cmd_send_message({"body": too_long}, [])
+    assert response["error"]["code"] == 21617
+    waiting = phone.outbox()
+    assert list(waiting["body"]) == [too_long] and list(waiting["error_code"]) == [21617]
+    assert phone.retry_outbox() == {"sent": 0, "failed": 1, "blocked": 0}
+    assert len(phone.outbox()) == 1  # still there, with its error, for a later try
+
+
+def test_the_outbox_needs_the_service(leads, sandbox):
+    phone = TwilioPhone(leads, ["mobile"], backend=sandbox)
+    with pytest.raises(RuntimeError, match="phone.serve"):
+        phone.outbox()

@@ -7,6 +7,7 @@ History comes back as the typed frames of :mod:`twilio_widget.frames`. Live happ
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class Event:
 
 
 Listener = Callable[[Event], None]
+logger = logging.getLogger(__name__)
 
 
 class TwilioError(Exception):
@@ -127,4 +129,7 @@ class EventHub:
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # one broken listener must not starve the others, or the emitter
+                logger.exception("event listener failed on %s event", event.kind)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import random
 import threading
 import time
@@ -21,6 +22,8 @@ import phonenumbers
 
 from .. import frames
 from .base import Event, EventHub, TwilioError
+
+logger = logging.getLogger(__name__)
 
 #: The number the sandbox calls and texts from (Twilio's own magic test "From" number).
 SANDBOX_NUMBER = "+15005550006"
@@ -99,7 +102,10 @@ class _Scheduler:
                 if self._closed:
                     return
                 _, _, fn = heapq.heappop(self._queue)
-            fn()
+            try:
+                fn()
+            except Exception:  # the clock keeps ticking for every other call and message
+                logger.exception("sandbox task failed")
 
 
 class SandboxBackend:
@@ -223,26 +229,23 @@ class SandboxBackend:
 
     def hang_up(self, sid: str) -> dict[str, Any]:
         """End a call from our side: completed if it was answered, canceled if still ringing."""
-        call = self._call(sid)
-        if call["status"] == "in-progress":
-            return self._finish(sid, "completed")
-        if call["status"] in ("queued", "ringing"):
-            return self._finish(sid, "canceled" if call["direction"] != "inbound" else "no-answer")
-        return dict(call)
+
+        def decide(call: dict[str, Any]):
+            if call["status"] == "in-progress":
+                return self._ending(call, "completed")
+            if call["status"] in ("queued", "ringing"):
+                return self._ending(call, "canceled" if call["direction"] != "inbound" else "no-answer")
+            return None
+
+        return self._change_call(sid, decide)
 
     def accept(self, sid: str) -> dict[str, Any]:
         """Answer a ringing incoming call."""
-        call = self._call(sid)
-        if call["status"] != "ringing":
-            raise TwilioError(f"Call {sid} is {call['status']}, not ringing", status=409)
-        return self._set_status(sid, "in-progress", start_time=self.now())
+        return self._change_call(sid, lambda call: _ringing(sid, call) and ("in-progress", {"start_time": self.now()}))
 
     def reject(self, sid: str) -> dict[str, Any]:
         """Decline a ringing incoming call (the caller hears busy)."""
-        call = self._call(sid)
-        if call["status"] != "ringing":
-            raise TwilioError(f"Call {sid} is {call['status']}, not ringing", status=409)
-        return self._finish(sid, "busy")
+        return self._change_call(sid, lambda call: _ringing(sid, call) and self._ending(call, "busy"))
 
     # -- scripting, for demos and tests --------------------------------------------------
 
@@ -261,9 +264,8 @@ class SandboxBackend:
 
     def caller_hangs_up(self, sid: str) -> dict[str, Any]:
         """The remote party ends the call (or gives up while it rings)."""
-        call = self._call(sid)
-        ended = "completed" if call["status"] == "in-progress" else "no-answer"
-        return self._finish(sid, ended)
+        return self._change_call(sid, lambda call: self._ending(
+            call, "completed" if call["status"] == "in-progress" else "no-answer"))
 
     def inbound_message(self, from_: str, body: str, to: str | None = None) -> dict[str, Any]:
         """Someone texts in: the thread with that number gains the message."""
@@ -323,26 +325,32 @@ class SandboxBackend:
             return self._calls[sid]
 
     def _answer_if_ringing(self, sid: str) -> None:
-        if self._call(sid)["status"] == "ringing":
-            self._set_status(sid, "in-progress", start_time=self.now())
+        self._change_call(sid, lambda call: ("in-progress", {"start_time": self.now()})
+                          if call["status"] == "ringing" else None)
 
     def _end_if_ringing(self, sid: str, outcome: str) -> None:
-        if self._call(sid)["status"] == "ringing":
-            self._finish(sid, outcome)
+        self._change_call(sid, lambda call: self._ending(call, outcome) if call["status"] == "ringing" else None)
 
-    def _finish(self, sid: str, status: str) -> dict[str, Any]:
-        call = self._call(sid)
+    def _ending(self, call: dict[str, Any], status: str) -> tuple[str, dict[str, Any]]:
+        """The end of a call: its final status, end time, duration and price."""
         now = self.now()
         answered = call["status"] == "in-progress"
         duration = int((now - call["start_time"]).total_seconds()) if answered else 0
         price = -round(0.014 * max(1, -(-duration // 60)), 3) if answered else None
-        return self._set_status(sid, status, end_time=now, duration=duration, price=price)
+        return status, {"end_time": now, "duration": duration, "price": price}
 
-    def _set_status(self, sid: str, status: str, **changes: Any) -> dict[str, Any]:
+    def _change_call(self, sid: str, decide) -> dict[str, Any]:
+        """Check and change a call in one step under the lock (the clock thread races the
+        panel), then tell the listeners outside it. ``decide(call)`` returns (status, changes),
+        or None to leave the call as it is."""
         with self._lock:
-            call = self._calls[sid]
+            call = self._call(sid)
+            decision = decide(call)
+            if not decision:
+                return _public(call)
+            status, changes = decision
             call.update(status=status, **changes)
-            snapshot = dict(call)
+            snapshot = _public(call)
         self._emit("call", snapshot)
         return snapshot
 
@@ -406,6 +414,12 @@ class SandboxBackend:
                     "error_code": None, "error_message": None,
                     "price": -0.0079, "price_unit": "USD",
                 }
+
+
+def _ringing(sid: str, call: dict[str, Any]) -> bool:
+    if call["status"] != "ringing":
+        raise TwilioError(f"Call {sid} is {call['status']}, not ringing", status=409)
+    return True
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:
