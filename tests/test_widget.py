@@ -301,3 +301,9 @@ class TestRobustness:
     def test_error_messages_keep_their_quotes(self, phone):
         response = command(phone, "cmd_step_contact", step=5)
         assert response["error"]["message"] == "step: must be -1 or 1, not 5"
+
+
+def test_one_phone_column_may_be_named_alone(leads, sandbox):
+    phone = TwilioPhone(contacts=leads, fields="office", backend=sandbox, selected_number="+12125550199")
+    assert [n["field"] for n in phone.numbers] == ["office"]
+    assert phone.selected_number == "+12125550199" and phone.current == 103  # the chosen number wins

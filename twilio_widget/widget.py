@@ -139,12 +139,12 @@ class TwilioPhone(anywidget.AnyWidget):
         self.live_events = self.backend.mode == "sandbox"
         self._unsubscribe = self.backend.subscribe(self._on_event)
         self._position = 0
-        for trait, value in kwargs.items():  # after the contacts exist: their observers use them
+        if len(self.contacts):
+            self.select(self.contacts.key_at(0))
+        for trait, value in kwargs.items():  # last: the contacts and the first selection exist
             if not self.has_trait(trait):
                 raise TypeError(f"TwilioPhone() got an unexpected keyword argument {trait!r}")
             setattr(self, trait, value)
-        if len(self.contacts):
-            self.select(self.contacts.key_at(0))
 
     @classmethod
     def from_env(cls, contacts: pd.DataFrame | Contacts | None = None, fields: list[str] | None = None, *,
@@ -786,7 +786,7 @@ def _as_contacts(contacts, fields, **options) -> Contacts:
                         f"got {type(contacts).__name__}")
     if not fields:
         raise ValueError("fields: name the DataFrame's phone columns, e.g. fields=['mobile']")
-    return Contacts.from_dataframe(contacts, list(fields), **options)
+    return Contacts.from_dataframe(contacts, [fields] if isinstance(fields, str) else list(fields), **options)
 
 
 def _typed_number(text: str, region: str) -> str:

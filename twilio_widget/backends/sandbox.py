@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-import phonenumbers
 
 from .. import frames
+from ..contacts import InvalidNumber, parse_number
 from .base import Event, EventHub, TwilioError
 
 logger = logging.getLogger(__name__)
@@ -450,14 +450,9 @@ def _utc(moment) -> pd.Timestamp:
 def _require_number(value: str, field: str) -> str:
     """E.164 of ``value`` or a Twilio-shaped 21211 error that names the field."""
     try:
-        parsed = phonenumbers.parse(value, "US")
-    except (phonenumbers.NumberParseException, TypeError) as exc:
-        raise TwilioError(f"{field}: {value!r} is not a phone number ({exc})",
-                          code=21211, status=400) from None
-    if not phonenumbers.is_valid_number(parsed) and not value.startswith("+1500555"):
-        raise TwilioError(f"{field}: {value!r} is not a valid phone number",
-                          code=21211, status=400)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return parse_number(value, "US", field=field)
+    except InvalidNumber as exc:
+        raise TwilioError(str(exc), code=21211, status=400) from None
 
 
 def _segments(body: str) -> int:
