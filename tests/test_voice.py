@@ -125,17 +125,33 @@ class TestBridge:
         twiml = bridge_twiml("+14155550100", "+15005550006")
         assert '<Dial callerId="+15005550006" timeout="30">+14155550100</Dial>' in twiml
 
-    def test_bridge_rings_the_users_phone_then_follows_the_call(self, leads, sandbox, config):
+    def test_bridge_rings_the_users_phone_then_the_lead(self, leads, sandbox, config):
         phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, config=config,
                             mode="bridge", bridge_to="+1 202 555 0143")
         command(phone, "cmd_call")
-        placed = sandbox.calls().iloc[0]
-        assert placed["to"] == "+12025550143" and placed["from"] == "+15005550006"
-        assert phone.call["remote"] == "+14155550100" and phone.call["status"] == "ringing"
+        mine = sandbox.calls().iloc[0]
+        assert mine["to"] == "+12025550143" and mine["from"] == "+15005550006"
+        assert phone.call["remote"] == "+14155550100"
+        assert (phone.call["status"], phone.call["leg"]) == ("ringing", "you")
+        sandbox.advance(sandbox.ring_seconds)  # the user picks up; Twilio dials the lead
+        [lead] = sandbox.child_calls(mine["sid"])
+        assert lead["to"] == "+14155550100" and lead["from"] == "+15005550006"
+        assert (phone.call["status"], phone.call["leg"]) == ("ringing", "lead")
         sandbox.advance(sandbox.ring_seconds)
         assert phone.call["status"] == "in-progress"
         command(phone, "cmd_hang_up")
         assert phone.call["status"] == "completed"
+        assert sandbox.call_status(lead["sid"])["status"] == "completed"
+        phone.close()
+
+    def test_a_busy_lead_shows_busy_not_the_users_leg(self, leads, sandbox, config):
+        sandbox.script_outcome("+14155550100", "busy")
+        phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, config=config,
+                            mode="bridge", bridge_to="+1 202 555 0143")
+        command(phone, "cmd_call")
+        sandbox.advance(sandbox.ring_seconds * 2 + 1)  # user answers, lead is busy, Twilio hangs up
+        assert phone.call["status"] == "busy" and phone.call["end_reason"] == "busy"
+        assert sandbox.calls("+12025550143")["status"].iloc[0] == "completed"
         phone.close()
 
     def test_bridge_needs_the_users_phone(self, leads, sandbox):

@@ -119,6 +119,7 @@ class TwilioPhone(anywidget.AnyWidget):
         self._unsubscribe: Callable[[], None] = lambda: None
         self._routing = None
         self._worker: ThreadPoolExecutor | None = None
+        self._lead_leg = ""
         self._owns_backend = backend is None
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
@@ -416,7 +417,9 @@ class TwilioPhone(anywidget.AnyWidget):
                 record = self.backend.create_call(
                     self.bridge_to, self.caller_id, twiml=voice.bridge_twiml(target, self.caller_id))
                 self._track_call(record, remote=target, direction="outbound")
-                self._follow_bridge_call(record["sid"])
+                self.call = {**self.call, "leg": "you"}
+                if not self.live_events:  # a backend that pushes its events needs no polling
+                    self._follow_bridge_call(record["sid"])
             else:
                 record = self.backend.dial(target, self.caller_id or None)
                 self._track_call(record, remote=target, direction="outbound")
@@ -428,12 +431,13 @@ class TwilioPhone(anywidget.AnyWidget):
         def follow() -> None:
             while self.call.get("sid") == sid and self.call.get("status") in ACTIVE_CALL:
                 threading.Event().wait(BRIDGE_POLL_SECONDS)
-                try:
-                    record = self.backend.call_status(sid)
+                try:  # both legs: the user's phone, then the lead (changes come back as events)
+                    self._call_event(self.backend.call_status(sid))
+                    for leg in self.backend.child_calls(sid):
+                        self._call_event(leg)
                 except TwilioError as exc:
                     self._report(exc)
                     return
-                self._call_event(record)
 
         threading.Thread(target=follow, name=f"bridge-{sid}", daemon=True).start()
 
@@ -462,12 +466,12 @@ class TwilioPhone(anywidget.AnyWidget):
             self.call = {**self.call, "digits": self.call.get("digits", "") + digits}
 
     def _require_call_controls(self, action: str) -> None:
-        if self.call.get("status") != "in-progress":
-            raise TwilioError(f"There is no call in progress to {action}", status=409)
         if self.mode == "bridge":
             raise TwilioError(f"In bridge mode the call runs on your own phone: {action} there", status=409)
         if self.mode == "twilio":
             raise TwilioError(f"This call runs in the browser: {action} on the panel", status=409)
+        if self.call.get("status") != "in-progress":
+            raise TwilioError(f"There is no call in progress to {action}", status=409)
 
     def accept(self, sid: str | None = None) -> dict[str, Any]:
         """Answer the ringing incoming call and show the caller's contact.
@@ -506,6 +510,7 @@ class TwilioPhone(anywidget.AnyWidget):
         return lambda: self._incoming_callbacks.remove(callback)
 
     def _track_call(self, record: dict[str, Any], *, remote: str, direction: str) -> None:
+        self._lead_leg = ""
         self.call = {
             "sid": record["sid"],
             "status": record["status"],
@@ -519,9 +524,11 @@ class TwilioPhone(anywidget.AnyWidget):
         }
         self._apply_call_record(record)
 
-    def _apply_call_record(self, record: dict[str, Any]) -> None:
+    def _apply_call_record(self, record: dict[str, Any], leg: str | None = None) -> None:
         status = record["status"]
         update: dict[str, Any] = {"status": status}
+        if leg:  # bridge mode: "you" while your own phone rings, "lead" once the contact's does
+            update["leg"] = leg
         if status == "in-progress" and not self.call.get("started_at"):
             update["started_at"] = _iso(record.get("start_time") or datetime.now(UTC))
         if status not in ACTIVE_CALL:
@@ -574,9 +581,15 @@ class TwilioPhone(anywidget.AnyWidget):
     def _call_event(self, record: dict[str, Any]) -> None:
         with self._lock:
             ours = self.call.get("sid")
-            if ours and ours in (record["sid"], record.get("parent_call_sid")):
-                # Status callbacks of a browser call describe the dialled leg, whose parent is ours.
-                self._apply_call_record({**record, "sid": ours})
+            if ours and record.get("parent_call_sid") == ours:
+                # The leg our call dialled (the lead, in bridge mode and for browser calls): once
+                # it reports, it is what the panel shows, busy and no-answer included.
+                self._lead_leg = record["sid"]
+                self._apply_call_record({**record, "sid": ours}, leg="lead")
+            elif ours and record["sid"] == ours and not (
+                self._lead_leg and (record["status"] in ACTIVE_CALL or self.call.get("status") not in ACTIVE_CALL)
+            ):
+                self._apply_call_record(record, leg="you" if self.mode == "bridge" and not self._lead_leg else None)
             elif self.incoming and record["sid"] == self.incoming.get("sid") and (
                 record["status"] not in ACTIVE_CALL
             ):

@@ -39,6 +39,18 @@ const CALL_STATUS_TEXT: Record<string, string> = {
   canceled: "Canceled",
 };
 
+// Bridge mode rings the user's own phone first: say so until the contact's leg reports.
+const BRIDGE_STATUS_TEXT: Record<string, string> = {
+  queued: "Ringing your phone…",
+  initiated: "Ringing your phone…",
+  ringing: "Ringing your phone…",
+  "in-progress": "Connecting to the contact…",
+};
+
+export function bridgeStatusText(status: string | undefined, leg: string | undefined): string {
+  return (leg === "you" && status && BRIDGE_STATUS_TEXT[status]) || callStatusText(status);
+}
+
 export function callStatusText(status: string | undefined): string {
   return (status && CALL_STATUS_TEXT[status]) || status || "";
 }

@@ -136,6 +136,15 @@ describe("call bar", () => {
     expect($("[data-testid=callbar-hangup]")).toBeNull();
   });
 
+  it("says the user's own phone rings first in bridge mode", () => {
+    const { model, $ } = mount({ mode: "bridge", call: { sid: "CA1", status: "ringing", leg: "you" } });
+    expect($("[data-testid=call-status]").textContent).toBe("Ringing your phone…");
+    model.kernelSets({ call: { sid: "CA1", status: "in-progress", leg: "you" } });
+    expect($("[data-testid=call-status]").textContent).toBe("Connecting to the contact…");
+    model.kernelSets({ call: { sid: "CA1", status: "ringing", leg: "lead" } });
+    expect($("[data-testid=call-status]").textContent).toBe("Ringing…");
+  });
+
   it("offers no mute in bridge mode: the call is on the user's own phone", () => {
     const { $ } = mount({ mode: "bridge", call: { sid: "CA1", status: "in-progress", started_at: null } });
     expect($(".twp-mute")).toBeNull();

@@ -5,6 +5,7 @@
 import { h, replaceChildren } from "./dom";
 import { icon, type IconName } from "./icons";
 import {
+  bridgeStatusText,
   callStatusText,
   elapsedSince,
   formatDuration,
@@ -294,7 +295,7 @@ export class Panel {
     bar.hidden = false;
     const active = isActive(call.status);
     bar.dataset.status = call.status ?? "";
-    const label = callStatusText(call.status);
+    const label = bridgeStatusText(call.status, call.leg);
     replaceChildren(bar,
       h("div", { className: "twp-call-info" },
         h("span", { className: "twp-call-status", "data-testid": "call-status" }, label),

@@ -29,6 +29,7 @@ export interface CallState {
   digits?: string;
   end_reason?: string | null;
   duration?: number | null;
+  leg?: "you" | "lead";
 }
 
 export interface IncomingCall {

@@ -102,6 +102,10 @@ class Backend(Protocol):
         """One message's current record (polling); a changed status is also emitted as an event."""
         ...
 
+    def child_calls(self, parent_sid: str) -> list[dict[str, Any]]:
+        """The legs a call dialled (bridge mode's leg to the lead); changes are also emitted."""
+        ...
+
     def end_call(self, sid: str) -> dict[str, Any]:
         """Hang up a server-side call (bridge mode): completed if answered, canceled if ringing."""
         ...

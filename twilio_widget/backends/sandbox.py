@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -139,6 +140,7 @@ class SandboxBackend:
         self._messages: dict[str, dict[str, Any]] = {}
         self._outcomes: dict[str, str] = {}
         self._opted_out: set[str] = set()
+        self._leg_watchers: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._seed_history(list(numbers), history_days)
 
     # -- the Backend protocol ------------------------------------------------------------
@@ -193,7 +195,16 @@ class SandboxBackend:
 
     def create_call(self, to: str, from_: str, *, twiml: str | None = None,
                     url: str | None = None, status_callback: str | None = None) -> dict[str, Any]:
-        return self.dial(to, from_, direction="outbound-api")
+        """A server-side call; TwiML that dials a number (bridge mode) makes a second leg to
+        it once this one answers, as Twilio does."""
+        lead = _dialled_number(twiml)
+        bridge = (lambda sid: self._bridge(sid, lead, from_)) if lead else None
+        return self.dial(to, from_, direction="outbound-api", on_answer=bridge)
+
+    def child_calls(self, parent_sid: str) -> list[dict[str, Any]]:
+        """The legs a call dialled (bridge mode's leg to the lead), oldest first."""
+        with self._lock:
+            return [_public(c) for c in self._calls.values() if c["parent_call_sid"] == parent_sid]
 
     def subscribe(self, listener):
         return self._hub.subscribe(listener)
@@ -208,20 +219,25 @@ class SandboxBackend:
             return _public(self._messages[sid])
 
     def end_call(self, sid: str) -> dict[str, Any]:
+        for leg in self.child_calls(sid):  # hanging up a bridge ends the lead's leg too
+            self.hang_up(leg["sid"])
         return self.hang_up(sid)
 
     # -- live calls, as the panel drives them -------------------------------------------
 
-    def dial(self, to: str, from_: str | None = None, *,
-             direction: str = "outbound-dial") -> dict[str, Any]:
+    def dial(self, to: str, from_: str | None = None, *, direction: str = "outbound-dial",
+             parent: str | None = None, on_answer: Callable[[str], None] | None = None) -> dict[str, Any]:
         """Start an outgoing call: it rings, then follows the scripted outcome."""
         to = _require_number(to, "to")
         from_ = _require_number(from_ or self.own_number, "from_")
-        record = self._new_call(to, from_, direction, status="ringing")
+        record = self._new_call(to, from_, direction, status="ringing", parent=parent)
         outcome = self._outcomes.get(to, "completed")
         if outcome == "completed":
-            self._clock.call_later(self.ring_seconds,
-                                   lambda: self._answer_if_ringing(record["sid"]))
+            def answer() -> None:
+                if self._answer_if_ringing(record["sid"]) and on_answer:
+                    on_answer(record["sid"])
+
+            self._clock.call_later(self.ring_seconds, answer)
         else:
             self._clock.call_later(self.ring_seconds,
                                    lambda: self._end_if_ringing(record["sid"], outcome))
@@ -305,11 +321,11 @@ class SandboxBackend:
     # -- internals -----------------------------------------------------------------------
 
     def _new_call(self, to: str, from_: str, direction: str, *, status: str,
-                  swap: bool = False) -> dict[str, Any]:
+                  swap: bool = False, parent: str | None = None) -> dict[str, Any]:
         record = {
             "sid": self._sid("CA"), "direction": direction, "from": from_, "to": to,
             "status": status, "start_time": self.now(), "end_time": None, "duration": None,
-            "price": None, "price_unit": "USD", "answered_by": None, "parent_call_sid": None,
+            "price": None, "price_unit": "USD", "answered_by": None, "parent_call_sid": parent,
         }
         with self._lock:
             self._calls[record["sid"]] = record
@@ -324,9 +340,20 @@ class SandboxBackend:
                                   code=20404, status=404)
             return self._calls[sid]
 
-    def _answer_if_ringing(self, sid: str) -> None:
-        self._change_call(sid, lambda call: ("in-progress", {"start_time": self.now()})
-                          if call["status"] == "ringing" else None)
+    def _answer_if_ringing(self, sid: str) -> bool:
+        answered = self._change_call(sid, lambda call: ("in-progress", {"start_time": self.now()})
+                                     if call["status"] == "ringing" else None)
+        return answered["status"] == "in-progress"
+
+    def _bridge(self, parent_sid: str, lead: str, caller_id: str) -> None:
+        """The user picked up: dial the lead; when that leg ends, so does the user's call."""
+
+        def after_lead(leg: dict[str, Any]) -> None:
+            if leg["status"] in frames.FINAL_CALL_STATUSES:
+                self._clock.call_later(0, lambda: self.hang_up(parent_sid))
+
+        self._leg_watchers[parent_sid] = after_lead
+        self.dial(lead, caller_id, parent=parent_sid)
 
     def _end_if_ringing(self, sid: str, outcome: str) -> None:
         self._change_call(sid, lambda call: self._ending(call, outcome) if call["status"] == "ringing" else None)
@@ -368,6 +395,9 @@ class SandboxBackend:
 
     def _emit(self, kind: str, record: dict[str, Any]) -> None:
         self._hub.emit(Event(kind, _public(record)))
+        watcher = self._leg_watchers.get(record.get("parent_call_sid")) if kind == "call" else None
+        if watcher:
+            watcher(record)
 
     def _sid(self, prefix: str) -> str:
         return f"{prefix}{self._seed:08x}{next(self._sids):024x}"
@@ -453,6 +483,18 @@ def _require_number(value: str, field: str) -> str:
         return parse_number(value, "US", field=field)
     except InvalidNumber as exc:
         raise TwilioError(str(exc), code=21211, status=400) from None
+
+
+def _dialled_number(twiml: str | None) -> str | None:
+    """The number a TwiML document's <Dial> calls, if it dials one."""
+    if not twiml:
+        return None
+    try:
+        dial = ElementTree.fromstring(twiml).find("Dial")
+    except ElementTree.ParseError:
+        return None
+    number = (dial.findtext("Number") or dial.text or "").strip() if dial is not None else ""
+    return number or None
 
 
 def _segments(body: str) -> int:

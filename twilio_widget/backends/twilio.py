@@ -557,6 +557,15 @@ class TwilioBackend:
                              data={"Status": target}, what="Unable to end call")
         return self._absorb(_CALLS, payload)
 
+    def child_calls(self, parent_sid: str) -> list[dict[str, Any]]:
+        """The legs a call dialled (bridge mode's leg to the lead), as calls-schema records;
+        a leg new to us, or whose status changed, is also emitted as an event."""
+        if not (isinstance(parent_sid, str) and _CALL_SID.match(parent_sid)):
+            raise InputError("parent_sid", f"{parent_sid!r} is not a call SID")
+        payload = self._json("GET", self._url_for(_CALLS.path), params={"ParentCallSid": parent_sid, "PageSize": 20},
+                             what="Unable to fetch the call's legs")
+        return [self._absorb(_CALLS, leg) for leg in payload.get(_CALLS.key) or []]
+
     def account_info(self) -> dict[str, Any]:
         """A cheap credential check: the account's name, status and type.
 
