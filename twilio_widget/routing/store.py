@@ -405,18 +405,12 @@ class Store:
             advance = old_status is None or CALL_RANK.get(status, 0) >= CALL_RANK.get(old_status, 0)
             merged = {
                 "sid": sid,
-                "direction": direction or current.get("direction"),
-                "from_number": from_ or current.get("from_number"),
-                "to_number": to or current.get("to_number"),
+                **_overlay(current, direction=direction, from_number=from_, to_number=to, duration=duration,
+                           price=price, price_unit=price_unit, answered_by=answered_by,
+                           parent_call_sid=parent_call_sid, user_id=user_id),
                 "status": status if advance else old_status,
                 "start_time": current.get("start_time") or at,
                 "end_time": current.get("end_time") or (at if status in FINAL_CALL_STATUSES else None),
-                "duration": duration if duration is not None else current.get("duration"),
-                "price": price if price is not None else current.get("price"),
-                "price_unit": price_unit or current.get("price_unit"),
-                "answered_by": answered_by or current.get("answered_by"),
-                "parent_call_sid": parent_call_sid or current.get("parent_call_sid"),
-                "user_id": user_id or current.get("user_id"),
                 "updated_at": now_iso(),
             }
             record = _call_record(merged)
@@ -483,21 +477,15 @@ class Store:
             advance = old_status is None or MESSAGE_RANK.get(status, 0) >= MESSAGE_RANK.get(old_status, 0)
             merged = {
                 "sid": sid,
-                "direction": direction or current.get("direction"),
-                "from_number": from_ or current.get("from_number"),
-                "to_number": to or current.get("to_number"),
+                **_overlay(current, direction=direction, from_number=from_, to_number=to, num_segments=num_segments,
+                           num_media=num_media, error_code=error_code, error_message=error_message, price=price,
+                           price_unit=price_unit),
                 "body": body if body is not None else current.get("body"),
                 "status": status if advance else old_status,
                 "date_sent": parse_time(date_sent)
                 or current.get("date_sent")
                 or (at if status in ("sent", "delivered", "received") else None),
                 "date_created": current.get("date_created") or parse_time(date_created) or at,
-                "num_segments": num_segments if num_segments is not None else current.get("num_segments"),
-                "num_media": num_media if num_media is not None else current.get("num_media"),
-                "error_code": error_code if error_code is not None else current.get("error_code"),
-                "error_message": error_message or current.get("error_message"),
-                "price": price if price is not None else current.get("price"),
-                "price_unit": price_unit or current.get("price_unit"),
                 "media": json.dumps(media) if media else current.get("media"),
                 "updated_at": at,
             }
@@ -757,6 +745,13 @@ class Store:
 
     def recordings_frame(self, call_sid: str | None = None) -> pd.DataFrame:
         return newest_first(from_records(self.recordings(call_sid), "recordings"), "recordings")
+
+
+def _overlay(current: dict[str, Any], **given: Any) -> dict[str, Any]:
+    """Each column's new value where the webhook gave one, else what is stored (Twilio's
+    callbacks repeat some fields and leave others out)."""
+    return {column: value if value is not None and value != "" else current.get(column)
+            for column, value in given.items()}
 
 
 def _upsert(cur: sqlite3.Cursor, table: str, values: Mapping[str, Any]) -> None:
