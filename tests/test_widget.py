@@ -307,3 +307,29 @@ def test_one_phone_column_may_be_named_alone(leads, sandbox):
     phone = TwilioPhone(contacts=leads, fields="office", backend=sandbox, selected_number="+12125550199")
     assert [n["field"] for n in phone.numbers] == ["office"]
     assert phone.selected_number == "+12125550199" and phone.current == 103  # the chosen number wins
+
+
+class TestRow:
+    def test_row_follows_the_panel_and_drives_it(self, phone):
+        assert phone.row == 101
+        command(phone, "cmd_step_contact", step=1)
+        assert phone.row == 102
+        phone.row = 103
+        assert phone.contact["name"] == "Grace Hopper" and phone.selected_number == "+12125550199"
+        phone.selected_number = "+13105550142"
+        assert phone.row is None
+
+    def test_row_links_to_a_picker_widget(self, phone, leads):
+        import ipywidgets
+
+        picker = ipywidgets.Dropdown(options=[(name, label) for label, name in leads["name"].items()])
+        ipywidgets.link((phone, "row"), (picker, "value"))
+        picker.value = 102
+        assert phone.contact["name"] == "Alan Turing"
+        phone.next()
+        assert picker.value == 103
+
+    def test_an_unknown_row_is_named(self, phone):
+        with pytest.raises(KeyError, match="999"):
+            phone.row = 999
+        assert phone.row == 101 and phone.contact["name"] == "Ada Lovelace"

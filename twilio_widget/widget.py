@@ -96,6 +96,11 @@ class TwilioPhone(anywidget.AnyWidget):
     #: Names this phone to the panel's JavaScript, which keeps one Voice SDK Device per phone.
     _phone_id = traitlets.Unicode().tag(sync=True)
     history_limit = traitlets.Int(50, min=1, max=500)
+    #: The row label of the contact on the panel (None for a number in no contact). Set it to
+    #: show another; link it to a widget that picks rows, e.g.
+    #: ``ipywidgets.link((phone, "row"), (dropdown, "value"))``. Kernel-side only: labels may
+    #: be any hashable, and the panel already shows the contact.
+    row = traitlets.Any(None, allow_none=True)
 
     def __init__(
         self,
@@ -236,15 +241,26 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @property
     def current(self) -> Any:
-        """The row label of the contact on the panel, or None for an empty book."""
-        if not len(self.contacts):
-            return None
-        key = self.contacts.key_at(self._position)
-        return key.item() if hasattr(key, "item") else key  # numpy scalars read as plain labels
+        """The row label of the contact on the panel (the same as ``row``)."""
+        return self.row
+
+    @traitlets.validate("row")
+    def _known_row(self, proposal: dict[str, Any]) -> Any:
+        key = proposal["value"]
+        if key is not None:
+            self.contacts.position(key)  # a KeyError naming the label, before anything changes
+        return key
+
+    @traitlets.observe("row")
+    def _row_chosen(self, change: dict[str, Any]) -> None:
+        key = change["new"]
+        if key is not None and self.contact.get("key") != str(key):
+            self.select(key)
 
     def _show_contact(self, position: int, number: str | None = None) -> None:
         key = self.contacts.key_at(position)
         self._position = position
+        self.row = key.item() if hasattr(key, "item") else key  # numpy scalars read as plain labels
         offered = self.contacts.numbers(key)
         self.numbers = offered if self.multiple_value else offered[:1]
         self.contact = {
@@ -259,6 +275,7 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def _show_unknown(self) -> None:
         """A number that is in no contact's record: no card, no field buttons."""
+        self.row = None
         self.numbers = []
         self.contact = {"key": "", "name": "Unknown number", "fields": {}, "position": self._position,
                         "count": len(self.contacts)}
