@@ -234,3 +234,14 @@ def test_history_for_a_selection_that_moved_on_is_dropped(leads):
     assert phone.selected_number == "+12125550199"
     assert phone.history and {row["number"] for row in phone.history} == {"+12125550199"}
     phone.close()
+
+
+def test_browser_call_takes_only_the_end_of_the_lead_leg_from_callbacks(browser_phone):
+    browser_phone.call = {"sid": "CAdevice", "status": "in-progress", "direction": "outbound",
+                          "remote": "+14155550100", "started_at": "2026-05-01T12:00:00+00:00"}
+    leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
+    browser_phone._on_event(Event("call", {**leg, "status": "ringing"}))  # a late callback
+    assert browser_phone.call["status"] == "in-progress"
+    browser_phone.call = {**browser_phone.call, "status": "canceled"}  # the Device saw only a hang-up
+    browser_phone._on_event(Event("call", {**leg, "status": "busy", "duration": 0}))
+    assert browser_phone.call["status"] == "busy" and browser_phone.call["end_reason"] == "busy"

@@ -36,6 +36,8 @@ TABS = ("numpad", "history", "messages")
 INTERPRETATIONS = ("panel", "default")
 #: Seeded sandbox history covers this many contacts; a million-row book seeds no more.
 SANDBOX_SEEDED_CONTACTS = 200
+#: How the browser's Device reports any end of a call; the lead's leg may know better (busy ...).
+GENERIC_END = frozenset({"completed", "canceled"})
 #: Bridge mode polls the call's status this often (seconds) until it ends.
 BRIDGE_POLL_SECONDS = 1.0
 TOKEN_TTL_SECONDS = 3600
@@ -600,9 +602,14 @@ class TwilioPhone(anywidget.AnyWidget):
             ours = self.call.get("sid")
             if ours and record.get("parent_call_sid") == ours:
                 # The leg our call dialled (the lead, in bridge mode and for browser calls): once
-                # it reports, it is what the panel shows, busy and no-answer included.
+                # it reports, it is what the panel shows, busy and no-answer included. A browser
+                # call's Device reports ringing and answer itself, sooner: only how the lead's
+                # leg ended (busy, no-answer ...) is news for it.
                 self._lead_leg = record["sid"]
-                self._apply_call_record({**record, "sid": ours}, leg="lead")
+                if self.mode != "twilio":
+                    self._apply_call_record({**record, "sid": ours}, leg="lead")
+                elif record["status"] not in ACTIVE_CALL and self.call.get("status") in ACTIVE_CALL | GENERIC_END:
+                    self._apply_call_record({**record, "sid": ours})
             elif ours and record["sid"] == ours and not (
                 self._lead_leg and (record["status"] in ACTIVE_CALL or self.call.get("status") not in ACTIVE_CALL)
             ):
