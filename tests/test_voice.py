@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from twilio_widget import Event, SandboxBackend, TwilioPhone
+from twilio_widget import Event, SandboxBackend, TwilioError, TwilioPhone
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
 from twilio_widget.voice import bridge_twiml, identity_for, mint_token
 
@@ -245,3 +245,43 @@ def test_browser_call_takes_only_the_end_of_the_lead_leg_from_callbacks(browser_
     browser_phone.call = {**browser_phone.call, "status": "canceled"}  # the Device saw only a hang-up
     browser_phone._on_event(Event("call", {**leg, "status": "busy", "duration": 0}))
     assert browser_phone.call["status"] == "busy" and browser_phone.call["end_reason"] == "busy"
+
+
+class TestSendingFromThePanelOnATwilioAccount:
+    @pytest.fixture
+    def account_phone(self, leads, sandbox, config):
+        class Account:
+            """The sandbox playing a Twilio account (sends leave the kernel's message loop)."""
+
+            mode = "twilio"
+            refuse: TwilioError | None = None
+
+            def __getattr__(self, name):
+                return getattr(sandbox, name)
+
+            def send_message(self, to, from_, body):
+                if self.refuse:
+                    raise self.refuse
+                return sandbox.send_message(to, from_, body)
+
+        phone = TwilioPhone(leads, ["mobile"], backend=Account(), config=config, mode="twilio")
+        phone.wait_until_idle()
+        yield phone
+        phone.close()
+
+    def test_the_message_shows_at_once_then_becomes_the_real_one(self, account_phone, sandbox):
+        response = command(account_phone, "cmd_send_message", body="On my way")
+        assert response["ok"] and response["message"]["status"] == "sending"
+        account_phone.wait_until_idle()
+        last = account_phone.thread[-1]
+        assert last["body"] == "On my way" and last["sid"].startswith("SM") and last["status"] == "queued"
+        assert not [r for r in account_phone.thread if r["sid"].startswith("pending-")]
+        assert sandbox.messages("+14155550100")["body"].iloc[0] == "On my way"
+
+    def test_a_refused_message_stays_visible_as_failed(self, account_phone):
+        account_phone.backend.refuse = TwilioError("Attempt to send to unsubscribed recipient", code=21610)
+        command(account_phone, "cmd_send_message", body="Hello?")
+        account_phone.wait_until_idle()
+        assert account_phone.thread[-1] == {**account_phone.thread[-1], "body": "Hello?", "status": "failed",
+                                            "error_code": 21610}
+        assert account_phone.error["code"] == 21610

@@ -333,3 +333,12 @@ class TestRow:
         with pytest.raises(KeyError, match="999"):
             phone.row = 999
         assert phone.row == 101 and phone.contact["name"] == "Ada Lovelace"
+
+
+def test_errors_stay_until_the_user_acts(phone):
+    assert not command(phone, "cmd_mute", muted=True)["ok"]
+    shown = phone.error
+    assert command(phone, "cmd_poll")["ok"] and command(phone, "cmd_refresh")["ok"]
+    assert phone.error == shown  # the panel's own requests leave it on screen
+    assert command(phone, "cmd_step_contact", step=1)["ok"]
+    assert phone.error is None

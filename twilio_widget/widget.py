@@ -45,11 +45,20 @@ TOKEN_TTL_SECONDS = 3600
 POLLED_MESSAGES = 10
 
 
-def _panel_command(method: Callable[..., dict[str, Any]]):
-    """Turn a method into a panel command whose failures come back as a payload, not silence."""
+def _panel_command(method: Callable[..., dict[str, Any]] | None = None, *, user_action: bool = True):
+    """Turn a method into a panel command whose failures come back as a payload, not silence.
+
+    A user's action starts by clearing the last error (its own failure, even one found later
+    by background work, then shows); the panel's own requests (polls, device reports) leave
+    the error shown until the user acts or dismisses it.
+    """
+    if method is None:
+        return functools.partial(_panel_command, user_action=user_action)
 
     @functools.wraps(method)
     def handler(self: TwilioPhone, msg: Any, buffers: list[bytes]):
+        if user_action:
+            self.error = None
         try:
             result = method(self, **(msg or {}))
         except (TwilioError, ValueError, KeyError, traitlets.TraitError) as exc:
@@ -58,7 +67,6 @@ def _panel_command(method: Callable[..., dict[str, Any]]):
             logger.exception("panel command %s failed", method.__name__)
             failure = RuntimeError(f"{method.__name__.removeprefix('cmd_')} failed: {type(exc).__name__}: {exc}")
             return {"ok": False, "error": self._report(failure)}, []
-        self.error = None
         return {"ok": True, **(result or {})}, []
 
     return command(handler)
@@ -559,19 +567,55 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
         """Text ``to`` (default: the selected number) from the current caller ID."""
-        if not isinstance(body, str) or not body.strip():
-            raise ValueError("body: a message needs some text")
-        target = parse_number(to or self.selected_number, self.region, field="to")
-        if self._routing is not None:  # opt-outs, the outbox and delivery callbacks apply
-            from .routing import send_message
-
-            record = send_message(self.backend, self._routing.store, target, self.caller_id, body,
-                                  status_callback=self._routing.public_url + "/status/message")
-        else:
-            record = self.backend.send_message(target, self.caller_id, body)
+        target = self._message_target(body, to)
+        record = self._deliver(body, target)
         if target == self.selected_number:
             self._upsert_thread(record)
         return _thread_row(record)
+
+    def _message_target(self, body: str, to: str | None) -> str:
+        """Check a message before anything is sent: its text and its recipient."""
+        if not isinstance(body, str) or not body.strip():
+            raise ValueError("body: a message needs some text")
+        return parse_number(to or self.selected_number, self.region, field="to")
+
+    def _deliver(self, body: str, target: str) -> dict[str, Any]:
+        if self._routing is not None:  # opt-outs, the outbox and delivery callbacks apply
+            from .routing import send_message
+
+            return send_message(self.backend, self._routing.store, target, self.caller_id, body,
+                                status_callback=self._routing.public_url + "/status/message")
+        return self.backend.send_message(target, self.caller_id, body)
+
+    def _send_from_panel(self, body: str, to: str | None) -> dict[str, Any]:
+        """The panel's send: the thread shows the message at once as "sending" while Twilio is
+        asked off the kernel's message loop; the real record (or the failure, with Twilio's
+        code) then takes its place. The text is never lost: a failed message stays visible."""
+        target = self._message_target(body, to)
+        if self.backend.mode == "sandbox":
+            return self.send_message(body, target)
+        pending = {"sid": f"pending-{uuid.uuid4().hex}", "direction": "outbound", "body": body,
+                   "status": "sending", "time": _iso(datetime.now(UTC)), "error_code": None}
+        if target == self.selected_number:
+            with self._lock:
+                self.thread = [*self.thread, pending][-self.history_limit:]
+
+        def deliver() -> None:
+            try:
+                record = self._deliver(body, target)
+            except TwilioError as exc:
+                self._replace_thread_row(pending["sid"], {**pending, "status": "failed", "error_code": exc.code})
+                raise
+            self._replace_thread_row(pending["sid"], _thread_row(record))
+
+        self._in_background(deliver)
+        return pending
+
+    def _replace_thread_row(self, sid: str, row: dict[str, Any]) -> None:
+        with self._lock:
+            rows = [r for r in self.thread if r["sid"] not in (sid, row["sid"])]
+            if len(rows) != len(self.thread):  # still on the panel: the selection did not move on
+                self.thread = [*rows, row][-self.history_limit:]
 
     def _upsert_thread(self, record: dict[str, Any]) -> None:
         row = _thread_row(record)
@@ -652,12 +696,12 @@ class TwilioPhone(anywidget.AnyWidget):
         placed = self.place_call(number)
         return {"dial": placed} if self.mode == "twilio" else {"call": placed}
 
-    @_panel_command
+    @_panel_command(user_action=False)
     def cmd_token(self) -> dict[str, Any]:
         token = voice.mint_token(self.config, self.identity, ttl=TOKEN_TTL_SECONDS)
         return {"token": token, "identity": self.identity, "ttl": TOKEN_TTL_SECONDS}
 
-    @_panel_command
+    @_panel_command(user_action=False)
     def cmd_incoming(self, sid: str, **params: Any) -> dict[str, Any]:
         caller = params.get("from", "")  # "from" is the SDK's name, and a Python keyword
         try:
@@ -667,13 +711,13 @@ class TwilioPhone(anywidget.AnyWidget):
         self._incoming_event({"sid": sid, "from": number})
         return {}
 
-    @_panel_command
+    @_panel_command(user_action=False)
     def cmd_incoming_ended(self, sid: str) -> dict[str, Any]:
         if self.incoming and self.incoming.get("sid") == sid:
             self.incoming = None
         return {}
 
-    @_panel_command
+    @_panel_command(user_action=False)
     def cmd_call_ended(self, sid: str, status: str) -> dict[str, Any]:
         self._in_background(self.refresh)
         return {}
@@ -703,14 +747,14 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @_panel_command
     def cmd_send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
-        return {"message": self.send_message(body, to)}
+        return {"message": self._send_from_panel(body, to)}
 
-    @_panel_command
+    @_panel_command(user_action=False)
     def cmd_refresh(self) -> dict[str, Any]:
         self._in_background(self.refresh)
         return {}
 
-    @_panel_command
+    @_panel_command(user_action=False)
     def cmd_poll(self) -> dict[str, Any]:
         self._in_background(self.poll)
         return {}
