@@ -61,6 +61,23 @@ async (offer) => {
 """
 
 
+CALLER = """
+async () => {
+  const pc = new RTCPeerConnection();
+  window.__caller = pc;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((done) => {
+    if (pc.iceGatheringState === "complete") return done();
+    pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
+    setTimeout(done, 3000);
+  });
+  return pc.localDescription.sdp;
+}
+"""
+
+
 def loopback_only(sdp: str) -> str:
     """Keep the SDP's loopback ICE candidates only, so no packet goes past 127.0.0.1."""
     lines = sdp.replace("\r\n", "\n").split("\n")
@@ -165,6 +182,36 @@ def test_registers_dials_and_hangs_up(page, lab, voice_notebook, artifacts):
         expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
         assert _wait_for(twilio, lambda: twilio.first("hangup"))["payload"]["callsid"] == callsid
         settles_to(kernel, "phone.call['status']", "completed", pump=twilio.pump)
+    finally:
+        kernel.stop_channels()
+
+
+def test_incoming_call_shows_the_caller_and_is_answered_in_the_browser(page, lab, voice_notebook, artifacts):
+    twilio = FakeSignalling(page)
+    panel, kernel = open_phone(page, lab)
+    try:
+        settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
+        # Twilio rings this browser: an invite carrying the caller's offer and parameters.
+        callsid = "CA" + "9" * 32
+        offer = page.evaluate(CALLER)
+        twilio.send("invite", {"callsid": callsid, "sdp": loopback_only(offer),
+                               "parameters": {"From": "+14155550101", "CallSid": callsid}})
+        expect(panel.locator("[data-testid=incoming-caller]")).to_have_text("Alan Turing", timeout=15_000)
+        expect(panel.locator("[data-testid=incoming-card]")).to_contain_text("Alan Turing")
+        panel.screenshot(path=str(artifacts / "voice-incoming.png"))
+
+        panel.get_by_role("button", name="Accept call").click()
+        answer = _wait_for(twilio, lambda: twilio.first("answer"))
+        assert answer["payload"]["callsid"] == callsid
+        page.evaluate("sdp => window.__caller.setRemoteDescription({ type: 'answer', sdp })",
+                      loopback_only(answer["payload"]["sdp"]))
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("In call")
+        settles_to(kernel, "phone.call['direction'], phone.incoming, phone.row", ("inbound", None, 1),
+                   pump=twilio.pump)
+
+        panel.locator("[data-testid=callbar-hangup]").click()
+        assert _wait_for(twilio, lambda: twilio.first("hangup"))["payload"]["callsid"] == callsid
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
     finally:
         kernel.stop_channels()
 
