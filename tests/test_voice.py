@@ -285,3 +285,74 @@ class TestSendingFromThePanelOnATwilioAccount:
         assert account_phone.thread[-1] == {**account_phone.thread[-1], "body": "Hello?", "status": "failed",
                                             "error_code": 21610}
         assert account_phone.error["code"] == 21610
+
+
+def test_the_users_hang_up_ends_the_leads_leg_in_the_sandbox(leads, sandbox, config):
+    phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="bridge", bridge_to="+12025550143")
+    command(phone, "cmd_call")
+    mine = phone.call["sid"]
+    sandbox.advance(sandbox.ring_seconds * 2)
+    [lead] = sandbox.child_calls(mine)
+    assert lead["status"] == "in-progress"
+    sandbox.caller_hangs_up(mine)  # the user puts their own phone down
+    sandbox.advance(0)
+    assert sandbox.call_status(lead["sid"])["status"] == "completed"
+    assert phone.call["status"] == "completed"
+    phone.close()
+
+
+def test_closing_a_phone_with_queued_work_is_quiet(leads, sandbox, config, caplog):
+    class Account:
+        mode = "twilio"
+
+        def __getattr__(self, name):
+            return getattr(sandbox, name)
+
+    phone = TwilioPhone(leads, ["mobile"], backend=Account(), config=config, mode="twilio")
+    for _ in range(20):
+        phone.cmd_refresh({}, [])
+    phone.close()
+    assert "background work failed" not in caplog.text
+
+
+def test_a_new_phone_that_fails_leaves_the_older_one_alone(leads, sandbox, config):
+    first = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio")
+    with pytest.raises(TypeError, match="bogus"):
+        TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", bogus=1)
+    assert first.comm is not None
+    first.close()
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_phone_that_fails_before_its_backend_exists_cleans_up_quietly(leads):
+    import gc
+
+    with pytest.raises(Exception, match="nope"):
+        TwilioPhone(leads, fields=["nope"])
+    gc.collect()
+
+
+class TestLocalMessagesSurviveRefreshes:
+    def test_sending_and_failed_rows_stay_through_a_refresh(self, leads, sandbox, config):
+        class Account:
+            mode = "twilio"
+            refuse = True
+
+            def __getattr__(self, name):
+                return getattr(sandbox, name)
+
+            def send_message(self, to, from_, body):
+                raise TwilioError("Twilio is having a bad day", code=20500, status=500)
+
+        phone = TwilioPhone(leads, ["mobile"], backend=Account(), config=config, mode="twilio")
+        phone.wait_until_idle()
+        command(phone, "cmd_send_message", body="Still there?")
+        phone.wait_until_idle()
+        phone.refresh()
+        phone.poll()
+        assert phone.thread[-1]["body"] == "Still there?" and phone.thread[-1]["status"] == "failed"
+        phone.next()
+        phone.previous()
+        phone.wait_until_idle()
+        assert phone.thread[-1]["status"] == "failed"  # back on the number, still shown
+        phone.close()

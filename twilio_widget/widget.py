@@ -135,6 +135,10 @@ class TwilioPhone(anywidget.AnyWidget):
         self._routing = None
         self._worker: ThreadPoolExecutor | None = None
         self._lead_leg = ""
+        self._ready = False
+        #: Messages the panel sent that Twilio has not confirmed (sending) or refused (failed),
+        #: by number: kept beside the fetched thread so a refresh cannot wipe them.
+        self._local_messages: dict[str, list[dict[str, Any]]] = {}
         self._owns_backend = backend is None
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
@@ -161,6 +165,8 @@ class TwilioPhone(anywidget.AnyWidget):
             if not self.has_trait(trait):
                 raise TypeError(f"TwilioPhone() got an unexpected keyword argument {trait!r}")
             setattr(self, trait, value)
+        self._ready = True
+        self._claim_identity()
 
     @classmethod
     def from_env(cls, contacts: pd.DataFrame | Contacts | None = None, fields: list[str] | None = None, *,
@@ -221,11 +227,15 @@ class TwilioPhone(anywidget.AnyWidget):
         return mode
 
     @traitlets.observe("mode")
-    def _claim_identity(self, change: dict[str, Any]) -> None:
+    def _mode_changed(self, change: dict[str, Any]) -> None:
+        if self._ready:  # a phone being built claims its identity once it is whole
+            self._claim_identity()
+
+    def _claim_identity(self) -> None:
         """One browser Device per identity in a kernel: a phone that starts calling from the
         browser closes the older one registered under the same identity (a re-run cell would
         otherwise ring twice)."""
-        if change["new"] != "twilio":
+        if self.mode != "twilio":
             return
         older = self._browser_phones.get(self.identity)
         if older is not None and older is not self and older.mode == "twilio":
@@ -270,7 +280,6 @@ class TwilioPhone(anywidget.AnyWidget):
     def _show_contact(self, position: int, number: str | None = None) -> None:
         key = self.contacts.key_at(position)
         self._position = position
-        self.row = key.item() if hasattr(key, "item") else key  # numpy scalars read as plain labels
         offered = self.contacts.numbers(key)
         self.numbers = offered if self.multiple_value else offered[:1]
         self.contact = {
@@ -280,15 +289,16 @@ class TwilioPhone(anywidget.AnyWidget):
             "position": position,
             "count": len(self.contacts),
         }
+        self.row = key.item() if hasattr(key, "item") else key  # numpy scalars read as plain labels
         chosen = number or (self.numbers[0]["number"] if self.numbers else "")
         self.selected_number = chosen
 
     def _show_unknown(self) -> None:
         """A number that is in no contact's record: no card, no field buttons."""
-        self.row = None
         self.numbers = []
         self.contact = {"key": "", "name": "Unknown number", "fields": {}, "position": self._position,
                         "count": len(self.contacts)}
+        self.row = None
 
     @traitlets.observe("multiple_value")
     def _offer_numbers(self, change: dict[str, Any]) -> None:
@@ -352,7 +362,9 @@ class TwilioPhone(anywidget.AnyWidget):
         thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
         with self._lock:
             if self.selected_number == number:  # the selection may have moved on meanwhile
-                self.history, self.thread = history, thread
+                fetched = {row["sid"] for row in thread}
+                local = [row for row in self._local_messages.get(number, []) if row["sid"] not in fetched]
+                self.history, self.thread = history, [*thread, *local][-self.history_limit:]
 
     def _in_background(self, work: Callable[[], None]) -> Future | None:
         """Run REST-bound work off the kernel's message loop, one task at a time, in order.
@@ -367,6 +379,8 @@ class TwilioPhone(anywidget.AnyWidget):
         return future
 
     def _report_failure(self, future: Future) -> None:
+        if future.cancelled():  # the phone was closed with work still queued
+            return
         exc = future.exception()
         if exc is None:
             return
@@ -385,8 +399,8 @@ class TwilioPhone(anywidget.AnyWidget):
         """Catch up without a routing service: new calls and messages with the selected
         number, and the delivery status of the messages still on their way."""
         self.refresh()
-        pending = [row["sid"] for row in self.thread
-                   if row["direction"] == "outbound" and row["status"] in PENDING_MESSAGE][-POLLED_MESSAGES:]
+        pending = [row["sid"] for row in self.thread if row["direction"] == "outbound"
+                   and row["status"] in PENDING_MESSAGE and not row["sid"].startswith("pending-")][-POLLED_MESSAGES:]
         for sid in pending:
             try:
                 self.backend.message_status(sid)  # a changed status comes back as an event
@@ -445,7 +459,7 @@ class TwilioPhone(anywidget.AnyWidget):
                     self.bridge_to, self.caller_id, twiml=voice.bridge_twiml(target, self.caller_id))
                 self._track_call(record, remote=target, direction="outbound")
                 self.call = {**self.call, "leg": "you"}
-                if not self.live_events:  # a backend that pushes its events needs no polling
+                if self.backend.mode != "sandbox":  # Twilio reports the legs to no webhook: poll them
                     self._follow_bridge_call(record["sid"])
             else:
                 record = self.backend.dial(target, self.caller_id or None)
@@ -596,26 +610,31 @@ class TwilioPhone(anywidget.AnyWidget):
             return self.send_message(body, target)
         pending = {"sid": f"pending-{uuid.uuid4().hex}", "direction": "outbound", "body": body,
                    "status": "sending", "time": _iso(datetime.now(UTC)), "error_code": None}
-        if target == self.selected_number:
-            with self._lock:
-                self.thread = [*self.thread, pending][-self.history_limit:]
+        self._keep_local(target, pending)
 
         def deliver() -> None:
             try:
                 record = self._deliver(body, target)
             except TwilioError as exc:
-                self._replace_thread_row(pending["sid"], {**pending, "status": "failed", "error_code": exc.code})
+                self._keep_local(target, {**pending, "status": "failed", "error_code": exc.code}, replaces=pending)
                 raise
-            self._replace_thread_row(pending["sid"], _thread_row(record))
+            self._keep_local(target, None, replaces=pending)
+            if target == self.selected_number:
+                self._upsert_thread(record)
 
         self._in_background(deliver)
         return pending
 
-    def _replace_thread_row(self, sid: str, row: dict[str, Any]) -> None:
+    def _keep_local(self, number: str, row: dict[str, Any] | None, *, replaces: dict[str, Any] | None = None) -> None:
+        """Add (or replace, or with ``row=None`` drop) a message only this panel knows of, on
+        the panel too when its number is the one selected."""
+        gone = {replaces["sid"]} if replaces else set()
         with self._lock:
-            rows = [r for r in self.thread if r["sid"] not in (sid, row["sid"])]
-            if len(rows) != len(self.thread):  # still on the panel: the selection did not move on
-                self.thread = [*rows, row][-self.history_limit:]
+            kept = [r for r in self._local_messages.get(number, []) if r["sid"] not in gone]
+            self._local_messages[number] = ([*kept, row] if row else kept)[-self.history_limit:]
+            if number == self.selected_number:
+                rows = [r for r in self.thread if r["sid"] not in gone]
+                self.thread = ([*rows, row] if row else rows)[-self.history_limit:]
 
     def _upsert_thread(self, record: dict[str, Any]) -> None:
         row = _thread_row(record)
@@ -847,8 +866,9 @@ class TwilioPhone(anywidget.AnyWidget):
         self._unsubscribe()
         if self._worker is not None:
             self._worker.shutdown(wait=False, cancel_futures=True)
-        if self._owns_backend and hasattr(self.backend, "close"):
-            self.backend.close()
+        backend = getattr(self, "backend", None)  # absent when the constructor failed early
+        if self._owns_backend and hasattr(backend, "close"):
+            backend.close()
         super().close()
 
     def __repr__(self) -> str:

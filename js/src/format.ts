@@ -32,6 +32,7 @@ const CALL_STATUS_TEXT: Record<string, string> = {
   connecting: "Connecting…",
   ringing: "Ringing…",
   "in-progress": "In call",
+  reconnecting: "Reconnecting…",
   completed: "Call ended",
   busy: "Busy",
   "no-answer": "No answer",
@@ -55,7 +56,7 @@ export function callStatusText(status: string | undefined): string {
   return (status && CALL_STATUS_TEXT[status]) || status || "";
 }
 
-export const ACTIVE_CALL = new Set(["queued", "initiated", "connecting", "ringing", "in-progress"]);
+export const ACTIVE_CALL = new Set(["queued", "initiated", "connecting", "ringing", "in-progress", "reconnecting"]);
 
 export function isActive(status: string | undefined): boolean {
   return !!status && ACTIVE_CALL.has(status);

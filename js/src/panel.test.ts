@@ -151,6 +151,12 @@ describe("call bar", () => {
     expect($("[data-testid=callbar-hangup]")).not.toBeNull();
   });
 
+  it("keeps hang-up, not dismiss, while a call reconnects", () => {
+    const { $ } = mount({ call: { sid: "CA1", status: "reconnecting", started_at: null } });
+    expect($("[data-testid=call-status]").textContent).toBe("Reconnecting…");
+    expect($("[data-testid=callbar-hangup]")).not.toBeNull();
+  });
+
   it("mutes and unmutes through the kernel", async () => {
     const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", started_at: null, muted: false } });
     $(".twp-mute").click();

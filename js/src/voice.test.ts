@@ -164,6 +164,18 @@ describe("outgoing calls", () => {
     expect(model.commands.at(-1)).toEqual({ name: "cmd_call_ended", msg: { sid: "CA1", status: "completed" } });
   });
 
+  it("keeps how the lead's leg ended when the kernel told it first", async () => {
+    const { model, devices, $ } = setUp();
+    await settle();
+    $("[data-testid=call-button]").click();
+    await settle();
+    const call = devices[0].calls[0];
+    call.emit("accept", call);
+    model.kernelSets({ call: { ...model.state.call, status: "no-answer", end_reason: "no-answer" } });
+    call.emit("disconnect", call);
+    expect(model.state.call.status).toBe("no-answer");
+  });
+
   it("reports a call Twilio refused, with the code and a hint", async () => {
     const { model, devices, $ } = setUp();
     await settle();

@@ -3,6 +3,7 @@
 // user's identity. It reports its state and every call's state through the model's traits,
 // so the panel draws SDK calls exactly like sandbox and bridge calls.
 
+import { isActive } from "./format";
 import type { CallState, DeviceState, Invoke, Model, PanelError } from "./types";
 
 // The slice of the SDK's Device and Call the controller uses; tests supply fakes of it.
@@ -237,8 +238,10 @@ export class VoiceController {
     if (this.call !== call) return;
     this.call = null;
     const state = this.model.get("call");
-    const answered = state.status === "in-progress" || state.status === "reconnecting";
-    const status = reason === "completed" && !answered ? "canceled" : reason;
+    const answered = !!state.started_at;
+    // The kernel may already know how the far end's leg ended (busy, no-answer ...): keep it.
+    const known = state.status && !isActive(state.status) ? state.status : null;
+    const status = known ?? (reason === "completed" && !answered ? "canceled" : reason);
     const duration = answered && state.started_at
       ? Math.round((Date.now() - Date.parse(state.started_at)) / 1000) : 0;
     this.setCall({ ...state, status, end_reason: status, duration });

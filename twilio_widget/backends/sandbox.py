@@ -352,6 +352,8 @@ class SandboxBackend:
             if leg["status"] in frames.FINAL_CALL_STATUSES:
                 self._clock.call_later(0, lambda: self.hang_up(parent_sid))
 
+        if self.call_status(parent_sid)["status"] != "in-progress":
+            return  # the user hung up before the lead was dialled
         self._leg_watchers[parent_sid] = after_lead
         self.dial(lead, caller_id, parent=parent_sid)
 
@@ -395,9 +397,15 @@ class SandboxBackend:
 
     def _emit(self, kind: str, record: dict[str, Any]) -> None:
         self._hub.emit(Event(kind, _public(record)))
-        watcher = self._leg_watchers.get(record.get("parent_call_sid")) if kind == "call" else None
+        if kind != "call":
+            return
+        watcher = self._leg_watchers.get(record.get("parent_call_sid"))
         if watcher:
             watcher(record)
+        if record["status"] in frames.FINAL_CALL_STATUSES:  # a call that ends takes its legs with it
+            for leg in self.child_calls(record["sid"]):
+                if leg["status"] not in frames.FINAL_CALL_STATUSES:
+                    self._clock.call_later(0, lambda sid=leg["sid"]: self.hang_up(sid))
 
     def _sid(self, prefix: str) -> str:
         return f"{prefix}{self._seed:08x}{next(self._sids):024x}"
