@@ -149,5 +149,10 @@ def test_demo_notebook_panel_round_trip(page, lab, artifacts):
             "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
         assert luminance(background) < 0.2 < 0.6 < luminance(text), (background, text)
         panel.screenshot(path=str(artifacts / "panel-dark.png"))
+        # Back to the light theme: Lab keeps the choice in the session's settings for later tests.
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Light$")).click()
+        expect(page.locator("body[data-jp-theme-light='true']")).to_have_count(1)
     finally:
         kernel.stop_channels()
