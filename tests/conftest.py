@@ -42,3 +42,4 @@ def phone(leads, sandbox) -> TwilioPhone:
                          view=["name", "company"], backend=sandbox)
     yield widget
     widget.close()
+

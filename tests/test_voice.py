@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+from phone_helpers import SandboxAccount
 
 from twilio_widget import Event, SandboxBackend, TwilioError, TwilioPhone
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
@@ -169,24 +170,8 @@ class TestPollingWithoutRoutingService:
         assert browser_phone.live_events is True  # the sandbox pushes its events
 
     def test_poll_catches_up_on_new_messages_and_delivery(self, leads, sandbox, config):
-        class QuietBackend:
-            """The sandbox without push: what a REST-only account looks like to the panel."""
-
-            mode = "twilio"
-
-            def __getattr__(self, name):
-                return getattr(sandbox, name)
-
-            def subscribe(self, listener):
-                self.listener = listener
-                return lambda: None
-
-            def message_status(self, sid):
-                record = sandbox.message_status(sid)
-                self.listener(Event("message", record))
-                return record
-
-        phone = TwilioPhone(leads, ["mobile"], backend=QuietBackend(), config=config, mode="twilio")
+        rest_only = SandboxAccount(sandbox, push=False)  # what a REST-only account looks like to the panel
+        phone = TwilioPhone(leads, ["mobile"], backend=rest_only, config=config, mode="twilio")
         assert phone.live_events is False
         sandbox.inbound_message("+14155550100", "Anyone there?")
         sandbox.advance(1)
@@ -250,21 +235,7 @@ def test_browser_call_takes_only_the_end_of_the_lead_leg_from_callbacks(browser_
 class TestSendingFromThePanelOnATwilioAccount:
     @pytest.fixture
     def account_phone(self, leads, sandbox, config):
-        class Account:
-            """The sandbox playing a Twilio account (sends leave the kernel's message loop)."""
-
-            mode = "twilio"
-            refuse: TwilioError | None = None
-
-            def __getattr__(self, name):
-                return getattr(sandbox, name)
-
-            def send_message(self, to, from_, body):
-                if self.refuse:
-                    raise self.refuse
-                return sandbox.send_message(to, from_, body)
-
-        phone = TwilioPhone(leads, ["mobile"], backend=Account(), config=config, mode="twilio")
+        phone = TwilioPhone(leads, ["mobile"], backend=SandboxAccount(sandbox), config=config, mode="twilio")
         phone.wait_until_idle()
         yield phone
         phone.close()
@@ -302,13 +273,7 @@ def test_the_users_hang_up_ends_the_leads_leg_in_the_sandbox(leads, sandbox, con
 
 
 def test_closing_a_phone_with_queued_work_is_quiet(leads, sandbox, config, caplog):
-    class Account:
-        mode = "twilio"
-
-        def __getattr__(self, name):
-            return getattr(sandbox, name)
-
-    phone = TwilioPhone(leads, ["mobile"], backend=Account(), config=config, mode="twilio")
+    phone = TwilioPhone(leads, ["mobile"], backend=SandboxAccount(sandbox), config=config, mode="twilio")
     for _ in range(20):
         phone.cmd_refresh({}, [])
     phone.close()
@@ -334,17 +299,9 @@ def test_a_phone_that_fails_before_its_backend_exists_cleans_up_quietly(leads):
 
 class TestLocalMessagesSurviveRefreshes:
     def test_sending_and_failed_rows_stay_through_a_refresh(self, leads, sandbox, config):
-        class Account:
-            mode = "twilio"
-            refuse = True
-
-            def __getattr__(self, name):
-                return getattr(sandbox, name)
-
-            def send_message(self, to, from_, body):
-                raise TwilioError("Twilio is having a bad day", code=20500, status=500)
-
-        phone = TwilioPhone(leads, ["mobile"], backend=Account(), config=config, mode="twilio")
+        account = SandboxAccount(sandbox)
+        account.refuse = TwilioError("Twilio is having a bad day", code=20500, status=500)
+        phone = TwilioPhone(leads, ["mobile"], backend=account, config=config, mode="twilio")
         phone.wait_until_idle()
         command(phone, "cmd_send_message", body="Still there?")
         phone.wait_until_idle()

@@ -149,6 +149,12 @@ def from_records(records: Iterable[Mapping[str, Any]], kind: str) -> pd.DataFram
     return coerce(pd.DataFrame(columns), kind)
 
 
+def utc(moment: Any) -> pd.Timestamp:
+    """A timestamp in UTC; naive dates and strings are taken as UTC."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 def newest_first(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Sort by the kind's time column, newest first, with a fresh RangeIndex."""
     column = TIME_COLUMN[kind]

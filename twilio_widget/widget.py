@@ -22,7 +22,7 @@ import pandas as pd
 import traitlets
 from anywidget.experimental import command
 
-from . import voice
+from . import frames, voice
 from .backends.base import Backend, Event, TwilioError
 from .backends.sandbox import SandboxBackend
 from .config import ConfigError, PhoneConfig, contacts_from_config
@@ -906,8 +906,7 @@ def _iso(moment: Any) -> str | None:
     """ISO 8601 in UTC for the panel; None for a missing time."""
     if _missing_as_none(moment) is None:
         return None
-    stamp = pd.Timestamp(moment)
-    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).isoformat()
+    return frames.utc(moment).isoformat()
 
 
 def _missing_as_none(value: Any) -> Any:

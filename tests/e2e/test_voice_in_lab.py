@@ -43,39 +43,28 @@ phone = TwilioPhone(leads, ["mobile"], name="name", config=config, mode="twilio"
 phone
 """
 
-ANSWERER = """
-async (offer) => {
+# The far end of a call: a second peer connection in the same page, with the fake microphone.
+# Both scripts wait for ICE gathering, since the stand-in relays whole SDPs (no trickle).
+_FAR_END = """
   const pc = new RTCPeerConnection();
   window.__farEnd = pc;
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   stream.getTracks().forEach((t) => pc.addTrack(t, stream));
-  await pc.setRemoteDescription({ type: "offer", sdp: offer });
-  await pc.setLocalDescription(await pc.createAnswer());
+"""
+_GATHERED = """
   await new Promise((done) => {
     if (pc.iceGatheringState === "complete") return done();
     pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
     setTimeout(done, 3000);
   });
   return pc.localDescription.sdp;
-}
 """
+ANSWERER = ("async (offer) => {" + _FAR_END
+            + """  await pc.setRemoteDescription({ type: "offer", sdp: offer });
+  await pc.setLocalDescription(await pc.createAnswer());""" + _GATHERED + "}")
+CALLER = ("async () => {" + _FAR_END + "  await pc.setLocalDescription(await pc.createOffer());" + _GATHERED + "}")
 
 
-CALLER = """
-async () => {
-  const pc = new RTCPeerConnection();
-  window.__caller = pc;
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  stream.getTracks().forEach((t) => pc.addTrack(t, stream));
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((done) => {
-    if (pc.iceGatheringState === "complete") return done();
-    pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
-    setTimeout(done, 3000);
-  });
-  return pc.localDescription.sdp;
-}
-"""
 
 
 def loopback_only(sdp: str) -> str:
@@ -203,7 +192,7 @@ def test_incoming_call_shows_the_caller_and_is_answered_in_the_browser(page, lab
         panel.get_by_role("button", name="Accept call").click()
         answer = _wait_for(twilio, lambda: twilio.first("answer"))
         assert answer["payload"]["callsid"] == callsid
-        page.evaluate("sdp => window.__caller.setRemoteDescription({ type: 'answer', sdp })",
+        page.evaluate("sdp => window.__farEnd.setRemoteDescription({ type: 'answer', sdp })",
                       loopback_only(answer["payload"]["sdp"]))
         expect(panel.locator("[data-testid=call-status]")).to_have_text("In call")
         settles_to(kernel, "phone.call['direction'], phone.incoming, phone.row", ("inbound", None, 1),

@@ -472,17 +472,11 @@ def _involves(record: dict[str, Any], number: str | None) -> bool:
 def _window(frame: pd.DataFrame, kind: str, since, until, limit: int | None) -> pd.DataFrame:
     column = frames.TIME_COLUMN[kind]
     if since is not None:
-        frame = frame[frame[column] >= _utc(since)]
+        frame = frame[frame[column] >= frames.utc(since)]
     if until is not None:
-        frame = frame[frame[column] < _utc(until)]
+        frame = frame[frame[column] < frames.utc(until)]
     frame = frames.newest_first(frame, kind)
     return frame.head(limit) if limit is not None else frame
-
-
-def _utc(moment) -> pd.Timestamp:
-    """A timestamp in UTC; naive dates and strings are taken as UTC."""
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _require_number(value: str, field: str) -> str:
