@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: one JupyterLab per session, a fresh offline page per test."""
+"""Fixtures for the browser tests: one JupyterLab and one Notebook 7 server per session, a
+fresh offline page per test."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .lab import CHROMIUM_ARGS, find_chromium, start_lab
+from .lab import CHROMIUM_ARGS, REPO, find_chromium, start_server
 
-REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "notebooks" / "demo.ipynb"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -31,9 +32,16 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory, chromium_path):
-    lab = start_lab(tmp_path_factory.mktemp("lab"), [REPO / "notebooks" / "demo.ipynb"])
-    yield lab
-    lab.stop()
+    server = start_server("lab", tmp_path_factory.mktemp("lab"), [DEMO])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory, chromium_path):
+    server = start_server("notebook", tmp_path_factory.mktemp("notebook7"), [DEMO])
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +54,7 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def page(browser, lab):
+def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                   permissions=["microphone"])
 
@@ -62,7 +70,15 @@ def page(browser, lab):
     page.set_default_timeout(30_000)
     yield page
     context.close()
-    lab.shutdown_sessions()
+
+
+@pytest.fixture(autouse=True)
+def _kernels_shut_down_after_each_test(request):
+    # Kernels outlive the page: each test starts from a server with none running.
+    yield
+    for name in ("lab", "notebook7"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).shutdown_sessions()
 
 
 @pytest.fixture

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import re
-import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from .lab import run_python
+from .driving import NOTEBOOK, open_notebook, python_value, run_command, settles_to
+from .lab import kernel_for, run_python
 
 pytestmark = pytest.mark.e2e
-
-NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-
-
-def python_value(kernel, expression: str):
-    return ast.literal_eval(run_python(kernel, f"print(repr(({expression})))").strip())
-
-
-def settles_to(kernel, expression: str, expected, timeout: float = 10.0, pump=None) -> None:
-    """The panel's changes reach the kernel as comm messages: wait for them to land.
-
-    ``pump`` replaces the pause between reads where Playwright must keep serving routes."""
-    deadline = time.monotonic() + timeout
-    while (value := python_value(kernel, expression)) != expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
-        (pump or (lambda: time.sleep(0.1)))()
 
 
 def luminance(css_colour: str) -> float:
@@ -37,41 +18,37 @@ def luminance(css_colour: str) -> float:
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
-def run_all_cells(page) -> None:
-    # Lab may ask which kernel to start; the notebook's own (Python 3) is the default choice.
-    select = page.locator(".jp-Dialog").get_by_role("button", name="Select Kernel")
-    try:
-        select.wait_for(timeout=4000)
-        select.click()
-    except PlaywrightTimeout:
-        pass
-    expect(page.locator(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1)
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+def use_theme(page, theme: str, *, light: bool) -> None:
+    run_command(page, "apputils:change-theme", {"theme": theme})
+    expect(page.locator(f"body[data-jp-theme-light='{str(light).lower()}']")).to_have_count(1)
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+
+
+def demo_clicks_reach_python(panel, kernel) -> None:
+    """The first steps on the demo's panel, in any frontend: it shows what the notebook set,
+    and a contact arrow, a field button and a tab reach Python."""
+    # The notebook's later cells already moved the panel: Python drives the panel.
+    expect(panel.locator("[data-testid=contact-name]")).to_have_text("Grace Hopper")
+    expect(panel.get_by_role("tab", name="Call history")).to_have_attribute("aria-selected", "true")
+
+    # A field button selects its number, and Python sees it.
+    panel.get_by_role("button", name="Next contact").click()
+    expect(panel.locator("[data-testid=contact-name]")).to_have_text("Katherine Johnson")
+    panel.locator(".twp-field-button", has_text="office").click()
+    expect(panel.locator("[data-testid=selected-number]")).to_have_text("(757) 555-0110")
+    settles_to(kernel, "phone.selected_number", "+17575550110")
+
+    # Tabs from the panel reach Python.
+    panel.get_by_role("tab", name="Numpad").click()
+    settles_to(kernel, "phone.tab", "numpad")
 
 
 def test_demo_notebook_panel_round_trip(page, lab, artifacts):
-    page.goto(lab.open_url("demo.ipynb"))
-    run_all_cells(page)
-    panel = page.locator(f"{NOTEBOOK} .jp-OutputArea-output .twp-root")
-    expect(panel).to_be_visible()
+    panel = open_notebook(page, lab, "demo.ipynb")
     expect(panel.locator("[data-testid=mode-banner]")).to_contain_text("Sandbox")
-    kernel = lab.kernel_for("demo.ipynb")
+    kernel = kernel_for(lab, "demo.ipynb")
     try:
-        # The notebook's later cells already moved the panel: Python drives the panel.
-        expect(panel.locator("[data-testid=contact-name]")).to_have_text("Grace Hopper")
-        expect(panel.locator(".twp-tab[data-tab=history]")).to_have_attribute("aria-selected", "true")
-
-        # A field button selects its number, and Python sees it.
-        panel.get_by_role("button", name="Next contact").click()
-        expect(panel.locator("[data-testid=contact-name]")).to_have_text("Katherine Johnson")
-        panel.locator(".twp-field-button", has_text="office").click()
-        expect(panel.locator("[data-testid=selected-number]")).to_have_text("(757) 555-0110")
-        settles_to(kernel, "phone.selected_number", "+17575550110")
-
-        # Tabs from the panel reach Python.
-        panel.get_by_role("tab", name="Numpad").click()
-        settles_to(kernel, "phone.tab", "numpad")
+        demo_clicks_reach_python(panel, kernel)
 
         # Digits typed on the keyboard reach the numpad; the typed number becomes the selection.
         markdown_cells = page.locator(f"{NOTEBOOK} .jp-MarkdownCell").count()
@@ -140,19 +117,12 @@ def test_demo_notebook_panel_round_trip(page, lab, artifacts):
         panel.screenshot(path=str(artifacts / "panel.png"))
 
         # Readable in JupyterLab's dark theme: the panel takes the theme's colours.
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
-        expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1)
-        expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+        use_theme(page, "JupyterLab Dark", light=False)
         background, text = panel.evaluate(
             "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
         assert luminance(background) < 0.2 < 0.6 < luminance(text), (background, text)
         panel.screenshot(path=str(artifacts / "panel-dark.png"))
         # Back to the light theme: Lab keeps the choice in the session's settings for later tests.
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Light$")).click()
-        expect(page.locator("body[data-jp-theme-light='true']")).to_have_count(1)
+        use_theme(page, "JupyterLab Light", light=True)
     finally:
         kernel.stop_channels()

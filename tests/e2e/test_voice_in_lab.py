@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .lab import run_python
-from .test_panel_in_lab import NOTEBOOK, python_value, run_all_cells, settles_to
+from .driving import open_notebook, settles_to
+from .lab import kernel_for
 
 pytestmark = pytest.mark.e2e
 
@@ -131,11 +131,8 @@ def voice_notebook(lab) -> None:
 
 
 def open_phone(page, lab):
-    page.goto(lab.open_url(NOTEBOOK_NAME))
-    run_all_cells(page)
-    panel = page.locator(f"{NOTEBOOK} .jp-OutputArea-output .twp-root")
-    expect(panel).to_be_visible()
-    return panel, lab.kernel_for(NOTEBOOK_NAME)
+    panel = open_notebook(page, lab, NOTEBOOK_NAME)
+    return panel, kernel_for(lab, NOTEBOOK_NAME)
 
 
 def test_registers_dials_and_hangs_up(page, lab, voice_notebook, artifacts):
@@ -223,8 +220,8 @@ def test_unreachable_twilio_shows_offline(page, lab, voice_notebook, artifacts):
     try:
         banner = panel.locator("[data-testid=mode-banner]")
         expect(banner).to_contain_text("Offline", timeout=30_000)
-        assert python_value(kernel, "phone.device['status']") == "offline"
-        assert run_python(kernel, "print(phone.error['code'])").strip() in {"31000", "31005", "31009", "53000"}
+        settles_to(kernel, "phone.device['status']", "offline")
+        settles_to(kernel, "phone.error['code'] in {31000, 31005, 31009, 53000}", True)
         panel.screenshot(path=str(artifacts / "voice-offline.png"))
     finally:
         kernel.stop_channels()
