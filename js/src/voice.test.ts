@@ -56,7 +56,11 @@ class FakeDevice extends Emitter implements SdkDevice {
     return call;
   }
   updateToken(token: string) { this.tokens.push(token); }
-  destroy() { this.destroyed = true; }
+  // As the SDK's: calls are ended (their listeners run) before the signalling socket closes.
+  destroy() {
+    for (const call of this.calls) if (!call.disconnected) call.disconnect();
+    this.destroyed = true;
+  }
 }
 
 function setUp(mode: "twilio" | "sandbox" = "twilio") {
@@ -105,6 +109,21 @@ describe("the Device's life", () => {
     await settle();
     second.stop();
     expect(second.devices[0].destroyed).toBe(true);
+  });
+
+  it("closes the Device during a call even when the model is already gone (the cell re-run)", async () => {
+    const { model, devices, $, stop } = setUp();
+    await settle();
+    $("[data-testid=call-button]").click();
+    await settle();
+    devices[0].calls[0].emit("accept", devices[0].calls[0]);
+    const saves = model.saves;
+    model.save_changes = () => { throw new Error("no comm channel defined"); };
+    expect(() => stop()).not.toThrow();
+    expect(devices[0].destroyed).toBe(true);
+    expect(devices[0].calls[0].disconnected).toBe(true);
+    expect(model.saves).toBe(saves);
+    expect(model.commands.filter((c) => c.name === "cmd_call_ended")).toHaveLength(0);
   });
 
   it("starts no Device on the sandbox", async () => {

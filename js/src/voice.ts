@@ -92,12 +92,22 @@ export class VoiceController {
     device.register().catch((err: SdkError) => this.onDeviceError(err));
   }
 
+  /** Close the signalling connection, whatever state the model is in. The SDK ends the calls
+   * first and runs their listeners; when a cell is re-run the model is already closed, and a
+   * listener that touched it would throw out of the SDK's destroy() before it unregistered,
+   * leaving the old Device ringing. So from here on nothing is reported. */
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
-    this.device?.destroy();
+    const device = this.device;
     this.device = null;
     this.call = null;
     this.ringing = null;
+    try {
+      device?.destroy();
+    } catch (err) {
+      console.warn("twilio-widget: the Voice SDK failed to close its Device", err);
+    }
   }
 
   get busy(): boolean {
@@ -253,6 +263,7 @@ export class VoiceController {
   }
 
   private onDeviceError(err: SdkError): void {
+    if (this.destroyed) return;
     const code = typeof err?.code === "number" ? err.code : null;
     const message = err?.description || err?.message || "Twilio Voice error";
     const error: PanelError = { message, code, hint: code !== null ? VOICE_HINTS[code] ?? null : null };
@@ -281,11 +292,13 @@ export class VoiceController {
   }
 
   private setCall(call: CallState): void {
+    if (this.destroyed) return;
     this.model.set("call", call);
     this.model.save_changes();
   }
 
   private setDevice(update: Partial<DeviceState>): void {
+    if (this.destroyed) return;
     const current: DeviceState = this.model.get("device") ?? { status: "starting" };
     this.model.set("device", { ...current, ...update });
     this.model.save_changes();

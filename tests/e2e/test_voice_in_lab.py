@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .driving import open_notebook, settles_to
+from .driving import open_notebook, run_command, settles_to
 from .lab import kernel_for
 
 pytestmark = pytest.mark.e2e
@@ -84,12 +84,14 @@ class FakeSignalling:
         self.refuse_token = refuse_token
         self.received: list[dict] = []
         self.socket = None
+        self.closed: list = []  # sockets the page closed
         self.last_sent = time.monotonic()
         page.context.route_web_socket(TWILIO_SOCKET, self)
 
     def __call__(self, ws) -> None:
         self.socket = ws
         ws.on_message(lambda message: self.on_message(ws, message))
+        ws.on_close(lambda *_: self.closed.append(ws))
 
     def pump(self) -> None:
         """Let Playwright deliver the SDK's messages (the stand-in runs inside its calls) and
@@ -120,6 +122,9 @@ class FakeSignalling:
 
     def first(self, kind: str) -> dict | None:
         return next((m for m in self.received if m["type"] == kind), None)
+
+    def all(self, kind: str) -> list[dict]:
+        return [m for m in self.received if m["type"] == kind]
 
 
 @pytest.fixture
@@ -168,6 +173,32 @@ def test_registers_dials_and_hangs_up(page, lab, voice_notebook, artifacts):
         expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
         assert _wait_for(twilio, lambda: twilio.first("hangup"))["payload"]["callsid"] == callsid
         settles_to(kernel, "phone.call['status']", "completed", pump=twilio.pump)
+    finally:
+        kernel.stop_channels()
+
+
+def test_rerunning_the_cell_during_a_call_closes_the_old_device(page, lab, voice_notebook):
+    twilio = FakeSignalling(page)
+    panel, kernel = open_phone(page, lab)
+    try:
+        settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
+        first_socket = twilio.socket
+        panel.locator("[data-testid=call-button]").click()
+        invite = _wait_for(twilio, lambda: twilio.first("invite"))
+        callsid = invite["payload"]["callsid"]
+        answer = page.evaluate(ANSWERER, loopback_only(invite["payload"]["sdp"]))
+        twilio.send("answer", {"callsid": callsid, "sdp": loopback_only(answer)})
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("In call", timeout=15_000)
+
+        # The user re-runs the phone's cell mid-call: a new phone replaces the old one.
+        run_command(page, "notebook:run-all-cells")
+        # The old Device hangs its call up and closes its signalling socket: it can ring no more.
+        assert _wait_for(twilio, lambda: twilio.first("hangup"))["payload"]["callsid"] == callsid
+        _wait_for(twilio, lambda: True if first_socket in twilio.closed else None)
+        # ... and the new phone registers on a socket of its own.
+        _wait_for(twilio, lambda: twilio.all("register")[1:] or None)
+        settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
+        assert twilio.socket is not first_socket and twilio.socket not in twilio.closed
     finally:
         kernel.stop_channels()
 
