@@ -232,17 +232,22 @@ export class Panel {
     this.regions.audioToggle.hidden = !usable;
     this.regions.audioToggle.setAttribute("aria-expanded", String(this.audioOpen));
     if (box.hidden) return;
-    const select = (label: string, options: { id: string; label: string }[], apply: (id: string) => Promise<void>) =>
+    // Drawn from the device state each time, chosen entries included, so a redraw never
+    // shows another device than the one in use.
+    const select = (label: string, options: { id: string; label: string }[], chosen: string | undefined,
+      apply: (id: string) => Promise<void>) =>
       h("label", { className: "twp-audio-row" }, h("span", {}, label),
         h("select", {
           className: "twp-audio-select", "aria-label": label,
           onchange: (e: Event) => void apply((e.target as HTMLSelectElement).value).catch((err) =>
             this.showError({ message: `Could not switch ${label.toLowerCase()}: ${String(err)}`, code: null })),
-        }, options.map((o) => h("option", { value: o.id }, o.label))));
+        }, options.map((o) => h("option", { value: o.id, selected: o.id === chosen }, o.label))));
     replaceChildren(box,
-      select("Microphone", device.inputs ?? [], (id) => this.voice()?.setInput(id) ?? Promise.resolve()),
+      select("Microphone", device.inputs ?? [], device.input,
+        (id) => this.voice()?.setInput(id) ?? Promise.resolve()),
       device.output_selection
-        ? select("Speaker", device.outputs ?? [], (id) => this.voice()?.setOutput(id) ?? Promise.resolve())
+        ? select("Speaker", device.outputs ?? [], device.output,
+          (id) => this.voice()?.setOutput(id) ?? Promise.resolve())
         : h("p", { className: "twp-audio-note" }, "This browser plays calls on its default speaker."));
   }
 

@@ -71,6 +71,8 @@ export interface DeviceState {
   inputs?: { id: string; label: string }[];
   outputs?: { id: string; label: string }[];
   output_selection?: boolean;
+  input?: string; // the chosen microphone's id, once the user picked one
+  output?: string; // the chosen speaker's id
 }
 
 export interface State {

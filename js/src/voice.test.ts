@@ -41,8 +41,14 @@ class FakeDevice extends Emitter implements SdkDevice {
   destroyed = false;
   registerResult: Promise<void> = Promise.resolve();
   audio: SdkAudio = Object.assign(new Emitter(), {
-    availableInputDevices: new Map([["mic1", { deviceId: "mic1", label: "Fake mic" } as MediaDeviceInfo]]),
-    availableOutputDevices: new Map([["spk1", { deviceId: "spk1", label: "Fake speaker" } as MediaDeviceInfo]]),
+    availableInputDevices: new Map([
+      ["mic1", { deviceId: "mic1", label: "Fake mic" } as MediaDeviceInfo],
+      ["mic2", { deviceId: "mic2", label: "Headset mic" } as MediaDeviceInfo],
+    ]),
+    availableOutputDevices: new Map([
+      ["spk1", { deviceId: "spk1", label: "Fake speaker" } as MediaDeviceInfo],
+      ["spk2", { deviceId: "spk2", label: "Headset" } as MediaDeviceInfo],
+    ]),
     isOutputSelectionSupported: true,
     setInputDevice: vi.fn(async () => {}),
     speakerDevices: { set: vi.fn(async () => {}) },
@@ -277,11 +283,31 @@ describe("errors and audio", () => {
     await settle();
     $(".twp-audio-toggle").click();
     const mic = $(".twp-audio-select[aria-label=Microphone]") as HTMLSelectElement;
-    expect([...mic.options].map((o) => o.textContent)).toEqual(["Fake mic"]);
+    expect([...mic.options].map((o) => o.textContent)).toEqual(["Fake mic", "Headset mic"]);
     mic.dispatchEvent(new Event("change"));
     expect(devices[0].audio!.setInputDevice).toHaveBeenCalledWith("mic1");
     const speaker = $(".twp-audio-select[aria-label=Speaker]") as HTMLSelectElement;
     speaker.dispatchEvent(new Event("change"));
     expect(devices[0].audio!.speakerDevices.set).toHaveBeenCalledWith("spk1");
+  });
+
+  it("keeps the chosen microphone and speaker shown through later state changes", async () => {
+    const { model, devices, $ } = setUp();
+    await settle();
+    $(".twp-audio-toggle").click();
+    const choose = (label: string, id: string) => {
+      const select = $(`.twp-audio-select[aria-label=${label}]`) as HTMLSelectElement;
+      select.value = id;
+      select.dispatchEvent(new Event("change"));
+    };
+    choose("Microphone", "mic2");
+    choose("Speaker", "spk2");
+    await settle();
+    expect(devices[0].audio!.setInputDevice).toHaveBeenLastCalledWith("mic2");
+    model.kernelSets({ tab: "history", selected_number: "+442079460018" });
+    devices[0].audio!.availableInputDevices.set("mic3", { deviceId: "mic3", label: "USB mic" } as MediaDeviceInfo);
+    (devices[0].audio as unknown as Emitter).emit("deviceChange");
+    expect(($(".twp-audio-select[aria-label=Microphone]") as HTMLSelectElement).value).toBe("mic2");
+    expect(($(".twp-audio-select[aria-label=Speaker]") as HTMLSelectElement).value).toBe("spk2");
   });
 });

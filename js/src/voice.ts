@@ -159,10 +159,12 @@ export class VoiceController {
 
   async setInput(id: string): Promise<void> {
     await this.device?.audio?.setInputDevice(id);
+    this.setDevice({ input: id });
   }
 
   async setOutput(id: string): Promise<void> {
     await this.device?.audio?.speakerDevices.set(id);
+    this.setDevice({ output: id });
   }
 
   // -- internals ------------------------------------------------------------------------------

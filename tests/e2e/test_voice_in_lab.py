@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .driving import open_notebook, run_command, settles_to
-from .lab import kernel_for
+from .lab import kernel_for, run_python
 
 pytestmark = pytest.mark.e2e
 
@@ -199,6 +199,27 @@ def test_rerunning_the_cell_during_a_call_closes_the_old_device(page, lab, voice
         _wait_for(twilio, lambda: twilio.all("register")[1:] or None)
         settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
         assert twilio.socket is not first_socket and twilio.socket not in twilio.closed
+    finally:
+        kernel.stop_channels()
+
+
+def test_chosen_microphone_stays_chosen(page, lab, voice_notebook):
+    twilio = FakeSignalling(page)
+    panel, kernel = open_phone(page, lab)
+    try:
+        settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
+        panel.get_by_role("button", name="Audio settings").click()
+        microphone = panel.get_by_role("combobox", name="Microphone")
+        options = microphone.locator("option")
+        expect(options).not_to_have_count(0)
+        assert options.count() >= 2, "Chromium's fake media offers several microphones"
+        last = options.last.get_attribute("value")
+        microphone.select_option(last)
+        settles_to(kernel, "phone.device.get('input')", last, pump=twilio.pump)
+        # Any later state change redraws the panel: the choice stays on screen.
+        run_python(kernel, "phone.tab = 'history'; phone.next()")
+        expect(panel.get_by_role("tab", name="Call history")).to_have_attribute("aria-selected", "true")
+        expect(microphone).to_have_value(last)
     finally:
         kernel.stop_channels()
 
