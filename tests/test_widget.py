@@ -142,6 +142,26 @@ class TestCalls:
         bad = command(phone, "cmd_digits", digits="12x")
         assert not bad["ok"] and "digits" in bad["error"]["message"]
 
+    @pytest.mark.parametrize(("typed", "problem"), [("+1415555010", "too short"), ("", "type a number")])
+    def test_a_corrected_or_erased_pad_is_never_dialled_as_the_old_selection(self, phone, sandbox, typed, problem):
+        calls_before = len(sandbox.calls())
+        phone.dialpad = typed  # what the pad shows after the user corrected or erased the number
+        assert phone.dialpad_check["dialpad"] == typed
+        assert problem in phone.dialpad_check["problem"]  # the panel's reason for a disabled call button
+        response = command(phone, "cmd_call")
+        assert not response["ok"]
+        assert "dialpad" in response["error"]["message"] and problem in response["error"]["message"]
+        with pytest.raises(ValueError, match=problem):
+            phone.place_call()
+        assert len(sandbox.calls()) == calls_before and phone.call == {}
+
+    def test_the_call_goes_to_what_the_pad_shows(self, phone):
+        assert phone.dialpad_check == {"dialpad": "+14155550100", "problem": ""}
+        phone.dialpad = "212 555 0199"
+        assert phone.dialpad_check == {"dialpad": "212 555 0199", "problem": ""}
+        command(phone, "cmd_call")
+        assert phone.call["remote"] == "+12125550199"
+
     def test_invalid_number_is_refused_before_anything_is_sent(self, phone, sandbox):
         calls_before = len(sandbox.calls())
         response = command(phone, "cmd_call", number="12")
