@@ -253,9 +253,11 @@ class PhoneConfig:
     Validated on construction (and by :meth:`validate`); empty strings mean "not set".
     ``auth_token`` and ``api_key_secret`` never appear in repr, errors or exported JSON
     unless asked for; :data:`MASK` as their value means "set, but withheld".
+    ``multiple_value`` and ``interpretation`` are where a phone's traits of the same names
+    start (all of a contact's numbers, the full panel, unless set otherwise).
     """
 
-    multiple_value: bool = False
+    multiple_value: bool = True
     account_sid: str = ""
     auth_token: str = field(default="", repr=False)
     app_sid: str = ""
@@ -341,6 +343,11 @@ class PhoneConfig:
         api_key = bool(self.api_key_sid and self.api_key_secret) and self.api_key_secret != MASK
         return bool(self.account_sid) and (token or api_key)
 
+    @property
+    def look(self) -> str:
+        """The interpretation the panel shows: the first one listed, "panel" when none is."""
+        return self.interpretation[0] if self.interpretation else "panel"
+
     def caller(self, user_id: str) -> Caller | None:
         """The caller settings of one user, if listed."""
         return next((c for c in self.callers if c.user_id == user_id), None)
@@ -375,8 +382,10 @@ class PhoneConfig:
         if unknown:
             raise ConfigError("data_model", f"unknown option(s) {', '.join(map(repr, unknown))} "
                               f"(known: {', '.join(DATA_MODEL_KEYS)})")
+        flag = data.get("multiple_value")
         return cls(
-            multiple_value=_read_flag(data.get("multiple_value", 0), "multiple_value"),
+            # Left out, the switch keeps the one default (the dataclass field's).
+            multiple_value=cls.multiple_value if flag is None else _read_flag(flag, "multiple_value"),
             account_sid=_read_str(data, "account_sid"),
             auth_token=_read_str(data, "auth_token"),
             app_sid=_read_str(data, "app_sid"),

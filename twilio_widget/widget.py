@@ -153,6 +153,8 @@ class TwilioPhone(anywidget.AnyWidget):
         display = self.config.regular_expression if display is None else display
         self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
                                      display=display)
+        # The element's options start the traits (keywords below may still change them).
+        self.multiple_value, self.interpretation = self.config.multiple_value, self.config.look
         self.backend: Backend = backend or self._default_backend()
         self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
         self.identity = voice.identity_for(self.user)
@@ -186,9 +188,6 @@ class TwilioPhone(anywidget.AnyWidget):
         """A phone configured by the element's data model; ``sources`` maps each ``app_id`` to its DataFrame."""
         config = PhoneConfig.from_data_model(data_model)
         contacts = contacts_from_config(config, sources, region, names=names)
-        looks = [kind for kind in config.interpretation if kind in INTERPRETATIONS]
-        kwargs.setdefault("interpretation", looks[0] if looks else "panel")
-        kwargs.setdefault("multiple_value", config.multiple_value)
         return cls(contacts, config=config, region=region, **kwargs)
 
     @property
@@ -198,12 +197,18 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def export_data_model(self, include_secrets: bool = False) -> dict[str, Any]:
         """The element's data model; ``include_secrets=True`` writes the real auth token."""
-        model = self.config.to_data_model(include_secrets=include_secrets)
-        model["multiple_value"] = int(self.multiple_value)
-        looks = [kind for kind in self.config.interpretation if kind in INTERPRETATIONS]
-        if (looks[0] if looks else "panel") != self.interpretation:  # the look was changed here
-            model["interpretation"] = [self.interpretation]
-        return model
+        return self.config.to_data_model(include_secrets=include_secrets)
+
+    # The config follows the panel's options, so it (and every export) says what the panel shows.
+
+    @traitlets.observe("multiple_value")
+    def _keep_multiple_value(self, change: dict[str, Any]) -> None:
+        self.config = self.config.replace(multiple_value=change["new"])
+
+    @traitlets.observe("interpretation")
+    def _keep_look(self, change: dict[str, Any]) -> None:
+        if self.config.look != change["new"]:  # an unchanged look keeps the element's list as written
+            self.config = self.config.replace(interpretation=[change["new"]])
 
     def _default_backend(self) -> Backend:
         if not self.config.has_credentials:
