@@ -95,6 +95,30 @@ def test_a_failed_send_waits_in_the_outbox(serving_phone):
     assert len(phone.outbox()) == 1  # still there, with its error, for a later try
 
 
+def mailing_phone(leads, sandbox, **options) -> TwilioPhone:
+    config = PhoneConfig(account_sid="AC" + "0" * 32, auth_token=TOKEN, callers=[
+        Caller(user_id="analyst", caller_id="+15005550006", client_mail="analyst@example.com")], **options)
+    return TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="sandbox")
+
+
+def inbound_sms(handle, sid: str = "SM" + "4" * 32) -> httpx.Response:
+    return post(handle, "/sms/incoming", {"MessageSid": sid, "AccountSid": "AC" + "0" * 32,
+                                          "From": "+14155550100", "To": "+15005550006", "Body": "Call me back"})
+
+
+def test_smtp_given_to_serve_mails_an_inbound_sms(leads, sandbox, tmp_path, smtp):
+    smtp_settings, inbox = smtp
+    phone = mailing_phone(leads, sandbox)
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"),
+                         smtp={"host": "127.0.0.1", "port": smtp_settings.port, "sender": "phone@example.org"})
+    try:
+        assert inbound_sms(handle).status_code == 200
+        (mail,) = inbox.wait(1)
+        assert mail["to"] == ["analyst@example.com"] and "Call me back" in mail["data"]
+    finally:
+        phone.close()
+
+
 def test_the_outbox_needs_the_service(leads, sandbox):
     phone = TwilioPhone(leads, ["mobile"], backend=sandbox)
     with pytest.raises(RuntimeError, match="phone.serve"):
