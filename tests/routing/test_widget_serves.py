@@ -6,6 +6,7 @@ import time
 
 import httpx
 import pytest
+from routing_helpers import free_port, smtp_server
 from twilio.request_validator import RequestValidator
 
 from twilio_widget import TwilioPhone
@@ -115,6 +116,24 @@ def test_smtp_given_to_serve_mails_an_inbound_sms(leads, sandbox, tmp_path, smtp
         assert inbound_sms(handle).status_code == 200
         (mail,) = inbox.wait(1)
         assert mail["to"] == ["analyst@example.com"] and "Call me back" in mail["data"]
+    finally:
+        phone.close()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a loopback test server
+def test_smtp_in_the_config_is_retried_from_the_store_until_it_goes_out(leads, sandbox, tmp_path):
+    port = free_port()
+    phone = mailing_phone(leads, sandbox, smtp={"host": "127.0.0.1", "port": port, "sender": "phone@example.org",
+                                                "username": "phone", "password": "smtp-secret", "timeout": 2})
+    assert "smtp-secret" not in repr(phone.config) + repr(phone.data_model)
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"), mail_retry_seconds=0.2)
+    try:
+        assert inbound_sms(handle).status_code == 200  # answered while the SMTP server is down
+        eventually(lambda: [m for m in handle.store.mail_all() if m["last_error"]])
+        with smtp_server(port, login=("phone", "smtp-secret")) as inbox:  # back: no new webhook, no restart
+            (mail,) = inbox.wait(1, timeout=10)
+        assert mail["to"] == ["analyst@example.com"]
+        eventually(lambda: handle.store.mail_all()[0]["sent_at"])
     finally:
         phone.close()
 

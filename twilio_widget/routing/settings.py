@@ -62,6 +62,8 @@ class RoutingSettings:
     voicemail_greeting: str = "Nobody is available to take your call. Please leave a message after the tone."
     #: The mail server (config.SmtpSettings); a dict is read and checked the same way.
     smtp: SmtpSettings | None = None
+    #: Mail the SMTP server refused is tried again this often (seconds; longer while it keeps failing).
+    mail_retry_seconds: float = 60.0
     store_path: str | Path = "twilio-widget.sqlite3"
     max_body_bytes: int = 64 * 1024
     default_region: str = "US"
@@ -100,6 +102,9 @@ class RoutingSettings:
         object.__setattr__(self, "smtp", SmtpSettings.read(self.smtp))
         if self.smtp is not None and self.smtp.password == MASK:
             raise ValueError(f"smtp.password: withheld ({MASK!r}, as exported without secrets); give the real one")
+        seconds = self.mail_retry_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 86400:
+            raise ValueError(f"mail_retry_seconds: {seconds!r} must be a number of seconds above 0, at most 86400")
 
     # --- derived views -------------------------------------------------------------------
 

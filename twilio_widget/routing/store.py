@@ -680,12 +680,13 @@ class Store:
         with self._tx() as cur:
             self._mail_add(cur, key, to_addr, subject, body)
 
-    def mail_pending(self, *, max_attempts: int = 10) -> list[dict[str, Any]]:
+    def mail_pending(self, *, max_attempts: int | None = None) -> list[dict[str, Any]]:
+        """Mail not sent yet, oldest first; ``max_attempts`` leaves out what failed that often."""
         return [
             dict(r)
             for r in self._query(
                 "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id",
-                (max_attempts,),
+                (max_attempts if max_attempts is not None else 2**62,),
             )
         ]
 
