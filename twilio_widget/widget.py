@@ -43,7 +43,7 @@ BRIDGE_POLL_SECONDS = 1.0
 TOKEN_TTL_SECONDS = 3600
 #: Without a routing service, the panel re-checks at most this many undelivered messages a poll.
 POLLED_MESSAGES = 10
-#: Why an empty pad cannot be called (the call button's reason, the refusal's message).
+#: Why an empty pad cannot be called (the refusal's message).
 EMPTY_PAD = "type a number to call, or pick one of the contact's"
 
 
@@ -93,9 +93,10 @@ class TwilioPhone(anywidget.AnyWidget):
     multiple_value = traitlets.Bool(True).tag(sync=True)
     numbers = traitlets.List(traitlets.Dict()).tag(sync=True)
     dialpad = traitlets.Unicode("").tag(sync=True)
-    #: The kernel's verdict on the pad: the text it checked and why that cannot be called ("" when
-    #: it can). The panel disables its call button with the reason while it shows that very text.
-    dialpad_check = traitlets.Dict({"dialpad": "", "problem": f"dialpad: {EMPTY_PAD}"}).tag(sync=True)
+    #: The kernel's verdict on the pad: the text it checked and, in a few words, why that cannot
+    #: be called ("" when it can). The panel disables its call button with the reason while it
+    #: shows that very text.
+    dialpad_check = traitlets.Dict({"dialpad": "", "problem": "Type a number to call"}).tag(sync=True)
     contact = traitlets.Dict().tag(sync=True)
     call = traitlets.Dict().tag(sync=True)
     incoming = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
@@ -911,12 +912,14 @@ def _dial_target(text: str, region: str, field: str) -> str:
 
 
 def _read_pad(text: str, region: str) -> tuple[str, str]:
-    """(E.164 number, "") for a pad that can be called, else ("", why not): one rule for the
-    call button's state and for the call itself."""
+    """(E.164 number, "") for a pad that can be called, else ("", why not, short enough to stand
+    beside the call button): the same rule as the call itself."""
     try:
         return _dial_target(text, region, "dialpad"), ""
-    except ValueError as exc:  # InvalidNumber included: its message names the problem
-        return "", str(exc)
+    except InvalidNumber as exc:
+        return "", f"Not a valid number ({exc.reason})"
+    except ValueError:  # an empty pad
+        return "", "Type a number to call"
 
 
 def _optional_number(number: str | None, region: str) -> str | None:

@@ -137,7 +137,7 @@ export class Panel {
         onclick: () => this.pressKey(k),
       }, h("span", { className: "twp-key-digit" }, k), h("span", { className: "twp-key-letters" }, KEY_LETTERS[k] ?? "")),
     );
-    r.dialProblem = h("p", {
+    r.dialProblem = h("span", {
       className: "twp-dial-problem", id: `twp-dial-problem-${this.id}`, "data-testid": "dial-problem",
       "aria-live": "polite",
     });
@@ -147,9 +147,9 @@ export class Panel {
     }, icon("phone"), icon("hangup"));
     return h("section", { className: "twp-tab-panel twp-numpad", "data-tab": "numpad", role: "tabpanel" },
       h("div", { className: "twp-dialpad-row" }, r.dialDisplay, r.erase),
-      r.dialProblem,
       h("div", { className: "twp-keys" }, keys),
-      h("div", { className: "twp-call-row" }, r.callButton));
+      // The reason stands beside the button: the fixed-height pad has no line to spare.
+      h("div", { className: "twp-call-row" }, h("span"), r.callButton, r.dialProblem));
   }
 
   private buildMessages(): HTMLElement {
