@@ -193,11 +193,11 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @property
     def data_model(self) -> dict[str, Any]:
-        """The element's data model for this phone; the auth token masked."""
+        """The element's data model for this phone; the auth token and SMTP password masked."""
         return self.export_data_model()
 
     def export_data_model(self, include_secrets: bool = False) -> dict[str, Any]:
-        """The element's data model; ``include_secrets=True`` writes the real auth token."""
+        """The element's data model; ``include_secrets=True`` writes the real auth token and SMTP password."""
         return self.config.to_data_model(include_secrets=include_secrets)
 
     # The config follows the panel's options, so it (and every export) says what the panel shows.

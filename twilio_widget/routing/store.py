@@ -682,13 +682,9 @@ class Store:
 
     def mail_pending(self, *, max_attempts: int | None = None) -> list[dict[str, Any]]:
         """Mail not sent yet, oldest first; ``max_attempts`` leaves out what failed that often."""
-        return [
-            dict(r)
-            for r in self._query(
-                "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id",
-                (max_attempts if max_attempts is not None else 2**62,),
-            )
-        ]
+        capped = max_attempts is not None
+        sql = "SELECT * FROM mail_outbox WHERE sent_at IS NULL" + (" AND attempts < ?" if capped else "")
+        return [dict(r) for r in self._query(sql + " ORDER BY id", (max_attempts,) if capped else ())]
 
     @_writes
     def mail_mark(self, mail_id: int, *, error: str | None = None) -> None:
