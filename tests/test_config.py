@@ -301,6 +301,45 @@ def test_repr_and_str_never_show_secrets():
 # -- the environment ------------------------------------------------------------------------
 
 
+SMTP = {"host": "smtp.example.com", "port": 587, "sender": "phone@example.com", "username": "phone@example.com",
+        "password": "smtp-password-not-to-be-shown", "starttls": True}
+
+
+@pytest.mark.parametrize(
+    ("smtp", "where"),
+    [
+        ({"port": 25}, "smtp.host"),
+        ({"host": "mail example"}, "smtp.host"),
+        ({"host": "smtp.example.com", "port": 70000}, "smtp.port"),
+        ({"host": "smtp.example.com", "port": "twenty-five"}, "smtp.port"),
+        ({"host": "smtp.example.com", "sender": "nobody"}, "smtp.sender"),
+        ({"host": "smtp.example.com", "starttls": True, "ssl": True}, "smtp.ssl"),
+        ({"host": "smtp.example.com", "password": "pw"}, "smtp.username"),
+        ({"host": "smtp.example.com", "timeout": 0}, "smtp.timeout"),
+        ({"host": "smtp.example.com", "pasword": "pw"}, "smtp"),
+    ],
+)
+def test_smtp_settings_are_checked_naming_the_field(smtp, where):
+    with pytest.raises(ConfigError, match=re.escape(where)) as err:
+        PhoneConfig(smtp=smtp)
+    assert "pw" not in str(err.value).replace("'pasword'", "")
+
+
+def test_smtp_password_is_masked_like_the_auth_token():
+    config = PhoneConfig(auth_token=TOKEN, smtp=SMTP)
+    assert config.smtp.port == 587 and config.smtp.starttls
+    assert SMTP["password"] not in repr(config) + str(config) + repr(config.smtp)
+    assert f"password={MASK!r}" in repr(config.smtp)
+    assert config.to_data_model()["smtp"] == {**SMTP, "password": MASK, "ssl": False, "timeout": 10.0}
+    secrets = config.to_data_model(include_secrets=True)
+    assert secrets["smtp"]["password"] == SMTP["password"]
+    assert PhoneConfig.from_data_model(secrets) == config
+    assert "smtp" not in PhoneConfig().to_data_model()  # the element's keys only, without mail
+    with pytest.raises(ConfigError, match="smtp.port") as err:
+        PhoneConfig(smtp={**SMTP, "port": 0})
+    assert SMTP["password"] not in str(err.value)
+
+
 def test_from_env_reads_the_twilio_variables():
     env = {
         "TWILIO_ACCOUNT_SID": ACCOUNT,

@@ -68,6 +68,14 @@ def test_is_a_backend_with_mode_twilio():
     assert TOKEN not in repr(backend) and ACCOUNT_SID in repr(backend)
 
 
+def test_is_importable_from_the_package_like_the_sandbox():
+    import twilio_widget
+    from twilio_widget import TwilioBackend
+
+    assert TwilioBackend is tw.TwilioBackend
+    assert {"TwilioBackend", "SandboxBackend"} <= set(twilio_widget.__all__)
+
+
 def test_pages_are_followed_and_typed_newest_first():
     records = [call(i) for i in range(2500)]
     backend, http = backend_for(records)

@@ -89,6 +89,13 @@ class TestBrowserCalls:
         assert response == {"ok": True, "dial": {"To": "+14155550100", "CallerId": "+15005550006"}}
         assert len(sandbox.calls()) == before  # the browser dials, not the kernel
 
+    def test_the_device_dials_the_pad_never_the_old_selection(self, browser_phone):
+        browser_phone.dialpad = "+1415555010"  # the selection was +14155550100
+        response = command(browser_phone, "cmd_call")
+        assert not response["ok"] and "dial" not in response and "too short" in response["error"]["message"]
+        browser_phone.dialpad = "+1 212 555 0199"
+        assert command(browser_phone, "cmd_call")["dial"]["To"] == "+12125550199"
+
     def test_bad_number_never_reaches_the_device(self, browser_phone):
         response = command(browser_phone, "cmd_call", number="555")
         assert not response["ok"] and "number" in response["error"]["message"]

@@ -10,6 +10,7 @@ import pytest
 import traitlets
 
 from twilio_widget import SandboxBackend, TwilioPhone, frames
+from twilio_widget.config import PhoneConfig
 
 
 def command(phone, name, **msg):
@@ -142,6 +143,26 @@ class TestCalls:
         bad = command(phone, "cmd_digits", digits="12x")
         assert not bad["ok"] and "digits" in bad["error"]["message"]
 
+    @pytest.mark.parametrize(("typed", "problem"), [("+1415555010", "too short"), ("", "type a number")])
+    def test_a_corrected_or_erased_pad_is_never_dialled_as_the_old_selection(self, phone, sandbox, typed, problem):
+        calls_before = len(sandbox.calls())
+        phone.dialpad = typed  # what the pad shows after the user corrected or erased the number
+        assert phone.dialpad_check["dialpad"] == typed
+        assert problem in phone.dialpad_check["problem"].lower()  # the reason beside the disabled call button
+        response = command(phone, "cmd_call")
+        assert not response["ok"]
+        assert "dialpad" in response["error"]["message"] and problem in response["error"]["message"]
+        with pytest.raises(ValueError, match=problem):
+            phone.place_call()
+        assert len(sandbox.calls()) == calls_before and phone.call == {}
+
+    def test_the_call_goes_to_what_the_pad_shows(self, phone):
+        assert phone.dialpad_check == {"dialpad": "+14155550100", "problem": ""}
+        phone.dialpad = "212 555 0199"
+        assert phone.dialpad_check == {"dialpad": "212 555 0199", "problem": ""}
+        command(phone, "cmd_call")
+        assert phone.call["remote"] == "+12125550199"
+
     def test_invalid_number_is_refused_before_anything_is_sent(self, phone, sandbox):
         calls_before = len(sandbox.calls())
         response = command(phone, "cmd_call", number="12")
@@ -249,6 +270,31 @@ class TestDataModel:
         phone.multiple_value, phone.interpretation = True, "default"
         assert phone.data_model["multiple_value"] == 1
         assert phone.data_model["interpretation"] == ["default"]
+
+    def test_the_config_sets_the_panels_options(self, leads, sandbox):
+        config = PhoneConfig(multiple_value=False, interpretation=["default"])
+        phone = TwilioPhone(leads, ["mobile", "office"], backend=sandbox, config=config)
+        assert phone.multiple_value is False and phone.interpretation == "default"
+        assert [n["field"] for n in phone.numbers] == ["mobile"]
+        assert phone.data_model["multiple_value"] == 0 and phone.data_model["interpretation"] == ["default"]
+
+    def test_the_export_and_the_config_follow_the_traits(self, leads, sandbox):
+        config = PhoneConfig(multiple_value=False, interpretation=["default"])
+        phone = TwilioPhone(leads, ["mobile", "office"], backend=sandbox, config=config, interpretation="panel")
+        assert phone.data_model["interpretation"] == ["panel"]
+        phone.multiple_value = True
+        assert phone.data_model["multiple_value"] == 1
+        assert phone.config.multiple_value is True and phone.config.interpretation == ["panel"]
+
+    def test_from_env_options_are_one_truth(self, leads, sandbox):
+        phone = TwilioPhone.from_env(leads, ["mobile", "office"], environ={}, backend=sandbox)
+        assert phone.multiple_value is phone.config.multiple_value
+        assert phone.data_model["multiple_value"] == int(phone.multiple_value) == len(phone.numbers) - 1
+        assert phone.data_model["interpretation"] in ([], [phone.interpretation])
+        single = TwilioPhone.from_env(leads, ["mobile", "office"], environ={}, backend=sandbox,
+                                      multiple_value=False, interpretation="default")
+        assert single.config.multiple_value is False and single.config.interpretation == ["default"]
+        assert single.data_model["multiple_value"] == 0 and single.data_model["interpretation"] == ["default"]
 
     def test_a_missing_source_is_named(self, leads, sandbox):
         with pytest.raises(ValueError, match="leads"):

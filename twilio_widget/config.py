@@ -34,6 +34,7 @@ __all__ = [
     "MASK",
     "PhoneConfig",
     "PhoneSource",
+    "SmtpSettings",
     "check_sources",
     "contacts_from_config",
 ]
@@ -60,7 +61,12 @@ DATA_MODEL_KEYS = (
     "sip_domain",
     "voice_mail_url",
 )
+#: Options that are not the element's, exported only when set (the routing service's mail).
+_EXTRA_KEYS = ("smtp",)
 _CALLER_KEYS = ("caller_id", "client_mail", "user_id")
+_SMTP_KEYS = ("host", "port", "sender", "username", "password", "starttls", "ssl", "timeout")
+#: Other spellings an ``smtp`` object may use (the CLI's flags say "from" and "user").
+_SMTP_ALIASES = {"from": "sender", "user": "username"}
 _SOURCE_KEYS = ("app_id", "field_id", "view_id")
 
 _SID = {
@@ -140,6 +146,13 @@ def _email_problem(value: str) -> str | None:
     if _EMAIL.fullmatch(value) and len(value) <= 254:
         return None
     return f"{value!r} is not an email address (expected name@example.com)"
+
+
+def _sender_problem(value: str) -> str | None:
+    local, at, host = value.rpartition("@")
+    if at and local and not re.search(r"\s", local) and _host_problem(host) is None:  # name@localhost too
+        return None
+    return f"{value!r} is not a mail address (expected e.g. 'phone@example.com')"
 
 
 def _url_problem(value: str) -> str | None:
@@ -242,6 +255,100 @@ class PhoneSource:
         return {"app_id": self.app_id, "field_id": ",".join(self.field_id), "view_id": self.view_id}
 
 
+@dataclass(frozen=True, repr=False)
+class SmtpSettings:
+    """Where the routing service mails voicemails and inbound SMS (to each caller's client_mail).
+
+    Checked on construction, each problem named ``smtp.<field>``. The password is a secret
+    like the auth token: :data:`MASK` in reprs and exports unless asked for.
+    """
+
+    host: str
+    port: int = 25
+    sender: str = "twilio-widget@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if found := self.problems():
+            raise ConfigError(found)
+
+    def problems(self) -> list[tuple[str, str]]:
+        checks = {
+            "host": _smtp_host_problem(self.host),
+            "port": None if _is_int(self.port) and 1 <= self.port <= 65535
+            else f"{self.port!r} is not a port number (1 to 65535)",
+            "sender": _sender_problem(self.sender) if isinstance(self.sender, str) else "expected a string",
+            "username": "required when password is set" if self.password and not self.username else None,
+            "ssl": "use starttls or ssl, not both" if self.starttls and self.ssl else None,
+            "timeout": None if isinstance(self.timeout, int | float) and not isinstance(self.timeout, bool)
+            and 0 < self.timeout <= 300 else f"{self.timeout!r} is not a number of seconds (above 0, at most 300)",
+        }
+        for flag in ("starttls", "ssl"):
+            if not isinstance(getattr(self, flag), bool):
+                checks[flag] = f"{getattr(self, flag)!r} is not true or false"
+        for option in ("username", "password"):  # a password's value is never echoed
+            if getattr(self, option) is not None and not isinstance(getattr(self, option), str):
+                checks[option] = f"expected a string, got {type(getattr(self, option)).__name__}"
+        return [(f"smtp.{option}", why) for option, why in checks.items() if why]
+
+    @classmethod
+    def read(cls, value: Any) -> SmtpSettings | None:
+        """Settings however given: these, a mapping (see :meth:`from_mapping`), or None (no mail)."""
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value)
+        if why := _smtp_type_problem(value):
+            raise ConfigError("smtp", why)
+        return value
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> SmtpSettings | None:
+        """Read an ``smtp`` object as JSON or the CLI gives it; None when it is empty (no mail)."""
+        if not data:
+            return None
+        if not isinstance(data, Mapping):
+            raise ConfigError("smtp", f"expected a JSON object, got {type(data).__name__}")
+        values = {_SMTP_ALIASES.get(key, key): value for key, value in data.items() if value not in (None, "")}
+        unknown = sorted(set(values) - set(_SMTP_KEYS), key=str)
+        if unknown:
+            known = ", ".join(_SMTP_KEYS)
+            raise ConfigError("smtp", f"unknown key(s) {', '.join(map(repr, unknown))} (known: {known})")
+        if isinstance(values.get("port"), str) and values["port"].strip().isdigit():
+            values["port"] = int(values["port"])
+        values.setdefault("port", 465 if values.get("ssl") is True else 25)
+        return cls(**{"host": "", **values})  # a missing host is named by the check, not a TypeError
+
+    def to_data_model(self, include_secrets: bool = False) -> dict[str, Any]:
+        model = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        model["username"] = self.username or ""
+        model["password"] = (self.password if include_secrets else MASK) if self.password else ""
+        return model
+
+    def __repr__(self) -> str:
+        shown = {**self.to_data_model(), "username": self.username}
+        shown["password"] = MASK if self.password else None
+        return f"SmtpSettings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+
+
+def _smtp_type_problem(value: Any) -> str | None:
+    if value is None or isinstance(value, SmtpSettings):
+        return None
+    return f"expected SMTP settings (a dict with host, port ...), got {type(value).__name__}"
+
+
+def _smtp_host_problem(host: Any) -> str | None:
+    if not isinstance(host, str) or not host:
+        return "required (the SMTP server's host name)"
+    return None if _is_ip(host) else _host_problem(host)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -253,9 +360,11 @@ class PhoneConfig:
     Validated on construction (and by :meth:`validate`); empty strings mean "not set".
     ``auth_token`` and ``api_key_secret`` never appear in repr, errors or exported JSON
     unless asked for; :data:`MASK` as their value means "set, but withheld".
+    ``multiple_value`` and ``interpretation`` are where a phone's traits of the same names
+    start (all of a contact's numbers, the full panel, unless set otherwise).
     """
 
-    multiple_value: bool = False
+    multiple_value: bool = True
     account_sid: str = ""
     auth_token: str = field(default="", repr=False)
     app_sid: str = ""
@@ -267,11 +376,15 @@ class PhoneConfig:
     regular_expression: str = DEFAULT_REGULAR_EXPRESSION
     api_key_sid: str = ""
     api_key_secret: str = field(default="", repr=False)
+    #: The routing service's mail server (``phone.serve``, ``twilio-widget serve``); None: no mail.
+    smtp: SmtpSettings | None = None
 
     def __post_init__(self) -> None:
-        # Plain dicts (the data model's shape) are accepted for the list options too.
+        # Plain dicts (the data model's shape) are accepted for the list options and smtp too.
         self.callers = _items(self.callers, Caller)
         self.fields_with_phones = _items(self.fields_with_phones, PhoneSource)
+        if isinstance(self.smtp, Mapping):
+            self.smtp = SmtpSettings.from_mapping(self.smtp)
         self.validate()
 
     # -- validation ---------------------------------------------------------------------
@@ -288,6 +401,8 @@ class PhoneConfig:
         for option in strings:
             if not isinstance(getattr(self, option), str):
                 found.append((option, f"expected a string, got {type(getattr(self, option)).__name__}"))
+        if why := _smtp_type_problem(self.smtp):
+            found.append(("smtp", why))
         if found:
             return found
         for option in _SID:
@@ -341,6 +456,11 @@ class PhoneConfig:
         api_key = bool(self.api_key_sid and self.api_key_secret) and self.api_key_secret != MASK
         return bool(self.account_sid) and (token or api_key)
 
+    @property
+    def look(self) -> str:
+        """The interpretation the panel shows: the first one listed, "panel" when none is."""
+        return self.interpretation[0] if self.interpretation else "panel"
+
     def caller(self, user_id: str) -> Caller | None:
         """The caller settings of one user, if listed."""
         return next((c for c in self.callers if c.user_id == user_id), None)
@@ -371,12 +491,14 @@ class PhoneConfig:
             data = data["data_model"]
             if not isinstance(data, Mapping):
                 raise ConfigError("data_model", f"expected a JSON object, got {type(data).__name__}")
-        unknown = sorted(set(data) - set(DATA_MODEL_KEYS), key=str)
+        unknown = sorted(set(data) - set(DATA_MODEL_KEYS) - set(_EXTRA_KEYS), key=str)
         if unknown:
             raise ConfigError("data_model", f"unknown option(s) {', '.join(map(repr, unknown))} "
-                              f"(known: {', '.join(DATA_MODEL_KEYS)})")
+                              f"(known: {', '.join(DATA_MODEL_KEYS + _EXTRA_KEYS)})")
+        flag = data.get("multiple_value")
         return cls(
-            multiple_value=_read_flag(data.get("multiple_value", 0), "multiple_value"),
+            # Left out, the switch keeps the one default (the dataclass field's).
+            multiple_value=cls.multiple_value if flag is None else _read_flag(flag, "multiple_value"),
             account_sid=_read_str(data, "account_sid"),
             auth_token=_read_str(data, "auth_token"),
             app_sid=_read_str(data, "app_sid"),
@@ -388,10 +510,12 @@ class PhoneConfig:
                                 for i, item in enumerate(_read_list(data, "fields_with_phones"))],
             interpretation=[str(kind) for kind in _read_list(data, "interpretation")],
             regular_expression=_read_str(data, "regular_expression", DEFAULT_REGULAR_EXPRESSION),
+            smtp=SmtpSettings.from_mapping(data.get("smtp")),
         )
 
     def to_data_model(self, include_secrets: bool = False, *, wrap: bool = False) -> dict:
-        """The element's data model (its keys only); the auth token masked unless asked for."""
+        """The element's data model (its keys, and ``smtp`` when mail is set up); the auth token
+        and the SMTP password masked unless asked for."""
         token = self.auth_token if include_secrets or not self.auth_token else MASK
         model = {
             "account_sid": self.account_sid,
@@ -405,6 +529,8 @@ class PhoneConfig:
             "sip_domain": self.sip_domain,
             "voice_mail_url": self.voice_mail_url,
         }
+        if self.smtp is not None:
+            model["smtp"] = self.smtp.to_data_model(include_secrets)
         return {"data_model": model} if wrap else model
 
     # -- the environment ----------------------------------------------------------------

@@ -71,12 +71,26 @@ class SetupStep:
     sid: str = ""
 
 
+#: How a new API key's secret is shown: Twilio hands it out once, at creation, never again.
+NEW_SECRET_NOTICE = """
+
+The new API key's secret, shown this once (Twilio will not show it again):
+    TWILIO_API_SECRET={secret}
+Store it now where your environment is set (with TWILIO_API_KEY={sid}), then clear this
+output. Until the kernel stops, this phone already uses it (phone.config.api_key_secret)."""
+
+
 @dataclass
 class SetupReport:
-    """What browser calling needs on the account, and what :func:`setup` did about it."""
+    """What browser calling needs on the account, and what :func:`setup` did about it.
+
+    A new API key's secret is shown on the report's first notebook display and nowhere
+    else: not in ``str()``/``repr()`` (which end up in logs), nor on a second display.
+    """
 
     steps: list[SetupStep] = field(default_factory=list)
     config: PhoneConfig | None = None
+    _unshown_secret: str = field(default="", repr=False, compare=False)
 
     @property
     def ready(self) -> bool:
@@ -88,7 +102,10 @@ class SetupReport:
                   for s in self.steps]
         return "\n".join(lines)
 
-    _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731 - IPython display hook
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's display hook
+        secret, self._unshown_secret = self._unshown_secret, ""  # once: a later display has none
+        notice = NEW_SECRET_NOTICE.format(secret=secret, sid=self.config.api_key_sid) if secret else ""
+        p.text(str(self) + notice)
 
 
 def setup(client: Any, config: PhoneConfig, *, create: bool = False, voice_url: str | None = None,
@@ -98,7 +115,7 @@ def setup(client: Any, config: PhoneConfig, *, create: bool = False, voice_url: 
     Nothing is created unless asked. ``voice_url`` is where the TwiML App sends outgoing calls
     (the routing service's ``/voice/outgoing``); an existing App pointing elsewhere is reported.
     The returned report's ``config`` carries any new SIDs and the new key's secret, in the
-    kernel only.
+    kernel; the secret is shown once, on the report's display, for the user to store.
     """
     account = client.api.v2010.accounts(config.account_sid)
     report = SetupReport(config=config)
@@ -122,8 +139,9 @@ def _api_key_step(account, config, create, friendly_name, report) -> SetupStep:
     except TwilioRestException as exc:
         return SetupStep("API key", "failed", _rest_problem(exc))
     report.config = report.config.replace(api_key_sid=key.sid, api_key_secret=key.secret)
-    return SetupStep("API key", "created", "the secret is kept in this kernel; store it as TWILIO_API_SECRET",
-                     key.sid)
+    report._unshown_secret = key.secret
+    return SetupStep("API key", "created", "store its secret as TWILIO_API_SECRET (shown once, on this "
+                     "report's display)", key.sid)
 
 
 def _app_step(account, config, create, voice_url, friendly_name, report) -> SetupStep:

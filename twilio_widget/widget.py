@@ -43,6 +43,8 @@ BRIDGE_POLL_SECONDS = 1.0
 TOKEN_TTL_SECONDS = 3600
 #: Without a routing service, the panel re-checks at most this many undelivered messages a poll.
 POLLED_MESSAGES = 10
+#: Why an empty pad cannot be called (the refusal's message).
+EMPTY_PAD = "type a number to call, or pick one of the contact's"
 
 
 def _panel_command(method: Callable[..., dict[str, Any]] | None = None, *, user_action: bool = True):
@@ -91,6 +93,10 @@ class TwilioPhone(anywidget.AnyWidget):
     multiple_value = traitlets.Bool(True).tag(sync=True)
     numbers = traitlets.List(traitlets.Dict()).tag(sync=True)
     dialpad = traitlets.Unicode("").tag(sync=True)
+    #: The kernel's verdict on the pad: the text it checked and, in a few words, why that cannot
+    #: be called ("" when it can). The panel disables its call button with the reason while it
+    #: shows that very text.
+    dialpad_check = traitlets.Dict({"dialpad": "", "problem": "Type a number to call"}).tag(sync=True)
     contact = traitlets.Dict().tag(sync=True)
     call = traitlets.Dict().tag(sync=True)
     incoming = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
@@ -148,6 +154,8 @@ class TwilioPhone(anywidget.AnyWidget):
         display = self.config.regular_expression if display is None else display
         self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
                                      display=display)
+        # The element's options start the traits (keywords below may still change them).
+        self.multiple_value, self.interpretation = self.config.multiple_value, self.config.look
         self.backend: Backend = backend or self._default_backend()
         self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
         self.identity = voice.identity_for(self.user)
@@ -181,24 +189,27 @@ class TwilioPhone(anywidget.AnyWidget):
         """A phone configured by the element's data model; ``sources`` maps each ``app_id`` to its DataFrame."""
         config = PhoneConfig.from_data_model(data_model)
         contacts = contacts_from_config(config, sources, region, names=names)
-        looks = [kind for kind in config.interpretation if kind in INTERPRETATIONS]
-        kwargs.setdefault("interpretation", looks[0] if looks else "panel")
-        kwargs.setdefault("multiple_value", config.multiple_value)
         return cls(contacts, config=config, region=region, **kwargs)
 
     @property
     def data_model(self) -> dict[str, Any]:
-        """The element's data model for this phone; the auth token masked."""
+        """The element's data model for this phone; the auth token and SMTP password masked."""
         return self.export_data_model()
 
     def export_data_model(self, include_secrets: bool = False) -> dict[str, Any]:
-        """The element's data model; ``include_secrets=True`` writes the real auth token."""
-        model = self.config.to_data_model(include_secrets=include_secrets)
-        model["multiple_value"] = int(self.multiple_value)
-        looks = [kind for kind in self.config.interpretation if kind in INTERPRETATIONS]
-        if (looks[0] if looks else "panel") != self.interpretation:  # the look was changed here
-            model["interpretation"] = [self.interpretation]
-        return model
+        """The element's data model; ``include_secrets=True`` writes the real auth token and SMTP password."""
+        return self.config.to_data_model(include_secrets=include_secrets)
+
+    # The config follows the panel's options, so it (and every export) says what the panel shows.
+
+    @traitlets.observe("multiple_value")
+    def _keep_multiple_value(self, change: dict[str, Any]) -> None:
+        self.config = self.config.replace(multiple_value=change["new"])
+
+    @traitlets.observe("interpretation")
+    def _keep_look(self, change: dict[str, Any]) -> None:
+        if self.config.look != change["new"]:  # an unchanged look keeps the element's list as written
+            self.config = self.config.replace(interpretation=[change["new"]])
 
     def _default_backend(self) -> Backend:
         if not self.config.has_credentials:
@@ -325,7 +336,7 @@ class TwilioPhone(anywidget.AnyWidget):
             else:
                 self._show_unknown()
         self.selected_display = self.contacts.format(number) if number else ""
-        if _typed_number(self.dialpad, self.region) != number:
+        if _read_pad(self.dialpad, self.region)[0] != number:
             self.dialpad = number
         self._in_background(self.refresh)
 
@@ -340,7 +351,8 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @traitlets.observe("dialpad")
     def _typed(self, change: dict[str, Any]) -> None:
-        number = _typed_number(change["new"], self.region)
+        number, problem = _read_pad(change["new"], self.region)
+        self.dialpad_check = {"dialpad": change["new"], "problem": problem}
         if number:
             self.selected_number = number
 
@@ -439,14 +451,16 @@ class TwilioPhone(anywidget.AnyWidget):
     # -- calls -----------------------------------------------------------------------------
 
     def place_call(self, number: str | None = None) -> dict[str, Any]:
-        """Call ``number`` (default: the selected one) with the current caller ID.
+        """Call ``number`` (default: what the pad shows, the selected number unless typed over)
+        with the current caller ID. A pad that holds no valid number is refused, never replaced
+        by an earlier selection.
 
         On the sandbox the call is simulated; in bridge mode Twilio rings ``bridge_to`` first
         and connects it to the number. In twilio mode the panel's Voice SDK device dials: use
         the panel's call button (this returns the parameters it sends).
         """
-        target = parse_number(number or self.selected_number or self.dialpad, self.region,
-                              field="number")
+        on_pad = number is None
+        target = _dial_target(self.dialpad if on_pad else number, self.region, "dialpad" if on_pad else "number")
         with self._lock:
             if self.call.get("status") in ACTIVE_CALL:
                 raise TwilioError("A call is already in progress: hang up first", status=409)
@@ -890,12 +904,22 @@ def _as_contacts(contacts, fields, **options) -> Contacts:
     return Contacts.from_dataframe(contacts, [fields] if isinstance(fields, str) else list(fields), **options)
 
 
-def _typed_number(text: str, region: str) -> str:
-    """E.164 of what was typed on the numpad, or "" while it is not yet a valid number."""
+def _dial_target(text: str, region: str, field: str) -> str:
+    """The E.164 number a call to ``text`` dials; a ValueError naming ``field`` says why not."""
+    if not text.strip():
+        raise ValueError(f"{field}: {EMPTY_PAD}")
+    return parse_number(text, region, field=field)
+
+
+def _read_pad(text: str, region: str) -> tuple[str, str]:
+    """(E.164 number, "") for a pad that can be called, else ("", why not, short enough to stand
+    beside the call button): the same rule as the call itself."""
     try:
-        return parse_number(text, region, field="dialpad") if text.strip() else ""
-    except InvalidNumber:
-        return ""
+        return _dial_target(text, region, "dialpad"), ""
+    except InvalidNumber as exc:
+        return "", f"Not a valid number ({exc.reason})"
+    except ValueError:  # an empty pad
+        return "", "Type a number to call"
 
 
 def _optional_number(number: str | None, region: str) -> str | None:

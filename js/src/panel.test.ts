@@ -114,6 +114,52 @@ describe("numpad", () => {
     expect(model.commands.at(-1)?.name).toBe("cmd_hang_up");
   });
 
+  it("disables the call button with the kernel's reason while the pad holds no callable number", async () => {
+    const problem = "Not a valid number (too short)";
+    const { model, panel, $ } = mount({ dialpad: "+1415555010", dialpad_check: { dialpad: "+1415555010", problem } });
+    const button = $<HTMLButtonElement>("[data-testid=call-button]");
+    const reason = $("[data-testid=dial-problem]");
+    expect(button.disabled).toBe(true);
+    expect(button.title).toBe(problem);
+    expect(reason.hidden).toBe(false);
+    expect(reason.textContent).toBe(problem);
+    expect(button.getAttribute("aria-describedby")).toBe(reason.id);
+    button.click();
+    panel.root.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await Promise.resolve();
+    expect(model.commands.filter((c) => c.name === "cmd_call")).toHaveLength(0);
+    model.kernelSets({ dialpad: "+14155550100", dialpad_check: { dialpad: "+14155550100", problem: "" } });
+    expect(button.disabled).toBe(false);
+    expect(reason.hidden).toBe(true);
+    expect(button.hasAttribute("aria-describedby")).toBe(false);
+  });
+
+  it("trusts a verdict only on the text the pad shows (the kernel answers each key press)", () => {
+    const { model, $ } = mount({ dialpad_check: { dialpad: "+1415555010", problem: "Not a valid number (too short)" } });
+    $(".twp-key[data-key='0']").click();
+    expect(model.state.dialpad).toBe("+141555501000");
+    expect($<HTMLButtonElement>("[data-testid=call-button]").disabled).toBe(false);
+    expect($("[data-testid=dial-problem]").hidden).toBe(true);
+  });
+
+  it("keeps hang-up working whatever the pad holds", async () => {
+    const { model, $ } = mount({
+      dialpad: "", dialpad_check: { dialpad: "", problem: "Type a number to call" },
+      call: { sid: "CA1", status: "ringing" },
+    });
+    const button = $<HTMLButtonElement>("[data-testid=hangup-button]");
+    expect(button.disabled).toBe(false);
+    button.click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)?.name).toBe("cmd_hang_up");
+  });
+
+  it("puts a chosen field's number back on the pad, so it is what the call dials", () => {
+    const { model, $$ } = mount({ dialpad: "" });
+    $$(".twp-field-button")[0].click();
+    expect(model.state.dialpad).toBe("+14155550100");
+  });
+
   it("sends DTMF instead of typing during a call", async () => {
     const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", started_at: new Date().toISOString() } });
     $(".twp-key[data-key='5']").click();

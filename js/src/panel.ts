@@ -27,6 +27,8 @@ const KEY_LETTERS: Record<string, string> = {
 const DIALPAD_CHARS = /^[0-9*#+]$/;
 // Without pushed events (no routing service), an open panel asks the kernel to catch up.
 export const POLL_MS = 15_000;
+// Ids that tie the call button to its reason stay unique when a phone is displayed twice.
+let panelCount = 0;
 const HINTS: Record<number, string> = {
   ...VOICE_HINTS,
   21211: "Check the number: Twilio could not read it as a phone number.",
@@ -47,6 +49,7 @@ export class Panel {
 
   private voice: () => VoiceController | null;
   private audioOpen = false;
+  private readonly id = ++panelCount;
 
   constructor(model: Model, invoke: Invoke, voice: () => VoiceController | null = () => null) {
     this.model = model;
@@ -134,6 +137,10 @@ export class Panel {
         onclick: () => this.pressKey(k),
       }, h("span", { className: "twp-key-digit" }, k), h("span", { className: "twp-key-letters" }, KEY_LETTERS[k] ?? "")),
     );
+    r.dialProblem = h("span", {
+      className: "twp-dial-problem", id: `twp-dial-problem-${this.id}`, "data-testid": "dial-problem",
+      "aria-live": "polite",
+    });
     r.callButton = h("button", {
       className: "twp-call", type: "button", "aria-label": "Call", "data-testid": "call-button",
       onclick: () => this.callOrHangUp(),
@@ -141,7 +148,8 @@ export class Panel {
     return h("section", { className: "twp-tab-panel twp-numpad", "data-tab": "numpad", role: "tabpanel" },
       h("div", { className: "twp-dialpad-row" }, r.dialDisplay, r.erase),
       h("div", { className: "twp-keys" }, keys),
-      h("div", { className: "twp-call-row" }, r.callButton));
+      // The reason stands beside the button: the fixed-height pad has no line to spare.
+      h("div", { className: "twp-call-row" }, h("span"), r.callButton, r.dialProblem));
   }
 
   private buildMessages(): HTMLElement {
@@ -257,7 +265,7 @@ export class Panel {
       h("button", {
         className: "twp-field-button", type: "button", "data-field": n.field, "data-number": n.number,
         "aria-pressed": String(n.number === selected), title: n.display,
-        onclick: () => this.setState("selected_number", n.number),
+        onclick: () => this.pick(n.number),
       }, n.label)));
   }
 
@@ -284,9 +292,34 @@ export class Panel {
     this.regions.dialDisplay.textContent = typed;
     this.regions.dialDisplay.classList.toggle("twp-empty", !typed);
     const active = isActive(this.get("call").status);
-    this.regions.callButton.classList.toggle("twp-hangup", active);
-    this.regions.callButton.setAttribute("aria-label", active ? "Hang up" : "Call");
-    this.regions.callButton.dataset.testid = active ? "hangup-button" : "call-button";
+    const button = this.regions.callButton as HTMLButtonElement;
+    button.classList.toggle("twp-hangup", active);
+    button.setAttribute("aria-label", active ? "Hang up" : "Call");
+    button.dataset.testid = active ? "hangup-button" : "call-button";
+    this.drawDialProblem(active ? "" : this.dialProblem());
+  }
+
+  /** The reason the pad cannot be called, shown under it and given to the disabled button. */
+  private drawDialProblem(problem: string): void {
+    const button = this.regions.callButton as HTMLButtonElement;
+    const reason = this.regions.dialProblem;
+    button.disabled = !!problem;
+    reason.textContent = problem;
+    reason.hidden = !problem;
+    if (problem) {
+      button.title = problem;
+      button.setAttribute("aria-describedby", reason.id);
+    } else {
+      button.removeAttribute("title");
+      button.removeAttribute("aria-describedby");
+    }
+  }
+
+  /** The kernel's reason the pad cannot be called; none while the kernel has not yet checked
+   *  the text shown (it checks each key press, and refuses a bad number on the call anyway). */
+  private dialProblem(): string {
+    const check = this.get("dialpad_check");
+    return check && check.dialpad === this.get("dialpad") ? check.problem : "";
   }
 
   private drawCallbar(): void {
@@ -429,7 +462,7 @@ export class Panel {
           numbers.map((n) => h("li", { role: "option", "aria-selected": String(n.number === this.get("selected_number")) },
             h("button", {
               className: "twp-popup-item", type: "button", "data-number": n.number,
-              onclick: () => { this.popupOpen = false; this.setState("selected_number", n.number); },
+              onclick: () => { this.popupOpen = false; this.pick(n.number); },
             }, h("span", { className: "twp-popup-label" }, n.label), h("span", { className: "twp-popup-number" }, n.display)))))
       : null;
     replaceChildren(this.regions.defaultLook, toggle, popup);
@@ -446,6 +479,14 @@ export class Panel {
     this.setState("dialpad", this.get("dialpad") + key);
   }
 
+  /** Choosing a number selects it and puts it on the pad (even over an erased or corrected
+   *  one): the pad is what a call dials. */
+  private pick(number: string): void {
+    this.model.set("selected_number", number);
+    this.model.set("dialpad", number);
+    this.model.save_changes();
+  }
+
   private erase(): void {
     this.setState("dialpad", this.get("dialpad").slice(0, -1));
   }
@@ -456,7 +497,7 @@ export class Panel {
 
   private callOrHangUp(): void {
     if (isActive(this.get("call").status)) void this.hangUp();
-    else void this.placeCall();
+    else if (!this.dialProblem()) void this.placeCall(); // Enter on a pad the button refuses
   }
 
   /** The kernel checks the number and picks the caller ID; the browser's Device dials it. */

@@ -15,6 +15,7 @@ export function defaultState(): State {
       { field: "office", label: "office", number: "+442079460018", display: "+44 20 7946 0018" },
     ],
     dialpad: "+14155550100",
+    dialpad_check: { dialpad: "+14155550100", problem: "" },
     contact: { key: "0", name: "Ada Lovelace", fields: { name: "Ada Lovelace" }, position: 0, count: 3 },
     call: {},
     incoming: null,

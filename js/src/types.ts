@@ -57,6 +57,12 @@ export interface ThreadRow {
   error_code: number | null;
 }
 
+// The kernel's verdict on a text of the pad: why it cannot be called ("" when it can).
+export interface DialpadCheck {
+  dialpad: string;
+  problem: string;
+}
+
 export interface PanelError {
   message: string;
   code: number | null;
@@ -83,6 +89,7 @@ export interface State {
   multiple_value: boolean;
   numbers: NumberButton[];
   dialpad: string;
+  dialpad_check: DialpadCheck;
   contact: ContactCard | Record<string, never>;
   call: CallState;
   incoming: IncomingCall | null;

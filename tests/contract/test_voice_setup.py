@@ -4,9 +4,13 @@ Error bodies are Twilio-shaped, written by these tests."""
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pandas as pd
 import pytest
 from contract_helpers import ACCOUNT_SID, AUTH_TOKEN, twilio_error_body
+from IPython.lib.pretty import pretty
 from twilio.twiml.voice_response import VoiceResponse
 
 from twilio_widget import TwilioPhone
@@ -63,6 +67,21 @@ def test_setup_creates_the_key_and_app_when_asked(spec_backend, spec_api):
     assert phone.config.api_key_sid.startswith("SK") and phone.config.app_sid.startswith("AP")
     assert phone.config.api_key_secret
     assert phone.config.api_key_secret not in str(report) + repr(phone.config)
+
+
+def test_a_new_keys_secret_is_shown_once_and_nowhere_else(spec_backend, spec_api, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret = "Qw" * 16
+    new_key = {**example(spec_api, "POST", "/Keys.json"), "secret": secret}
+    spec_api.handle("POST", "/Keys.json", lambda _: (201, new_key))
+    phone = phone_on(spec_backend)
+    report = phone.setup(create=True, voice_url=VOICE_URL)
+    shown, again = pretty(report), pretty(report)  # what the notebook displays, twice
+    assert secret in shown and "TWILIO_API_SECRET" in shown
+    assert secret not in again and "TWILIO_API_SECRET" in again
+    elsewhere = [str(report), repr(report), repr(phone), json.dumps(phone.get_state(), default=str), caplog.text]
+    assert not [text for text in elsewhere if secret in text]
+    assert phone.config.api_key_secret == secret  # the phone uses it at once
 
 
 def test_setup_checks_existing_resources(spec_backend, spec_api):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator, Mapping
@@ -144,18 +145,29 @@ class Inbox:
         return self.messages
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[SmtpSettings, Inbox]]:
+@contextlib.contextmanager
+def smtp_server(port: int, login: tuple[str, str] | None = None) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) on loopback at ``port``, keeping what it receives; with
+    ``login`` (user, password) it takes mail only from a client that logged in with it."""
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticate(server, session, envelope, mechanism, data) -> AuthResult:
+        given = (data.login.decode(), data.password.decode()) if isinstance(data, LoginPassword) else None
+        return AuthResult(success=given == login)
 
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    auth = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False} if login else {}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **auth)
     controller.start()
     try:
-        yield (
-            SmtpSettings(host="127.0.0.1", port=port, sender="phone@example.org", timeout=5),
-            inbox,
-        )
+        yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpSettings, Inbox]]:
+    port = free_port()
+    with smtp_server(port) as inbox:
+        yield SmtpSettings(host="127.0.0.1", port=port, sender="phone@example.org", timeout=5), inbox

@@ -27,7 +27,7 @@ from routing_helpers import (
 )
 from starlette.testclient import TestClient
 
-from twilio_widget.routing import Store, create_app
+from twilio_widget.routing import Mailer, Store, create_app, deliver_pending
 
 REPO = Path(__file__).resolve().parents[2]
 CALL_SID = "CA" + "7" * 32
@@ -153,6 +153,29 @@ def test_mail_refused_while_smtp_is_down_goes_out_after_a_restart(tmp_path, smtp
         ):
             time.sleep(0.02)
         assert client.app.state.store.mail_all()[0]["sent_at"]
+
+
+def test_a_mail_failing_in_any_way_is_kept_with_its_error_and_the_rest_go_out(tmp_path, smtp) -> None:
+    smtp_settings, inbox = smtp
+    with Store(tmp_path / "mail.sqlite3") as store:
+        store.mail_add("broken", "alice@example.org\nBcc: eve@example.org", "Voicemail", "a header no mail may carry")
+        store.mail_add("fine", "alice@example.org", "SMS from a lead", "Is the offer still open?")
+        assert deliver_pending(store, Mailer(smtp_settings)) == (1, 1)
+        (mail,) = inbox.wait(1)
+        assert mail["to"] == ["alice@example.org"]
+        broken, fine = store.mail_all()
+        assert broken["sent_at"] is None and "ValueError" in broken["last_error"] and fine["sent_at"]
+
+
+def test_a_mail_is_retried_however_often_it_failed(tmp_path, smtp) -> None:
+    smtp_settings, inbox = smtp
+    with Store(tmp_path / "mail.sqlite3") as store:
+        store.mail_add("late", "alice@example.org", "Voicemail", "The SMTP server was down for a day.")
+        (item,) = store.mail_all()
+        for _ in range(25):
+            store.mail_mark(item["id"], error="SMTPServerDisconnected: down")
+        assert deliver_pending(store, Mailer(smtp_settings)) == (1, 0)
+        assert inbox.wait(1) and store.mail_all()[0]["sent_at"]
 
 
 def test_restart_in_process_loses_nothing_and_retries_stay_single(tmp_path) -> None:

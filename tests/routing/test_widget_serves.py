@@ -6,6 +6,7 @@ import time
 
 import httpx
 import pytest
+from routing_helpers import free_port, smtp_server
 from twilio.request_validator import RequestValidator
 
 from twilio_widget import TwilioPhone
@@ -93,6 +94,48 @@ def test_a_failed_send_waits_in_the_outbox(serving_phone):
     assert list(waiting["body"]) == [too_long] and list(waiting["error_code"]) == [21617]
     assert phone.retry_outbox() == {"sent": 0, "failed": 1, "blocked": 0}
     assert len(phone.outbox()) == 1  # still there, with its error, for a later try
+
+
+def mailing_phone(leads, sandbox, **options) -> TwilioPhone:
+    config = PhoneConfig(account_sid="AC" + "0" * 32, auth_token=TOKEN, callers=[
+        Caller(user_id="analyst", caller_id="+15005550006", client_mail="analyst@example.com")], **options)
+    return TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="sandbox")
+
+
+def inbound_sms(handle, sid: str = "SM" + "4" * 32) -> httpx.Response:
+    return post(handle, "/sms/incoming", {"MessageSid": sid, "AccountSid": "AC" + "0" * 32,
+                                          "From": "+14155550100", "To": "+15005550006", "Body": "Call me back"})
+
+
+def test_smtp_given_to_serve_mails_an_inbound_sms(leads, sandbox, tmp_path, smtp):
+    smtp_settings, inbox = smtp
+    phone = mailing_phone(leads, sandbox)
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"),
+                         smtp={"host": "127.0.0.1", "port": smtp_settings.port, "sender": "phone@example.org"})
+    try:
+        assert inbound_sms(handle).status_code == 200
+        (mail,) = inbox.wait(1)
+        assert mail["to"] == ["analyst@example.com"] and "Call me back" in mail["data"]
+    finally:
+        phone.close()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a loopback test server
+def test_smtp_in_the_config_is_retried_from_the_store_until_it_goes_out(leads, sandbox, tmp_path):
+    port = free_port()
+    phone = mailing_phone(leads, sandbox, smtp={"host": "127.0.0.1", "port": port, "sender": "phone@example.org",
+                                                "username": "phone", "password": "smtp-secret", "timeout": 2})
+    assert "smtp-secret" not in repr(phone.config) + repr(phone.data_model)
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"), mail_retry_seconds=0.2)
+    try:
+        assert inbound_sms(handle).status_code == 200  # answered while the SMTP server is down
+        eventually(lambda: [m for m in handle.store.mail_all() if m["last_error"]])
+        with smtp_server(port, login=("phone", "smtp-secret")) as inbox:  # back: no new webhook, no restart
+            (mail,) = inbox.wait(1, timeout=10)
+        assert mail["to"] == ["analyst@example.com"]
+        eventually(lambda: handle.store.mail_all()[0]["sent_at"])
+    finally:
+        phone.close()
 
 
 def test_the_outbox_needs_the_service(leads, sandbox):

@@ -1,8 +1,10 @@
 """Mail of voicemails and inbound SMS to the user's client_mail (smtplib, settings from config).
 
 Mail is queued in the store in the same transaction as the event it tells about, then
-delivered after the webhook was answered; what the SMTP server refused stays queued with its
-error and is tried again (on the next webhook, at start-up, or with ``deliver_pending``).
+delivered after the webhook was answered. Mail that did not go out, for whatever reason,
+stays queued with its error and is tried again, however often it failed: on the next
+webhook, at start-up, every ``mail_retry_seconds`` while the service runs (:class:`MailRetry`),
+or with ``deliver_pending``. Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Mailer:
             client.send_message(message)
 
 
-def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int = 10) -> tuple[int, int]:
+def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int | None = None) -> tuple[int, int]:
     """Try every queued mail once; returns (sent, failed). Errors are kept, never raised."""
     if mailer is None:
         return (0, 0)
@@ -62,15 +64,45 @@ def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int = 
         for item in store.mail_pending(max_attempts=max_attempts):
             try:
                 mailer.send(item["to_addr"], item["subject"], item["body"])
-            except (OSError, smtplib.SMTPException) as exc:
+            except Exception as exc:  # any failure: this mail waits with its error, the rest still go out
                 failed += 1
                 error = f"{type(exc).__name__}: {exc}"
-                log.warning("mail %s to %s not sent: %s", item["id"], item["to_addr"], error)
+                expected = isinstance(exc, OSError | smtplib.SMTPException)  # else a bad mail or a bug: trace it
+                log.warning("mail %s to %s not sent: %s", item["id"], item["to_addr"], error, exc_info=not expected)
                 store.mail_mark(item["id"], error=error)
             else:
                 sent += 1
                 store.mail_mark(item["id"])
     return sent, failed
+
+
+class MailRetry:
+    """Delivers what waits in the store at start-up, then again every ``seconds`` while the
+    service runs, so mail the SMTP server refused goes out once it is back, without a new
+    webhook or a restart. After a run with failures the wait doubles (up to an hour): a
+    server that stays down is not hammered."""
+
+    MAX_SECONDS = 3600.0
+
+    def __init__(self, store: Store, mailer: Mailer, seconds: float) -> None:
+        self.store, self.mailer, self.seconds = store, mailer, seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="twilio-widget-mail")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop retrying; waits for a delivery under way (bounded by the SMTP timeout)."""
+        self._stop.set()
+        self._thread.join(self.mailer.settings.timeout + 5)
+
+    def _run(self) -> None:
+        wait = self.seconds
+        while not self._stop.is_set():
+            _, failed = deliver_pending(self.store, self.mailer)
+            wait = min(wait * 2, self.MAX_SECONDS) if failed else self.seconds
+            self._stop.wait(wait)
 
 
 def voicemail_mail(

@@ -38,7 +38,7 @@ from twilio.request_validator import RequestValidator
 from .. import frames
 from ..backends.base import Event, EventHub
 from . import twiml
-from .mail import Mailer, deliver_pending, sms_mail, voicemail_mail
+from .mail import Mailer, MailRetry, deliver_pending, sms_mail, voicemail_mail
 from .settings import RoutingSettings
 from .store import (
     CALL_RANK,
@@ -462,13 +462,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if mailer is not None:  # what the SMTP server refused before the restart
-            threading.Thread(
-                target=deliver_pending, args=(store, mailer), daemon=True, name="twilio-widget-mail"
-            ).start()
+        # What the SMTP server refused (before a restart, or while it was down) goes out again.
+        retry = MailRetry(store, mailer, settings.mail_retry_seconds) if mailer is not None else None
+        if retry is not None:
+            retry.start()
         try:
             yield
         finally:
+            if retry is not None:
+                retry.stop()
             if own_store:
                 store.close()
 

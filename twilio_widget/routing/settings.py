@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..config import MASK, SmtpSettings
 from ..contacts import normalize as normalize_number
 from ..voice import identity_for
 
@@ -41,35 +42,6 @@ class CallerRoute:
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
-    """Where voicemail and SMS notification mail goes out. The password never shows in a repr."""
-
-    host: str
-    port: int = 25
-    sender: str = "twilio-widget@localhost"
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    ssl: bool = False
-    timeout: float = 10.0
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> SmtpSettings | None:
-        if not data or not data.get("host"):
-            return None
-        return cls(
-            host=str(data["host"]),
-            port=int(data.get("port") or (465 if data.get("ssl") else 25)),
-            sender=str(data.get("sender") or data.get("from") or "twilio-widget@localhost"),
-            username=data.get("username") or data.get("user") or None,
-            password=data.get("password") or None,
-            starttls=bool(data.get("starttls", False)),
-            ssl=bool(data.get("ssl", False)),
-            timeout=float(data.get("timeout", 10.0)),
-        )
-
-
-@dataclass(frozen=True)
 class RoutingSettings:
     """Everything the webhook service needs. Secrets are kept out of ``repr``.
 
@@ -88,7 +60,10 @@ class RoutingSettings:
     sip_seconds: int = 20
     voicemail_max_seconds: int = 120
     voicemail_greeting: str = "Nobody is available to take your call. Please leave a message after the tone."
+    #: The mail server (config.SmtpSettings); a dict is read and checked the same way.
     smtp: SmtpSettings | None = None
+    #: Mail the SMTP server refused is tried again this often (seconds; longer while it keeps failing).
+    mail_retry_seconds: float = 60.0
     store_path: str | Path = "twilio-widget.sqlite3"
     max_body_bytes: int = 64 * 1024
     default_region: str = "US"
@@ -120,6 +95,16 @@ class RoutingSettings:
         for key, caller in self.callers.items():
             if not _IDENTITY.match(caller.identity):
                 raise ValueError(f"callers[{key!r}].user_id: {caller.identity!r} is not a valid client identity")
+        self._check_mail()
+
+    def _check_mail(self) -> None:
+        # A dict (e.g. phone.serve(smtp={...})) is read and checked as the config reads it.
+        object.__setattr__(self, "smtp", SmtpSettings.read(self.smtp))
+        if self.smtp is not None and self.smtp.password == MASK:
+            raise ValueError(f"smtp.password: withheld ({MASK!r}, as exported without secrets); give the real one")
+        seconds = self.mail_retry_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 86400:
+            raise ValueError(f"mail_retry_seconds: {seconds!r} must be a number of seconds above 0, at most 86400")
 
     # --- derived views -------------------------------------------------------------------
 
@@ -182,7 +167,6 @@ class RoutingSettings:
         if token and set(token) == {"*"}:  # a masked export ("********") is no token
             token = None
         callers = callers_from(_get(config, "callers") or ())
-        smtp = _get(config, "smtp")
         values: dict[str, Any] = {
             "public_url": public_url,
             "auth_token": token or "",
@@ -190,7 +174,7 @@ class RoutingSettings:
             "account_sid": _get(config, "account_sid") or None,
             "sip_domain": _get(config, "sip_domain") or None,
             "voice_mail_url": _get(config, "voice_mail_url") or None,
-            "smtp": smtp if isinstance(smtp, SmtpSettings) else SmtpSettings.from_mapping(smtp),
+            "smtp": _get(config, "smtp"),
         }
         values.update(overrides)
         if isinstance(values.get("callers"), Iterable) and not isinstance(values["callers"], Mapping):

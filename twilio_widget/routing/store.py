@@ -680,14 +680,11 @@ class Store:
         with self._tx() as cur:
             self._mail_add(cur, key, to_addr, subject, body)
 
-    def mail_pending(self, *, max_attempts: int = 10) -> list[dict[str, Any]]:
-        return [
-            dict(r)
-            for r in self._query(
-                "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id",
-                (max_attempts,),
-            )
-        ]
+    def mail_pending(self, *, max_attempts: int | None = None) -> list[dict[str, Any]]:
+        """Mail not sent yet, oldest first; ``max_attempts`` leaves out what failed that often."""
+        capped = max_attempts is not None
+        sql = "SELECT * FROM mail_outbox WHERE sent_at IS NULL" + (" AND attempts < ?" if capped else "")
+        return [dict(r) for r in self._query(sql + " ORDER BY id", (max_attempts,) if capped else ())]
 
     @_writes
     def mail_mark(self, mail_id: int, *, error: str | None = None) -> None:
