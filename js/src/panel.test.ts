@@ -321,6 +321,30 @@ describe("lifecycle", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
+  it("stops its timers when destroyed", () => {
+    vi.useFakeTimers();
+    const { model, panel } = mount({ live_events: false });
+    panel.destroy();
+    panels = panels.filter((p) => p !== panel);
+    vi.advanceTimersByTime(POLL_MS * 2);
+    expect(model.commands.filter((c) => c.name === "cmd_poll")).toHaveLength(0);
+  });
+
+  it("redraws only the regions that show the trait that changed", () => {
+    const { model, $ } = mount({
+      tab: "history",
+      history: [{ sid: "CA1", direction: "outbound", status: "completed", time: null, duration: 3, number: "+1" }],
+    });
+    const list = $(".twp-history-list");
+    const fields = $(".twp-field-button");
+    model.kernelSets({ thread: [{ sid: "SM1", direction: "inbound", body: "Hi", status: "received", time: null, error_code: null }] });
+    model.kernelSets({ dialpad: "+1415", error: { message: "x", code: null } });
+    expect($(".twp-history-list")).toBe(list);
+    expect($(".twp-field-button")).toBe(fields);
+    model.kernelSets({ history: [] });
+    expect($(".twp-history-list")).toBeNull();
+  });
+
   it("reports a kernel that does not answer", async () => {
     const model = new FakeModel();
     const panel = new Panel(model, async () => { throw Object.assign(new Error("t"), { name: "TimeoutError" }); });
