@@ -1,18 +1,25 @@
 // The call bar: the call's status, the other party, a running timer, and mute and hang-up
-// while the call lasts (dismiss once it ended).
+// while the call lasts (dismiss once it ended); above it, the card of the person on the call.
 
 import { h, replaceChildren } from "./dom";
 import { bridgeStatusText, elapsedSince, formatDuration, isActive } from "./format";
 import type { Actions } from "./actions";
+import { callCard } from "./call-card";
 import type { RegionContext } from "./region";
 import type { CallState } from "./types";
 
-export function callBar({ act, scope }: RegionContext): HTMLElement {
+/** The call's region, shown from the first ring until the ended call is dismissed. */
+export function callRegion(ctx: RegionContext): HTMLElement {
+  const region = h("div", { className: "twp-call-region" }, callCard(ctx), callBar(ctx));
+  ctx.scope.watch(["call"], () => { region.hidden = !ctx.act.get("call").sid; });
+  return region;
+}
+
+function callBar({ act, scope }: RegionContext): HTMLElement {
   const bar = h("div", { className: "twp-callbar", "aria-live": "polite" });
   const timer = h("span", { className: "twp-call-timer", "data-testid": "call-timer" });
   scope.watch(["call", "mode"], () => {
     const call = act.get("call");
-    bar.hidden = !call.sid;
     bar.dataset.status = call.status ?? "";
     if (!call.sid) return replaceChildren(bar);
     timer.textContent = timerText(call);

@@ -4,8 +4,15 @@ import { h, replaceChildren } from "./dom";
 import { icon } from "./icons";
 import type { RegionContext } from "./region";
 
-export function defaultLook({ act, scope }: RegionContext): HTMLElement {
-  const el = h("div", { className: "twp-default" });
+export interface DefaultLook {
+  element: HTMLElement;
+  /** Where the regions both looks share (the call) show in this one, under the button. */
+  sheet: HTMLElement;
+}
+
+export function defaultLook({ act, scope }: RegionContext): DefaultLook {
+  const el = h("div", { className: "twp-default-bar" });
+  const sheet = h("div", { className: "twp-default-sheet" });
   let open = false;
   const draw = () => {
     const selected = act.get("selected_number");
@@ -25,5 +32,5 @@ export function defaultLook({ act, scope }: RegionContext): HTMLElement {
     replaceChildren(el, toggle, popup);
   };
   scope.watch(["numbers", "selected_number", "selected_display"], draw);
-  return el;
+  return { element: h("div", { className: "twp-default" }, el, sheet), sheet };
 }

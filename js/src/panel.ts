@@ -9,7 +9,7 @@
 import { Actions } from "./actions";
 import { audioSettings } from "./audio";
 import { banner } from "./banner";
-import { callBar } from "./callbar";
+import { callRegion } from "./callbar";
 import { defaultLook } from "./default-look";
 import { h } from "./dom";
 import { errorBox } from "./error";
@@ -66,14 +66,21 @@ export class Panel {
     const tabRegions = [numpad(ctx), callHistory(ctx), messages(ctx)];
     const header = h("header", { className: "twp-header" },
       contactStepper(ctx), fieldButtons(ctx), selectedNumber(ctx), audioSettings(ctx));
-    const panelLook = h("div", { className: "twp-panel" },
-      header, h("div", { className: "twp-body" }, tabRegions), callBar(ctx), tabBar(ctx, tabRegions));
-    this.root.append(banner(ctx), incomingCall(ctx), panelLook, defaultLook(ctx), errorBox(ctx));
-    // The stylesheet shows one look and styles by mode and tab.
+    const tabs = tabBar(ctx, tabRegions);
+    const panelLook = h("div", { className: "twp-panel" }, header, h("div", { className: "twp-body" }, tabRegions), tabs);
+    const plain = defaultLook(ctx);
+    this.root.append(banner(ctx), incomingCall(ctx), panelLook, plain.element, errorBox(ctx));
+    const call = callRegion(ctx);
     ctx.scope.watch(["interpretation", "mode", "tab"], () => {
-      this.root.dataset.interpretation = this.act.get("interpretation");
+      const look = this.act.get("interpretation");
+      // The stylesheet shows one look and styles by mode and tab.
+      this.root.dataset.interpretation = look;
       this.root.dataset.mode = this.act.get("mode");
       this.root.dataset.tab = this.act.get("tab");
+      // One call region, placed where the look shows it: a second copy would answer every
+      // change twice and give users (and tests) two hang-up buttons of the same name.
+      if (look === "default") plain.sheet.append(call);
+      else tabs.before(call);
     });
   }
 

@@ -126,3 +126,49 @@ def test_demo_notebook_panel_round_trip(page, lab, artifacts):
         use_theme(page, "JupyterLab Light", light=True)
     finally:
         kernel.stop_channels()
+
+
+def caller_card_stays_until_hang_up(panel, kernel, switch_views) -> None:
+    """Katherine Johnson calls in and is answered: her card (the view's columns) stays on the
+    panel through ``switch_views`` and a move to the next lead, and goes with the hang-up."""
+    run_python(kernel, "phone.sandbox.incoming_call('+12025550143')")
+    expect(panel.locator("[data-testid=incoming-card]")).to_contain_text("Orbital Mechanics")
+    panel.get_by_role("button", name="Accept call").click()
+    expect(panel.locator("[data-testid=call-status]")).to_have_text("In call")
+    card = panel.locator("[data-testid=call-card]")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("Orbital Mechanics")
+    switch_views(card)
+    run_python(kernel, "phone.next()")  # the user moves on to the next lead during the call
+    settles_to(kernel, "phone.current", 105)
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("Orbital Mechanics")
+    panel.locator("[data-testid=callbar-hangup]").click()
+    expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
+    expect(card).to_be_hidden()
+
+
+def test_caller_card_stays_through_an_accepted_call(page, lab, artifacts):
+    panel = open_notebook(page, lab, "demo.ipynb")
+    kernel = kernel_for(lab, "demo.ipynb")
+    try:
+        def every_tab(card) -> None:
+            for tab in ("Messages", "Numpad", "Call history"):
+                panel.get_by_role("tab", name=tab).click()
+                expect(card).to_be_visible()
+            panel.screenshot(path=str(artifacts / "panel-caller-card.png"))
+
+        caller_card_stays_until_hang_up(panel, kernel, every_tab)
+
+        def every_tab_from_python(card) -> None:
+            for tab in ("messages", "numpad", "history"):
+                run_python(kernel, f"phone.tab = {tab!r}")
+                settles_to(kernel, "phone.tab", tab)
+                expect(card).to_be_visible()
+            panel.screenshot(path=str(artifacts / "default-caller-card.png"))
+
+        run_python(kernel, "phone.interpretation = 'default'")
+        caller_card_stays_until_hang_up(panel, kernel, every_tab_from_python)
+    finally:
+        kernel.stop_channels()
+
