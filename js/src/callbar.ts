@@ -1,21 +1,51 @@
 // The call bar: the call's status, the other party, a running timer, and mute and hang-up
-// while the call lasts (dismiss once it ended); above it, the card of the person on the call.
+// while the call lasts (dismiss once it ended); above it, the card of the person on the call,
+// below it a keypad for tones (the default look's: the panel look has its Numpad tab).
 
 import { h, replaceChildren } from "./dom";
 import { bridgeStatusText, elapsedSince, formatDuration, isActive } from "./format";
 import type { Actions } from "./actions";
 import { callCard } from "./call-card";
+import { icon } from "./icons";
+import { keyGrid } from "./numpad";
 import type { RegionContext } from "./region";
 import type { CallState } from "./types";
 
 /** The call's region, shown from the first ring until the ended call is dismissed. */
 export function callRegion(ctx: RegionContext): HTMLElement {
-  const region = h("div", { className: "twp-call-region" }, callCard(ctx), callBar(ctx));
+  const tones = toneKeypad(ctx);
+  const region = h("div", { className: "twp-call-region" }, callCard(ctx), callBar(ctx, tones.toggle), tones.keys);
   ctx.scope.watch(["call"], () => { region.hidden = !ctx.act.get("call").sid; });
   return region;
 }
 
-function callBar({ act, scope }: RegionContext): HTMLElement {
+interface ToneKeypad {
+  keys: HTMLElement;
+  toggle: () => HTMLElement;
+}
+
+/** Keys that send tones (menus, extensions) while the call is connected; closed again when it ends. */
+function toneKeypad({ act, scope, uid }: RegionContext): ToneKeypad {
+  let open = false;
+  const keys = h("div", { className: "twp-dtmf", id: uid("tones") }, keyGrid("twp-dtmf-key", (k) => void act.digits(k)));
+  const sync = () => { keys.hidden = !open || !canControl(act, act.get("call")); };
+  scope.watch(["call", "mode"], () => {
+    if (!isActive(act.get("call").status)) open = false;
+    sync();
+  });
+  const toggle = () => h("button", {
+    className: "twp-keypad-toggle", type: "button", "aria-label": "Keypad", title: "Keypad",
+    "aria-expanded": String(open), "aria-controls": keys.id,
+    onclick: (e: Event) => {
+      open = !open;
+      (e.currentTarget as HTMLElement).setAttribute("aria-expanded", String(open));
+      sync();
+    },
+  }, icon("dialpad"));
+  return { keys, toggle };
+}
+
+function callBar({ act, scope }: RegionContext, keypadToggle: () => HTMLElement): HTMLElement {
   const bar = h("div", { className: "twp-callbar", "aria-live": "polite" });
   const timer = h("span", { className: "twp-call-timer", "data-testid": "call-timer" });
   scope.watch(["call", "mode"], () => {
@@ -28,6 +58,7 @@ function callBar({ act, scope }: RegionContext): HTMLElement {
         h("span", { className: "twp-call-status", "data-testid": "call-status" }, bridgeStatusText(call.status, call.leg)),
         h("span", { className: "twp-call-remote" }, call.remote_display ?? call.remote ?? ""),
         timer),
+      canControl(act, call) ? keypadToggle() : null,
       callControls(act, call));
   });
   // The timer counts on its own between the kernel's updates.
@@ -36,9 +67,7 @@ function callBar({ act, scope }: RegionContext): HTMLElement {
 }
 
 function callControls(act: Actions, call: CallState): HTMLElement[] {
-  // In bridge mode the call runs on the user's own phone: mute is there, not here.
-  const mutable = call.status === "in-progress" && act.get("mode") !== "bridge";
-  const mute = mutable ? h("button", {
+  const mute = canControl(act, call) ? h("button", {
     className: "twp-mute", type: "button", "aria-pressed": String(!!call.muted),
     "aria-label": call.muted ? "Unmute" : "Mute", onclick: () => void act.mute(!call.muted),
   }, call.muted ? "Unmute" : "Mute") : null;
@@ -51,6 +80,12 @@ function callControls(act: Actions, call: CallState): HTMLElement[] {
       className: "twp-dismiss", type: "button", "aria-label": "Dismiss", onclick: () => act.set("call", {}),
     }, "✕");
   return mute ? [mute, end] : [end];
+}
+
+/** Mute and tones work on a connected call; in bridge mode it runs on the user's own phone,
+ *  where they are. */
+function canControl(act: Actions, call: CallState): boolean {
+  return call.status === "in-progress" && act.get("mode") !== "bridge";
 }
 
 function timerText(call: CallState): string {

@@ -27,6 +27,7 @@ import type { VoiceController } from "./voice";
 // Without pushed events (no routing service), an open panel asks the kernel to catch up.
 export const POLL_MS = 15_000;
 const DIALPAD_CHARS = /^[0-9*#+]$/;
+const TONE_CHARS = /^[0-9*#]$/;
 // Ids that tie a control to its description stay unique when a phone is displayed twice.
 let panelCount = 0;
 
@@ -63,24 +64,30 @@ export class Panel {
   }
 
   private build(ctx: RegionContext): void {
-    const tabRegions = [numpad(ctx), callHistory(ctx), messages(ctx)];
+    const thread = messages(ctx);
+    const tabRegions = [numpad(ctx), callHistory(ctx), thread];
     const header = h("header", { className: "twp-header" },
       contactStepper(ctx), fieldButtons(ctx), selectedNumber(ctx), audioSettings(ctx));
+    const body = h("div", { className: "twp-body" }, tabRegions);
     const tabs = tabBar(ctx, tabRegions);
-    const panelLook = h("div", { className: "twp-panel" }, header, h("div", { className: "twp-body" }, tabRegions), tabs);
     const plain = defaultLook(ctx);
-    this.root.append(banner(ctx), incomingCall(ctx), panelLook, plain.element, errorBox(ctx));
     const call = callRegion(ctx);
+    this.root.append(banner(ctx), incomingCall(ctx), h("div", { className: "twp-panel" }, header, body, tabs),
+      plain.element, errorBox(ctx));
     ctx.scope.watch(["interpretation", "mode", "tab"], () => {
       const look = this.act.get("interpretation");
       // The stylesheet shows one look and styles by mode and tab.
       this.root.dataset.interpretation = look;
       this.root.dataset.mode = this.act.get("mode");
       this.root.dataset.tab = this.act.get("tab");
-      // One call region, placed where the look shows it: a second copy would answer every
-      // change twice and give users (and tests) two hang-up buttons of the same name.
-      if (look === "default") plain.sheet.append(call);
-      else tabs.before(call);
+      // One call region and one thread, placed where the look shows them: second copies would
+      // answer every change twice and give users (and tests) two controls of the same name.
+      if (look === "default") {
+        plain.sheet.append(call, thread);
+      } else {
+        tabs.before(call);
+        body.append(thread);
+      }
     });
   }
 
@@ -90,7 +97,15 @@ export class Panel {
     const target = event.target as HTMLElement;
     if (target.tagName === "TEXTAREA" || target.tagName === "INPUT") return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (this.act.get("interpretation") !== "panel") return;
+    if (this.act.get("interpretation") === "panel") this.onPanelKey(event, target);
+    else if (TONE_CHARS.test(event.key) && this.act.get("call").status === "in-progress") {
+      // The default look has no pad to type on; during a call, digits are tones.
+      event.preventDefault();
+      void this.act.digits(event.key);
+    }
+  }
+
+  private onPanelKey(event: KeyboardEvent, target: HTMLElement): void {
     if (DIALPAD_CHARS.test(event.key)) {
       event.preventDefault();
       if (this.act.get("tab") !== "numpad") this.act.set("tab", "numpad");

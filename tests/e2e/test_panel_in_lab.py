@@ -18,10 +18,52 @@ def luminance(css_colour: str) -> float:
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
+def contrast(background: str, text: str) -> float:
+    """WCAG contrast ratio of ``text`` (its alpha blended over ``background``) on ``background``."""
+    def channels(css_colour: str) -> list[float]:
+        values = [float(v) for v in re.findall(r"[\d.]+", css_colour)]
+        return values[:3] + [values[3] if len(values) > 3 else 1.0]
+
+    def relative(rgb: list[float]) -> float:
+        linear = [(c / 255 / 12.92) if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    *back, _ = channels(background)
+    *fore, alpha = channels(text)
+    blended = [alpha * f + (1 - alpha) * b for f, b in zip(fore, back, strict=True)]
+    lighter, darker = sorted((relative(back), relative(blended)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def use_theme(page, theme: str, *, light: bool) -> None:
     run_command(page, "apputils:change-theme", {"theme": theme})
     expect(page.locator(f"body[data-jp-theme-light='{str(light).lower()}']")).to_have_count(1)
     expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+
+
+def call_connects(panel) -> None:
+    """A sandbox call just placed rings, then is in call with a running timer."""
+    status = panel.locator("[data-testid=call-status]")
+    expect(status).to_have_text("Ringing…")
+    expect(status).to_have_text("In call", timeout=10_000)
+    expect(panel.locator("[data-testid=call-timer]")).to_have_text(re.compile(r"0:0[1-9]"))
+
+
+def call_ends(panel, kernel, hang_up) -> None:
+    """``hang_up`` ends the call, on the panel and in Python."""
+    hang_up.click()
+    expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
+    settles_to(kernel, "phone.call['status']", "completed")
+
+
+def text_is_delivered(panel, kernel, body: str, number: str) -> None:
+    """Compose ``body`` on the open thread and send it: delivered on the panel and in Python."""
+    panel.get_by_label("Message text").fill(body)
+    panel.get_by_role("button", name="Send message").click()
+    last = panel.locator(".twp-message").last
+    expect(last).to_contain_text(body)
+    expect(last).to_have_attribute("data-status", "delivered", timeout=10_000)
+    settles_to(kernel, f"phone.messages({number!r})['body'].iloc[0]", body)
 
 
 def demo_clicks_reach_python(panel, kernel) -> None:
@@ -70,13 +112,9 @@ def test_demo_notebook_panel_round_trip(page, lab, artifacts):
 
         # A sandbox call: ringing, in progress with a running timer, hang-up, completed.
         panel.locator("[data-testid=call-button]").click()
-        expect(panel.locator("[data-testid=call-status]")).to_have_text("Ringing…")
-        expect(panel.locator("[data-testid=call-status]")).to_have_text("In call", timeout=10_000)
-        expect(panel.locator("[data-testid=call-timer]")).to_have_text(re.compile(r"0:0[1-9]"))
+        call_connects(panel)
         panel.screenshot(path=str(artifacts / "panel-in-call.png"))
-        panel.locator("[data-testid=callbar-hangup]").click()
-        expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
-        settles_to(kernel, "phone.call['status']", "completed")
+        call_ends(panel, kernel, panel.locator("[data-testid=callbar-hangup]"))
         panel.get_by_role("tab", name="Call history").click()
         newest = panel.locator(".twp-history-row").first
         expect(newest).to_have_attribute("data-status", "completed")
@@ -85,15 +123,9 @@ def test_demo_notebook_panel_round_trip(page, lab, artifacts):
 
         # A sandbox message: sent from the panel, delivered, visible in Python.
         panel.get_by_role("tab", name="Messages").click()
-        panel.get_by_label("Message text").fill("Hello from the browser test")
-        panel.get_by_role("button", name="Send message").click()
-        last = panel.locator(".twp-message").last
-        expect(last).to_contain_text("Hello from the browser test")
-        expect(last).to_have_attribute("data-status", "delivered", timeout=10_000)
+        text_is_delivered(panel, kernel, "Hello from the browser test", "+14155550100")
         settles_to(kernel, "phone.thread[-1]['body'], phone.thread[-1]['status']",
                    ("Hello from the browser test", "delivered"))
-        settles_to(kernel, "phone.messages('+14155550100')['body'].iloc[0]",
-                   "Hello from the browser test")
 
         # An incoming call shows the caller's card over any tab; accepting selects them.
         run_python(kernel, "phone.sandbox.incoming_call('+12025550143')")
@@ -172,3 +204,47 @@ def test_caller_card_stays_through_an_accepted_call(page, lab, artifacts):
     finally:
         kernel.stop_channels()
 
+
+def test_default_look_calls_texts_and_answers(page, lab, artifacts):
+    panel = open_notebook(page, lab, "demo.ipynb")
+    kernel = kernel_for(lab, "demo.ipynb")
+    try:
+        run_python(kernel, "phone.interpretation = 'default'; phone.select(101)")
+        expect(panel.locator("[data-testid=default-button]")).to_contain_text("(415) 555-0100")
+        panel.locator("[data-testid=default-button]").click()
+        panel.screenshot(path=str(artifacts / "default-popup.png"))
+        panel.locator(".twp-popup-item", has_text="mobile").click()
+        status = panel.locator("[data-testid=call-status]")
+
+        # A call from the look's own button, with the contact's card, mute and hang-up.
+        panel.get_by_role("button", name="Call (415) 555-0100").click()
+        call_connects(panel)
+        expect(panel.get_by_role("button", name="Mute")).to_be_visible()
+        expect(panel.locator("[data-testid=call-card]")).to_contain_text("Analytical Engines")
+        panel.screenshot(path=str(artifacts / "default-in-call.png"))
+        call_ends(panel, kernel, panel.get_by_role("button", name="Hang up"))
+
+        # A text from it: composed, sent, delivered, and in Python's messages.
+        panel.get_by_role("button", name="Text (415) 555-0100").click()
+        text_is_delivered(panel, kernel, "Hello from the default look", "+14155550100")
+
+        # An incoming call answered there, with the caller's card, and hung up.
+        run_python(kernel, "phone.sandbox.incoming_call('+14155550101')")
+        expect(panel.locator("[data-testid=incoming-caller]")).to_have_text("Alan Turing")
+        panel.get_by_role("button", name="Accept call").click()
+        expect(status).to_have_text("In call")
+        expect(panel.locator("[data-testid=call-card]")).to_contain_text("Bletchley Labs")
+        call_ends(panel, kernel, panel.get_by_role("button", name="Hang up"))
+        panel.screenshot(path=str(artifacts / "default-after-calls.png"))
+
+        # Readable in JupyterLab's dark theme: the look's controls, thread and call bar are dark,
+        # with text at WCAG AA contrast or better.
+        use_theme(page, "JupyterLab Dark", light=False)
+        for part in ("[data-testid=default-button]", "[data-testid=default-text]", ".twp-messages", ".twp-callbar"):
+            background, text = panel.locator(part).evaluate(
+                "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
+            assert luminance(background) < 0.3 and contrast(background, text) >= 4.5, (part, background, text)
+        panel.screenshot(path=str(artifacts / "default-dark.png"))
+        use_theme(page, "JupyterLab Light", light=True)
+    finally:
+        kernel.stop_channels()
