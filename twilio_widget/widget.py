@@ -22,13 +22,14 @@ import pandas as pd
 import traitlets
 from anywidget.experimental import command
 
-from . import frames, voice
+from . import voice
 from .backends.base import Backend, Event, TwilioError
 from .backends.sandbox import SandboxBackend
 from .config import ConfigError, PhoneConfig, contacts_from_config
 from .contacts import Contacts, InvalidNumber, parse_number
 from .frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from .frames import PENDING_MESSAGE_STATUSES as PENDING_MESSAGE
+from .payloads import error_payload, iso, missing_as_none
 
 logger = logging.getLogger(__name__)
 STATIC = pathlib.Path(__file__).parent / "static"
@@ -585,7 +586,7 @@ class TwilioPhone(anywidget.AnyWidget):
         if leg:  # bridge mode: "you" while your own phone rings, "lead" once the contact's does
             update["leg"] = leg
         if status == "in-progress" and not self.call.get("started_at"):
-            update["started_at"] = _iso(record.get("start_time") or datetime.now(UTC))
+            update["started_at"] = iso(record.get("start_time") or datetime.now(UTC))
         if status not in ACTIVE_CALL:
             update["end_reason"] = status
             update["duration"] = record.get("duration")
@@ -623,7 +624,7 @@ class TwilioPhone(anywidget.AnyWidget):
         if self.backend.mode == "sandbox":
             return self.send_message(body, target)
         pending = {"sid": f"pending-{uuid.uuid4().hex}", "direction": "outbound", "body": body,
-                   "status": "sending", "time": _iso(datetime.now(UTC)), "error_code": None}
+                   "status": "sending", "time": iso(datetime.now(UTC)), "error_code": None}
         self._keep_local(target, pending)
 
         def deliver() -> None:
@@ -862,12 +863,7 @@ class TwilioPhone(anywidget.AnyWidget):
             self.live_events = self.backend.mode == "sandbox"
 
     def _report(self, exc: Exception) -> dict[str, Any]:
-        if isinstance(exc, TwilioError):
-            payload = exc.as_payload()
-        else:  # a KeyError's str() is the repr of its key: show the message itself
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            payload = {"message": str(message), "code": None, "more_info": None}
-        self.error = payload
+        self.error = payload = error_payload(exc)
         return payload
 
     def _sandbox_for(self, contacts: Contacts) -> SandboxBackend:
@@ -926,36 +922,25 @@ def _optional_number(number: str | None, region: str) -> str | None:
     return parse_number(number, region, field="number") if number else None
 
 
-def _iso(moment: Any) -> str | None:
-    """ISO 8601 in UTC for the panel; None for a missing time."""
-    if _missing_as_none(moment) is None:
-        return None
-    return frames.utc(moment).isoformat()
-
-
-def _missing_as_none(value: Any) -> Any:
-    return None if value is None or value is pd.NA or value is pd.NaT else value
-
-
 def _history_row(row: dict[str, Any], number: str) -> dict[str, Any]:
     return {
         "sid": row["sid"],
         "direction": "inbound" if row["direction"] == "inbound" else "outbound",
         "status": row["status"],
-        "time": _iso(_missing_as_none(row["start_time"])),
-        "duration": _missing_as_none(row["duration"]),
+        "time": iso(missing_as_none(row["start_time"])),
+        "duration": missing_as_none(row["duration"]),
         "number": row["from"] if row["direction"] == "inbound" else row["to"],
     }
 
 
 def _thread_row(row: dict[str, Any]) -> dict[str, Any]:
-    error_code = _missing_as_none(row.get("error_code"))
+    error_code = missing_as_none(row.get("error_code"))
     return {
         "sid": row["sid"],
         "direction": "inbound" if row["direction"] == "inbound" else "outbound",
         "body": row["body"],
         "status": row["status"],
-        "time": _iso(_missing_as_none(row.get("date_sent")) or _missing_as_none(
+        "time": iso(missing_as_none(row.get("date_sent")) or missing_as_none(
             row.get("date_created"))),
         "error_code": int(error_code) if error_code is not None else None,
     }
