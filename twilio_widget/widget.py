@@ -6,7 +6,6 @@ the contacts, the credentials and the backend; the panel only ever sees bounded 
 
 from __future__ import annotations
 
-import functools
 import logging
 import pathlib
 import threading
@@ -20,11 +19,11 @@ from typing import Any
 import anywidget
 import pandas as pd
 import traitlets
-from anywidget.experimental import command
 
 from . import voice
 from .backends.base import Backend, Event, TwilioError
 from .backends.sandbox import SandboxBackend
+from .channel import CommandChannel, panel_command
 from .config import ConfigError, PhoneConfig, contacts_from_config
 from .contacts import Contacts, InvalidNumber, parse_number
 from .frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
@@ -46,33 +45,6 @@ TOKEN_TTL_SECONDS = 3600
 POLLED_MESSAGES = 10
 #: Why an empty pad cannot be called (the refusal's message).
 EMPTY_PAD = "type a number to call, or pick one of the contact's"
-
-
-def _panel_command(method: Callable[..., dict[str, Any]] | None = None, *, user_action: bool = True):
-    """Turn a method into a panel command whose failures come back as a payload, not silence.
-
-    A user's action starts by clearing the last error (its own failure, even one found later
-    by background work, then shows); the panel's own requests (polls, device reports) leave
-    the error shown until the user acts or dismisses it.
-    """
-    if method is None:
-        return functools.partial(_panel_command, user_action=user_action)
-
-    @functools.wraps(method)
-    def handler(self: TwilioPhone, msg: Any, buffers: list[bytes]):
-        if user_action:
-            self.error = None
-        try:
-            result = method(self, **(msg or {}))
-        except (TwilioError, ValueError, KeyError, traitlets.TraitError) as exc:
-            return {"ok": False, "error": self._report(exc)}, []
-        except Exception as exc:  # a bug: say so on the panel rather than leave the command unanswered
-            logger.exception("panel command %s failed", method.__name__)
-            failure = RuntimeError(f"{method.__name__.removeprefix('cmd_')} failed: {type(exc).__name__}: {exc}")
-            return {"ok": False, "error": self._report(failure)}, []
-        return {"ok": True, **(result or {})}, []
-
-    return command(handler)
 
 
 class TwilioPhone(anywidget.AnyWidget):
@@ -149,6 +121,7 @@ class TwilioPhone(anywidget.AnyWidget):
         self._owns_backend = backend is None
         self._lock = threading.RLock()
         self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
+        self._channel = CommandChannel(self)
         self.config = config or PhoneConfig()
         self.region = region
         # The element's regular_expression option is the display format unless one is given.
@@ -369,7 +342,7 @@ class TwilioPhone(anywidget.AnyWidget):
             calls = self.backend.calls(number, limit=self.history_limit)
             messages = self.backend.messages(number, limit=self.history_limit)
         except TwilioError as exc:
-            self._report(exc)
+            self.report(exc)
             return
         history = [_history_row(row, number) for row in calls.to_dict("records")]
         thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
@@ -398,10 +371,10 @@ class TwilioPhone(anywidget.AnyWidget):
         if exc is None:
             return
         if isinstance(exc, TwilioError | ValueError):
-            self._report(exc)
+            self.report(exc)
         else:
             logger.error("background work failed", exc_info=exc)
-            self._report(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            self.report(RuntimeError(f"{type(exc).__name__}: {exc}"))
 
     def wait_until_idle(self, timeout: float | None = 30) -> None:
         """Block until the background work queued so far is done (scripts and tests)."""
@@ -418,7 +391,7 @@ class TwilioPhone(anywidget.AnyWidget):
             try:
                 self.backend.message_status(sid)  # a changed status comes back as an event
             except TwilioError as exc:
-                self._report(exc)
+                self.report(exc)
                 return
 
     def calls(self, number: str | None = None, *, with_contacts: bool = False,
@@ -492,7 +465,7 @@ class TwilioPhone(anywidget.AnyWidget):
                     for leg in self.backend.child_calls(sid):
                         self._call_event(leg)
                 except TwilioError as exc:
-                    self._report(exc)
+                    self.report(exc)
                     return
 
         threading.Thread(target=follow, name=f"bridge-{sid}", daemon=True).start()
@@ -725,17 +698,17 @@ class TwilioPhone(anywidget.AnyWidget):
 
     # -- the panel's commands -----------------------------------------------------------------
 
-    @_panel_command
+    @panel_command
     def cmd_call(self, number: str | None = None) -> dict[str, Any]:
         placed = self.place_call(number)
         return {"dial": placed} if self.mode == "twilio" else {"call": placed}
 
-    @_panel_command(user_action=False)
+    @panel_command(user_action=False)
     def cmd_token(self) -> dict[str, Any]:
         token = voice.mint_token(self.config, self.identity, ttl=TOKEN_TTL_SECONDS)
         return {"token": token, "identity": self.identity, "ttl": TOKEN_TTL_SECONDS}
 
-    @_panel_command(user_action=False)
+    @panel_command(user_action=False)
     def cmd_incoming(self, sid: str, **params: Any) -> dict[str, Any]:
         caller = params.get("from", "")  # "from" is the SDK's name, and a Python keyword
         try:
@@ -745,55 +718,55 @@ class TwilioPhone(anywidget.AnyWidget):
         self._incoming_event({"sid": sid, "from": number})
         return {}
 
-    @_panel_command(user_action=False)
+    @panel_command(user_action=False)
     def cmd_incoming_ended(self, sid: str) -> dict[str, Any]:
         if self.incoming and self.incoming.get("sid") == sid:
             self.incoming = None
         return {}
 
-    @_panel_command(user_action=False)
+    @panel_command(user_action=False)
     def cmd_call_ended(self, sid: str, status: str) -> dict[str, Any]:
         self._in_background(self.refresh)
         return {}
 
-    @_panel_command
+    @panel_command
     def cmd_hang_up(self) -> dict[str, Any]:
         return {"call": self.hang_up()}
 
-    @_panel_command
+    @panel_command
     def cmd_mute(self, muted: bool = True) -> dict[str, Any]:
         self.mute(muted)
         return {"call": self.call}
 
-    @_panel_command
+    @panel_command
     def cmd_digits(self, digits: str) -> dict[str, Any]:
         self.send_digits(digits)
         return {"call": self.call}
 
-    @_panel_command
+    @panel_command
     def cmd_accept(self, sid: str | None = None) -> dict[str, Any]:
         return {"call": self.accept(sid)}
 
-    @_panel_command
+    @panel_command
     def cmd_reject(self) -> dict[str, Any]:
         self.reject()
         return {}
 
-    @_panel_command
+    @panel_command
     def cmd_send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
         return {"message": self._send_from_panel(body, to)}
 
-    @_panel_command(user_action=False)
+    @panel_command(user_action=False)
     def cmd_refresh(self) -> dict[str, Any]:
         self._in_background(self.refresh)
         return {}
 
-    @_panel_command(user_action=False)
+    @panel_command(user_action=False)
     def cmd_poll(self) -> dict[str, Any]:
         self._in_background(self.poll)
         return {}
 
-    @_panel_command
+    @panel_command
     def cmd_step_contact(self, step: int) -> dict[str, Any]:
         if step not in (-1, 1):
             raise ValueError(f"step: must be -1 or 1, not {step!r}")
@@ -862,7 +835,8 @@ class TwilioPhone(anywidget.AnyWidget):
             self._routing = None
             self.live_events = self.backend.mode == "sandbox"
 
-    def _report(self, exc: Exception) -> dict[str, Any]:
+    def report(self, exc: Exception) -> dict[str, Any]:
+        """Show ``exc`` on the panel (the ``error`` trait); returns what is shown."""
         self.error = payload = error_payload(exc)
         return payload
 
