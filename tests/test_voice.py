@@ -6,10 +6,11 @@ import time
 
 import jwt
 import pytest
-from phone_helpers import SandboxAccount
+from phone_helpers import RestOnlySandbox
 
-from twilio_widget import Event, SandboxBackend, TwilioError, TwilioPhone
+from twilio_widget import Event, SandboxBackend, TwilioPhone
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
+from twilio_widget.runners import InlineRunner, WorkerRunner
 from twilio_widget.voice import bridge_twiml, identity_for, mint_token
 
 ACCOUNT = "AC" + "a1" * 16
@@ -176,14 +177,14 @@ class TestPollingWithoutRoutingService:
     def test_twilio_backend_panels_poll_and_sandbox_ones_do_not(self, browser_phone):
         assert browser_phone.live_events is True  # the sandbox pushes its events
 
-    def test_poll_catches_up_on_new_messages_and_delivery(self, leads, sandbox, config):
-        rest_only = SandboxAccount(sandbox, push=False)  # what a REST-only account looks like to the panel
-        phone = TwilioPhone(leads, ["mobile"], backend=rest_only, config=config, mode="twilio")
+    def test_poll_catches_up_on_new_messages_and_delivery(self, leads, config):
+        rest_only = RestOnlySandbox(numbers=["+14155550100"])  # a REST-only account, to the panel
+        phone = TwilioPhone(leads, ["mobile"], backend=rest_only, config=config, mode="twilio", runner=WorkerRunner())
         assert phone.live_events is False
-        sandbox.inbound_message("+14155550100", "Anyone there?")
-        sandbox.advance(1)
+        rest_only.inbound_message("+14155550100", "Anyone there?")
+        rest_only.advance(1)
         sent = phone.send_message("Yes!")
-        sandbox.advance(sandbox.delivery_seconds)
+        rest_only.advance(rest_only.delivery_seconds)
         assert phone.thread[-1]["status"] == "queued"  # nothing pushed it
         assert phone.cmd_poll({}, [])[0] == {"ok": True}  # answered at once; the work runs behind
         phone.wait_until_idle()
@@ -242,7 +243,8 @@ def test_browser_call_takes_only_the_end_of_the_lead_leg_from_callbacks(browser_
 class TestSendingFromThePanelOnATwilioAccount:
     @pytest.fixture
     def account_phone(self, leads, sandbox, config):
-        phone = TwilioPhone(leads, ["mobile"], backend=SandboxAccount(sandbox), config=config, mode="twilio")
+        # The worker thread a Twilio account's phone asks it from.
+        phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=WorkerRunner())
         phone.wait_until_idle()
         yield phone
         phone.close()
@@ -256,9 +258,11 @@ class TestSendingFromThePanelOnATwilioAccount:
         assert not [r for r in account_phone.thread if r["sid"].startswith("pending-")]
         assert sandbox.messages("+14155550100")["body"].iloc[0] == "On my way"
 
-    def test_a_refused_message_stays_visible_as_failed(self, account_phone):
-        account_phone.backend.refuse = TwilioError("Attempt to send to unsubscribed recipient", code=21610)
-        command(account_phone, "cmd_send_message", body="Hello?")
+    def test_a_refused_message_stays_visible_as_failed(self, account_phone, sandbox):
+        sandbox.inbound_message("+14155550100", "STOP")  # Twilio refuses the next text: 21610
+        account_phone.wait_until_idle()
+        response = command(account_phone, "cmd_send_message", body="Hello?")
+        assert response["ok"] and response["message"]["status"] == "sending"
         account_phone.wait_until_idle()
         assert account_phone.thread[-1] == {**account_phone.thread[-1], "body": "Hello?", "status": "failed",
                                             "error_code": 21610}
@@ -280,7 +284,7 @@ def test_the_users_hang_up_ends_the_leads_leg_in_the_sandbox(leads, sandbox, con
 
 
 def test_closing_a_phone_with_queued_work_is_quiet(leads, sandbox, config, caplog):
-    phone = TwilioPhone(leads, ["mobile"], backend=SandboxAccount(sandbox), config=config, mode="twilio")
+    phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=WorkerRunner())
     for _ in range(20):
         phone.cmd_refresh({}, [])
     phone.close()
@@ -306,12 +310,10 @@ def test_a_phone_that_fails_before_its_backend_exists_cleans_up_quietly(leads):
 
 class TestLocalMessagesSurviveRefreshes:
     def test_sending_and_failed_rows_stay_through_a_refresh(self, leads, sandbox, config):
-        account = SandboxAccount(sandbox)
-        account.refuse = TwilioError("Twilio is having a bad day", code=20500, status=500)
-        phone = TwilioPhone(leads, ["mobile"], backend=account, config=config, mode="twilio")
-        phone.wait_until_idle()
-        command(phone, "cmd_send_message", body="Still there?")
-        phone.wait_until_idle()
+        phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=InlineRunner())
+        sandbox.inbound_message("+14155550100", "STOP")  # Twilio refuses the next text: 21610
+        response = command(phone, "cmd_send_message", body="Still there?")
+        assert response["error"]["code"] == 21610  # answered at once: the runner ran the send in place
         phone.refresh()
         phone.poll()
         assert phone.thread[-1]["body"] == "Still there?" and phone.thread[-1]["status"] == "failed"

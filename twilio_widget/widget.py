@@ -12,7 +12,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,14 +21,16 @@ import pandas as pd
 import traitlets
 
 from . import voice
-from .backends.base import Backend, Event, TwilioError
+from .backends.base import Backend, Event, Simulator, TwilioError
 from .backends.sandbox import SandboxBackend
+from .backends.twilio import TwilioBackend
 from .channel import CommandChannel, panel_command
 from .config import ConfigError, PhoneConfig, contacts_from_config
 from .contacts import Contacts, InvalidNumber, parse_number
 from .frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from .frames import PENDING_MESSAGE_STATUSES as PENDING_MESSAGE
 from .payloads import error_payload, iso, missing_as_none
+from .runners import Background, InlineRunner, Runner, WorkerRunner
 
 logger = logging.getLogger(__name__)
 STATIC = pathlib.Path(__file__).parent / "static"
@@ -106,13 +108,14 @@ class TwilioPhone(anywidget.AnyWidget):
         mode: str | None = None,
         bridge_to: str | None = None,
         caller_id: str | None = None,
+        runner: Runner | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(_phone_id=uuid.uuid4().hex)
         # What close() undoes, set first: close() runs even when the constructor fails half-way.
         self._unsubscribe: Callable[[], None] = lambda: None
         self._routing = None
-        self._worker: ThreadPoolExecutor | None = None
+        self._background: Background | None = None
         self._lead_leg = ""
         self._ready = False
         #: Messages the panel sent that Twilio has not confirmed (sending) or refused (failed),
@@ -131,14 +134,17 @@ class TwilioPhone(anywidget.AnyWidget):
         # The element's options start the traits (keywords below may still change them).
         self.multiple_value, self.interpretation = self.config.multiple_value, self.config.look
         self.backend: Backend = backend or self._default_backend()
+        # Where backend work runs: in place for a backend in memory, else on a worker thread.
+        self._background = Background(runner or (InlineRunner() if self.backend.in_memory else WorkerRunner()),
+                                      self.report)
         self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
         self.identity = voice.identity_for(self.user)
         self.caller_id = self._caller_id(caller_id)
         self.bridge_to = parse_number(bridge_to, region, field="bridge_to") if bridge_to else ""
         if mode == "bridge" and not self.bridge_to:
             raise ValueError("bridge_to: bridge mode rings your own phone first; give its number")
-        self.mode = mode or ("sandbox" if self.backend.mode == "sandbox" else "twilio")
-        self.live_events = self.backend.mode == "sandbox"
+        self.mode = mode or ("sandbox" if self.backend.simulator is not None else "twilio")
+        self.live_events = self.backend.pushes_events
         self._unsubscribe = self.backend.subscribe(self._on_event)
         self._position = 0
         if len(self.contacts):
@@ -188,8 +194,6 @@ class TwilioPhone(anywidget.AnyWidget):
     def _default_backend(self) -> Backend:
         if not self.config.has_credentials:
             return self._sandbox_for(self.contacts)
-        from .backends.twilio import TwilioBackend
-
         return TwilioBackend.from_credentials(
             self.config.account_sid, self.config.auth_token or None,
             api_key=self.config.api_key_sid or None, api_secret=self.config.api_key_secret or None)
@@ -200,12 +204,12 @@ class TwilioPhone(anywidget.AnyWidget):
         caller = self.config.caller(self.user) if self.user else None
         if caller and caller.caller_id:
             return caller.caller_id
-        return getattr(self.backend, "own_number", "") or ""
+        return self.backend.own_number
 
     @traitlets.validate("mode")
     def _valid_mode(self, proposal: dict[str, Any]) -> str:
         mode = proposal["value"]
-        if mode == "sandbox" and not isinstance(self.backend, SandboxBackend):
+        if mode == "sandbox" and self.backend.simulator is None:
             raise traitlets.TraitError("mode: 'sandbox' simulates calls and needs the sandbox backend")
         if mode == "bridge" and not self.bridge_to:
             raise traitlets.TraitError("mode: 'bridge' rings your own phone first; set bridge_to to its number")
@@ -352,34 +356,14 @@ class TwilioPhone(anywidget.AnyWidget):
                 local = [row for row in self._local_messages.get(number, []) if row["sid"] not in fetched]
                 self.history, self.thread = history, [*thread, *local][-self.history_limit:]
 
-    def _in_background(self, work: Callable[[], None]) -> Future | None:
-        """Run REST-bound work off the kernel's message loop, one task at a time, in order.
-        The sandbox answers at once, so its work runs here (tests and demos stay in step)."""
-        if self.backend.mode == "sandbox":
-            work()
-            return None
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twilio-phone")
-        future = self._worker.submit(work)
-        future.add_done_callback(self._report_failure)
-        return future
-
-    def _report_failure(self, future: Future) -> None:
-        if future.cancelled():  # the phone was closed with work still queued
-            return
-        exc = future.exception()
-        if exc is None:
-            return
-        if isinstance(exc, TwilioError | ValueError):
-            self.report(exc)
-        else:
-            logger.error("background work failed", exc_info=exc)
-            self.report(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    def _in_background(self, work: Callable[[], Any]) -> Future:
+        """Run REST-bound work where the phone's runner runs it (off the kernel's message loop
+        for a backend on the network); a failure shows on the panel."""
+        return self._background.run(work)
 
     def wait_until_idle(self, timeout: float | None = 30) -> None:
         """Block until the background work queued so far is done (scripts and tests)."""
-        if self._worker is not None:
-            self._worker.submit(lambda: None).result(timeout)
+        self._background.wait_until_idle(timeout)
 
     def poll(self) -> None:
         """Catch up without a routing service: new calls and messages with the selected
@@ -447,10 +431,10 @@ class TwilioPhone(anywidget.AnyWidget):
                     self.bridge_to, self.caller_id, twiml=voice.bridge_twiml(target, self.caller_id))
                 self._track_call(record, remote=target, direction="outbound")
                 self.call = {**self.call, "leg": "you"}
-                if self.backend.mode != "sandbox":  # Twilio reports the legs to no webhook: poll them
+                if not self.backend.pushes_events:  # Twilio reports the legs to no webhook: poll them
                     self._follow_bridge_call(record["sid"])
             else:
-                record = self.backend.dial(target, self.caller_id or None)
+                record = self.backend.simulator.dial(target, self.caller_id or None)
                 self._track_call(record, remote=target, direction="outbound")
         return self.call
 
@@ -515,7 +499,7 @@ class TwilioPhone(anywidget.AnyWidget):
             if not sid:
                 raise TwilioError("Answer browser calls with the panel's Accept button", status=409)
         else:
-            record = self.backend.accept(ringing["sid"])
+            record = self.backend.simulator.accept(ringing["sid"])
             self._track_call(record, remote=ringing["from"], direction="inbound")
         self.incoming = None
         if ringing.get("contact"):
@@ -530,7 +514,7 @@ class TwilioPhone(anywidget.AnyWidget):
         if not ringing:
             raise TwilioError("There is no incoming call to reject", status=409)
         if self.mode != "twilio":  # in the browser, the Device has already declined it
-            self.backend.reject(ringing["sid"])
+            self.backend.simulator.reject(ringing["sid"])
         self.incoming = None
 
     def on_incoming(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
@@ -592,15 +576,14 @@ class TwilioPhone(anywidget.AnyWidget):
     def _send_from_panel(self, body: str, to: str | None) -> dict[str, Any]:
         """The panel's send: the thread shows the message at once as "sending" while Twilio is
         asked off the kernel's message loop; the real record (or the failure, with Twilio's
-        code) then takes its place. The text is never lost: a failed message stays visible."""
+        code) then takes its place. The text is never lost: a failed message stays visible.
+        When the work runs in place, the answer (or the refusal) is returned."""
         target = self._message_target(body, to)
-        if self.backend.mode == "sandbox":
-            return self.send_message(body, target)
         pending = {"sid": f"pending-{uuid.uuid4().hex}", "direction": "outbound", "body": body,
                    "status": "sending", "time": iso(datetime.now(UTC)), "error_code": None}
         self._keep_local(target, pending)
 
-        def deliver() -> None:
+        def deliver() -> dict[str, Any]:
             try:
                 record = self._deliver(body, target)
             except TwilioError as exc:
@@ -609,9 +592,10 @@ class TwilioPhone(anywidget.AnyWidget):
             self._keep_local(target, None, replaces=pending)
             if target == self.selected_number:
                 self._upsert_thread(record)
+            return _thread_row(record)
 
-        self._in_background(deliver)
-        return pending
+        sent = self._in_background(deliver)
+        return sent.result() if self._background.in_place else pending
 
     def _keep_local(self, number: str, row: dict[str, Any] | None, *, replaces: dict[str, Any] | None = None) -> None:
         """Add (or replace, or with ``row=None`` drop) a message only this panel knows of, on
@@ -776,19 +760,18 @@ class TwilioPhone(anywidget.AnyWidget):
     # -- plumbing --------------------------------------------------------------------------------
 
     @property
-    def sandbox(self) -> SandboxBackend:
+    def sandbox(self) -> Simulator:
         """The sandbox backend, to script incoming calls and messages in demos and tests."""
-        if not isinstance(self.backend, SandboxBackend):
+        if self.backend.simulator is None:
             raise AttributeError("This phone talks to Twilio, not to the sandbox")
-        return self.backend
+        return self.backend.simulator
 
     def setup(self, *, create: bool = False, voice_url: str | None = None) -> voice.SetupReport:
         """Check the API key and TwiML App browser calling needs; ``create=True`` creates what is
         missing (nothing is ever created silently). New SIDs and secrets stay in this kernel."""
-        client = getattr(self.backend, "client", None)
-        if client is None:
+        if self.backend.client is None:
             raise TwilioError("setup() needs a phone on a Twilio account, not the sandbox")
-        report = voice.setup(client, self.config, create=create, voice_url=voice_url)
+        report = voice.setup(self.backend.client, self.config, create=create, voice_url=voice_url)
         self.config = report.config
         return report
 
@@ -833,7 +816,7 @@ class TwilioPhone(anywidget.AnyWidget):
         if self._routing is not None:
             self._routing.stop()
             self._routing = None
-            self.live_events = self.backend.mode == "sandbox"
+            self.live_events = self.backend.pushes_events
 
     def report(self, exc: Exception) -> dict[str, Any]:
         """Show ``exc`` on the panel (the ``error`` trait); returns what is shown."""
@@ -848,11 +831,10 @@ class TwilioPhone(anywidget.AnyWidget):
     def close(self) -> None:
         self.stop_serving()
         self._unsubscribe()
-        if self._worker is not None:
-            self._worker.shutdown(wait=False, cancel_futures=True)
-        backend = getattr(self, "backend", None)  # absent when the constructor failed early
-        if self._owns_backend and hasattr(backend, "close"):
-            backend.close()
+        if self._background is not None:
+            self._background.shutdown()
+        if self._owns_backend and "backend" in vars(self):  # absent when the constructor failed early
+            self.backend.close()
         super().close()
 
     def __repr__(self) -> str:
