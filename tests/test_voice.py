@@ -6,7 +6,7 @@ import time
 
 import jwt
 import pytest
-from phone_helpers import RestOnlySandbox
+from phone_helpers import RestOnlySandbox, command
 
 from twilio_widget import Event, SandboxBackend, TwilioPhone
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
@@ -33,10 +33,6 @@ def browser_phone(leads, sandbox, config):
                         backend=sandbox, config=config, mode="twilio")
     yield phone
     phone.close()
-
-
-def command(phone, name, **msg):
-    return getattr(phone, name)(msg, [])[0]
 
 
 class TestToken:
@@ -107,8 +103,10 @@ class TestBrowserCalls:
         command(browser_phone, "cmd_incoming", sid="CA1", **{"from": "+12125550199"})
         assert browser_phone.incoming["contact"]["name"] == "Grace Hopper"
         assert seen[0]["from"] == "+12125550199"
-        browser_phone.call = {"sid": "CA1", "status": "in-progress", "direction": "inbound"}
+        command(browser_phone, "cmd_call_event", sid="CA1", status="in-progress", direction="inbound",
+                remote="+12125550199")  # the Device answered
         assert command(browser_phone, "cmd_accept", sid="CA1")["ok"]
+        assert browser_phone.call["direction"] == "inbound" and browser_phone.call["started_at"]
         assert browser_phone.incoming is None and browser_phone.current == 103
 
     def test_caller_giving_up_clears_the_ring(self, browser_phone):
@@ -123,10 +121,13 @@ class TestBrowserCalls:
             browser_phone.accept()
 
     def test_ended_call_refreshes_history(self, browser_phone, sandbox):
+        command(browser_phone, "cmd_call_event", sid="CA1", status="connecting", direction="outbound",
+                remote="+14155550100")
         sandbox.dial("+14155550100")
         stale = len(browser_phone.history)
-        command(browser_phone, "cmd_call_ended", sid="CA1", status="completed")
+        command(browser_phone, "cmd_call_event", sid="CA1", status="completed")
         assert len(browser_phone.history) == stale + 1
+        assert browser_phone.call["status"] == "canceled"  # never answered: the Device's hang-up cancelled it
 
 
 class TestBridge:
@@ -169,7 +170,7 @@ class TestBridge:
 
 
 def test_browser_call_state_gets_the_display_format(browser_phone):
-    browser_phone.call = {"sid": "CA1", "status": "ringing", "remote": "+14155550100"}
+    command(browser_phone, "cmd_call_event", sid="CA1", status="ringing", direction="outbound", remote="+14155550100")
     assert browser_phone.call["remote_display"] == "(415) 555-0100"
 
 
@@ -230,14 +231,23 @@ def test_history_for_a_selection_that_moved_on_is_dropped(leads):
 
 
 def test_browser_call_takes_only_the_end_of_the_lead_leg_from_callbacks(browser_phone):
-    browser_phone.call = {"sid": "CAdevice", "status": "in-progress", "direction": "outbound",
-                          "remote": "+14155550100", "started_at": "2026-05-01T12:00:00+00:00"}
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="in-progress", direction="outbound",
+            remote="+14155550100")
     leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
     browser_phone._on_event(Event("call", {**leg, "status": "ringing"}))  # a late callback
     assert browser_phone.call["status"] == "in-progress"
-    browser_phone.call = {**browser_phone.call, "status": "canceled"}  # the Device saw only a hang-up
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="completed")  # the Device saw only a hang-up
     browser_phone._on_event(Event("call", {**leg, "status": "busy", "duration": 0}))
     assert browser_phone.call["status"] == "busy" and browser_phone.call["end_reason"] == "busy"
+
+
+def test_a_browser_call_keeps_how_the_leads_leg_ended_when_the_kernel_knew_first(browser_phone):
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="in-progress", direction="outbound",
+            remote="+14155550100")
+    leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
+    browser_phone._on_event(Event("call", {**leg, "status": "no-answer", "duration": 0}))
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="completed")  # then the Device hangs up
+    assert browser_phone.call["status"] == "no-answer" and browser_phone.call["end_reason"] == "no-answer"
 
 
 class TestSendingFromThePanelOnATwilioAccount:
@@ -322,3 +332,4 @@ class TestLocalMessagesSurviveRefreshes:
         phone.wait_until_idle()
         assert phone.thread[-1]["status"] == "failed"  # back on the number, still shown
         phone.close()
+
