@@ -32,3 +32,16 @@ def command(phone, name, **args):
     assert buffers == []
     return response
 
+
+def displayed(phone, monkeypatch, status: str = "registered") -> list[dict]:
+    """Play a displayed panel whose Device reported ``status``; returns the list that collects
+    what the kernel sends the panel from here on."""
+    sent: list[dict] = []
+    monkeypatch.setattr(phone, "send", lambda content, buffers=None: sent.append(content))
+    assert command(phone, "cmd_device_event", status=status, identity=phone.identity)["ok"]
+    return sent
+
+
+def device_requests(sent: list[dict]) -> list[tuple[str, dict]]:
+    """(action, args) of each request the kernel sent the panel's Device."""
+    return [(m["action"], m["args"]) for m in sent if m.get("type") == "twp:device"]

@@ -6,9 +6,10 @@ import time
 
 import jwt
 import pytest
-from phone_helpers import RestOnlySandbox, command
+from phone_helpers import RestOnlySandbox, command, device_requests, displayed
 
-from twilio_widget import Event, SandboxBackend, TwilioPhone
+from twilio_widget import Event, SandboxBackend, TwilioError, TwilioPhone
+from twilio_widget.calls import BrowserCalls
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
 from twilio_widget.runners import InlineRunner, WorkerRunner
 from twilio_widget.voice import bridge_twiml, identity_for, mint_token
@@ -80,18 +81,22 @@ class TestToken:
 
 
 class TestBrowserCalls:
-    def test_call_button_gets_the_number_and_the_users_caller_id(self, browser_phone, sandbox):
+    def test_call_button_gets_the_number_and_the_users_caller_id(self, browser_phone, sandbox, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
         before = len(sandbox.calls())
         response = command(browser_phone, "cmd_call")
-        assert response == {"ok": True, "dial": {"To": "+14155550100", "CallerId": "+15005550006"}}
+        assert response["ok"] and response["call"]["status"] == "connecting"
+        assert device_requests(sent) == [("dial", {"To": "+14155550100", "CallerId": "+15005550006"})]
         assert len(sandbox.calls()) == before  # the browser dials, not the kernel
 
-    def test_the_device_dials_the_pad_never_the_old_selection(self, browser_phone):
+    def test_the_device_dials_the_pad_never_the_old_selection(self, browser_phone, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
         browser_phone.dialpad = "+1415555010"  # the selection was +14155550100
         response = command(browser_phone, "cmd_call")
-        assert not response["ok"] and "dial" not in response and "too short" in response["error"]["message"]
+        assert not response["ok"] and "too short" in response["error"]["message"] and device_requests(sent) == []
         browser_phone.dialpad = "+1 212 555 0199"
-        assert command(browser_phone, "cmd_call")["dial"]["To"] == "+12125550199"
+        command(browser_phone, "cmd_call")
+        assert device_requests(sent) == [("dial", {"To": "+12125550199", "CallerId": "+15005550006"})]
 
     def test_bad_number_never_reaches_the_device(self, browser_phone):
         response = command(browser_phone, "cmd_call", number="555")
@@ -333,3 +338,71 @@ class TestLocalMessagesSurviveRefreshes:
         assert phone.thread[-1]["status"] == "failed"  # back on the number, still shown
         phone.close()
 
+
+class TestCallControlFromACell:
+    """In twilio mode a cell does what the panel does: the kernel asks the displayed panel's
+    Device (``twp:device``), returns at once, and the call follows the panel's reports."""
+
+    def test_place_call_asks_the_panels_device_to_dial_and_returns_at_once(self, browser_phone, sandbox,
+                                                                           monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
+        before = len(sandbox.calls())
+        call = browser_phone.place_call("+1 415 555 0101")
+        assert device_requests(sent) == [("dial", {"To": "+14155550101", "CallerId": "+15005550006"})]
+        assert call == browser_phone.call
+        assert call["status"] == "connecting" and call["remote"] == "+14155550101" and call["direction"] == "outbound"
+        assert len(sandbox.calls()) == before  # the browser dials, not the kernel
+
+    def test_the_call_follows_the_panels_reports(self, browser_phone, monkeypatch):
+        displayed(browser_phone, monkeypatch)
+        browser_phone.place_call("+14155550101")
+        command(browser_phone, "cmd_call_event", sid="pending", status="connecting", direction="outbound",
+                remote="+14155550101")
+        command(browser_phone, "cmd_call_event", sid="CA1", status="ringing")
+        assert browser_phone.call["sid"] == "CA1" and browser_phone.call["status"] == "ringing"
+        command(browser_phone, "cmd_call_event", sid="CA1", status="in-progress")
+        assert browser_phone.call["started_at"] and browser_phone.call["remote_display"] == "(415) 555-0101"
+        command(browser_phone, "cmd_call_event", sid="CA1", muted=True)
+        command(browser_phone, "cmd_call_event", sid="CA1", digits="1")
+        assert (browser_phone.call["muted"], browser_phone.call["digits"]) == (True, "1")
+        command(browser_phone, "cmd_call_event", sid="CA1", status="completed")
+        assert browser_phone.call["status"] == "completed" and browser_phone.call["duration"] == 0
+
+    def test_hang_up_mute_and_digits_are_asked_of_the_panels_device(self, browser_phone, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
+        browser_phone.place_call()
+        command(browser_phone, "cmd_call_event", sid="CA1", status="in-progress")
+        browser_phone.mute()
+        browser_phone.send_digits("1#")
+        browser_phone.hang_up()
+        assert device_requests(sent)[1:] == [("mute", {"muted": True}), ("digits", {"digits": "1#"}),
+                                             ("hang_up", {})]
+        assert browser_phone.call["status"] == "in-progress"  # until the panel reports what the Device did
+
+    def test_controls_need_a_call_in_progress(self, browser_phone, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
+        with pytest.raises(TwilioError, match="no call in progress to mute"):
+            browser_phone.mute()
+        assert browser_phone.hang_up() == {} and device_requests(sent) == []
+
+    def test_without_a_displayed_panel_the_cell_is_told_so(self, browser_phone):
+        with pytest.raises(TwilioError, match=r"No panel is displayed: show `phone` in a cell first"):
+            browser_phone.place_call()
+        assert browser_phone.call == {}
+        response = command(browser_phone, "cmd_call")
+        assert not response["ok"] and "No panel is displayed" in response["error"]["message"]
+
+    def test_a_panel_whose_device_is_not_ready_is_named(self, browser_phone, monkeypatch):
+        displayed(browser_phone, monkeypatch, status="offline")
+        with pytest.raises(TwilioError, match=r"not ready \(offline\)"):
+            browser_phone.place_call()
+
+    def test_a_dial_the_panel_never_answers_fails_the_call(self, browser_phone, monkeypatch):
+        displayed(browser_phone, monkeypatch)
+        monkeypatch.setattr(BrowserCalls, "SILENCE_SECONDS", 0.05)
+        browser_phone.place_call()
+        deadline = time.monotonic() + 5
+        while browser_phone.call["status"] == "connecting" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert browser_phone.call["status"] == "failed"
+        assert "did not dial" in browser_phone.error["message"]

@@ -201,7 +201,7 @@ class TwilioPhone(anywidget.AnyWidget):
         """Call ``number`` (default: what the pad shows) from the current caller ID; a pad that
         holds no valid number is refused, never replaced by an earlier selection. Returns at
         once with the call as it stands; ``call`` follows it. The sandbox simulates the call;
-        bridge mode rings ``bridge_to`` first; twilio mode returns what the panel's Device dials."""
+        bridge mode rings ``bridge_to`` first; twilio mode asks the displayed panel to dial."""
         return self._calls.current.place(self._selection.dial_target(number))
 
     def _on_event(self, event: Event) -> None:
@@ -212,8 +212,7 @@ class TwilioPhone(anywidget.AnyWidget):
 
     @panel_command
     def cmd_call(self, number: str | None = None) -> dict[str, Any]:
-        placed = self.place_call(number)
-        return {"dial": placed} if self.mode == "twilio" else {"call": placed}
+        return {"call": self.place_call(number)}
 
     @panel_command
     def cmd_hang_up(self) -> dict[str, Any]:

@@ -73,14 +73,18 @@ class FakeDevice extends Emitter implements SdkDevice {
 const DIAL = { To: "+14155550100", CallerId: "+15005550006" };
 
 /** A phone in twilio mode, with a stand-in for the kernel's side of it: the call button's
- *  cmd_call answers with what the Device dials, and the Device's reports are merged into `device` (and its errors shown) as the kernel merges them. How a
+ *  cmd_call asks the Device to dial (as twilio_widget/calls/browser.py does), and the Device's
+ *  reports are merged into `device` (and its errors shown) as the kernel merges them. How a
  *  call's reports become the `call` trait is the kernel's rule, tested in tests/test_voice.py:
  *  here the reports themselves are checked. */
 function setUp(mode: "twilio" | "sandbox" = "twilio") {
   const model = new FakeModel({ mode, call: {}, device: { status: "off" } });
   let tokens = 0;
   model.answers.cmd_token = () => ({ ok: true, token: `jwt-${++tokens}`, identity: "alice" });
-  model.answers.cmd_call = () => ({ ok: true, dial: DIAL });
+  model.answers.cmd_call = () => {
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    return { ok: true, call: { sid: "pending", status: "connecting" } };
+  };
   model.answers.cmd_device_event = (msg) => {
     model.kernelSets({ device: { ...model.state.device, ...(msg as Partial<DeviceState>) } });
     if (msg.error) model.kernelSets({ error: msg.error as DeviceState["error"] });
@@ -129,7 +133,8 @@ describe("the Device's life", () => {
     const set = vi.spyOn(model, "set");
     devices[0].emit("registered");
     devices[0].emit("error", { code: 31005, message: "Connection error" });
-    await controllerFor(model)!.connect(DIAL);
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    await settle();
     devices[0].calls[0].emit("accept", devices[0].calls[0]);
     devices[0].calls[0].mute(true);
     devices[0].calls[0].disconnect();
@@ -237,6 +242,54 @@ describe("outgoing calls", () => {
     expect(reports().at(-1)).toEqual({ sid: "CA1", status: "failed" });
     expect(reports("cmd_device_event").at(-1)).toMatchObject({ error: { code: 31486, hint: "The callee is busy." } });
     expect($("[data-testid=error-text]").textContent).toContain("31486");
+  });
+
+  it("reports a dial it cannot make: no Device yet", async () => {
+    const model = new FakeModel({ mode: "twilio", device: { status: "off" } });
+    model.answers.cmd_token = () => ({ ok: false, error: { message: "no token", code: null } });
+    cleanups.push(manageVoice(model, model.invoke, vi.fn()));
+    await settle();
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    await settle();
+    const calls = model.commands.filter((c) => c.name === "cmd_call_event").map((c) => c.msg);
+    expect(calls.at(-1)).toEqual({ sid: "pending", status: "failed" });
+    expect(model.commands.at(-1)?.msg).toMatchObject({ error: { message: "The phone is not connected to Twilio yet" } });
+  });
+});
+
+describe("the kernel's requests (a call placed and controlled from a cell)", () => {
+  it("dials, mutes, sends digits and hangs up when the kernel asks, and reports each", async () => {
+    const { model, devices, reports } = setUp();
+    await settle();
+    model.kernelSends({ type: "twp:device", action: "dial", args: { To: "+14155550101", CallerId: "+15005550006" } });
+    await settle();
+    expect(devices[0].connects).toEqual([{ To: "+14155550101", CallerId: "+15005550006" }]);
+    const call = devices[0].calls[0];
+    call.emit("accept", call);
+    model.kernelSends({ type: "twp:device", action: "mute", args: { muted: true } });
+    model.kernelSends({ type: "twp:device", action: "digits", args: { digits: "1" } });
+    model.kernelSends({ type: "twp:device", action: "hang_up", args: {} });
+    expect([call.muted, call.sent, call.disconnected]).toEqual([true, ["1"], true]);
+    await settle();
+    expect(reports()).toEqual([
+      { sid: "pending", status: "connecting", direction: "outbound", remote: "+14155550101" },
+      { sid: "CA1", status: "in-progress" },
+      { sid: "CA1", muted: true },
+      { sid: "CA1", digits: "1" },
+      { sid: "CA1", status: "completed" },
+    ]);
+  });
+
+  it("leaves other messages alone, and answers nothing once destroyed", async () => {
+    const { model, devices, stop } = setUp();
+    await settle();
+    model.kernelSends({ type: "twp:response", id: "x", ok: true, result: {} });
+    model.kernelSends({ type: "something-else", action: "dial", args: DIAL });
+    expect(devices[0].connects).toEqual([]);
+    stop();
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    await settle();
+    expect(devices[0].connects).toEqual([]);
   });
 });
 

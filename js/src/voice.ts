@@ -2,9 +2,11 @@
 // initialize, destroyed with the model), registered for incoming calls under the current
 // user's identity. It writes no widget state: it reports what the Device did as commands
 // (cmd_device_event, cmd_call_event, cmd_incoming), the kernel writes the `device` and `call`
-// traits, and the panel draws SDK calls exactly like sandbox and bridge calls.
+// traits, and the panel draws SDK calls exactly like sandbox and bridge calls. The kernel asks
+// it to act with `twp:device` messages: a call placed or controlled from a cell, or the call
+// button (the kernel checks the number, then asks the Device to dial it).
 
-import type { CallEvent, DeviceEvent, DeviceState, Invoke, Model, PanelError } from "./types";
+import type { CallEvent, DeviceEvent, DeviceRequest, DeviceState, Invoke, Model, PanelError } from "./types";
 
 // The slice of the SDK's Device and Call the controller uses; tests supply fakes of it.
 export interface SdkCall {
@@ -75,12 +77,15 @@ export class VoiceController {
   private destroyed = false;
   // What this Device last reported: the kernel's copy in the model comes a round trip later.
   private status: DeviceState["status"] = "off";
+  private readonly onKernel = (content: unknown) => this.fromKernel(content);
 
   constructor(
     private model: Model,
     private invoke: Invoke,
     private createDevice: DeviceFactory,
-  ) {}
+  ) {
+    model.on("msg:custom", this.onKernel);
+  }
 
   /** Fetch a token from the kernel, create the Device and register it for incoming calls. */
   async start(): Promise<void> {
@@ -101,6 +106,7 @@ export class VoiceController {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.model.off("msg:custom", this.onKernel);
     const device = this.device;
     this.device = null;
     this.call = null;
@@ -116,7 +122,8 @@ export class VoiceController {
     return this.call !== null;
   }
 
-  /** Dial what the kernel approved; reported before the SDK is asked. */
+  /** Dial what the kernel approved. Reported before the SDK is asked, so the kernel knows at
+   *  once that a panel heard it, however long the browser's microphone prompt then takes. */
   async connect(params: Record<string, string>): Promise<void> {
     this.reportCall({ sid: "pending", status: "connecting", direction: "outbound", remote: params.To });
     try {
@@ -169,6 +176,17 @@ export class VoiceController {
   }
 
   // -- internals ------------------------------------------------------------------------------
+
+  /** The kernel's requests: what a cell (or the call button, through the kernel) asks of the Device. */
+  private fromKernel(content: unknown): void {
+    if (!isDeviceRequest(content) || this.destroyed) return;
+    const args = content.args ?? {};
+    if (content.action === "dial") {
+      void this.connect(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)])));
+    } else if (content.action === "hang_up") this.hangUp();
+    else if (content.action === "mute") this.mute(Boolean(args.muted));
+    else if (content.action === "digits") this.digits(String(args.digits ?? ""));
+  }
 
   private listen(device: SdkDevice): void {
     device.on("registering", () => this.reportDevice({ status: "registering" }));
@@ -292,3 +310,7 @@ export class VoiceController {
 }
 
 const sidOf = (call: SdkCall) => call.parameters.CallSid ?? "pending";
+
+function isDeviceRequest(content: unknown): content is DeviceRequest {
+  return typeof content === "object" && content !== null && (content as DeviceRequest).type === "twp:device";
+}

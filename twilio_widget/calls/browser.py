@@ -1,13 +1,20 @@
 """Twilio mode: the displayed panel's Voice SDK Device places and takes the calls.
 
-The kernel decides and the browser dials: the call button's number is checked here, and the
-panel's Device dials it. The panel reports what the Device did (``cmd_call_event``,
-``cmd_device_event``, ``cmd_incoming``) and this object writes ``call``, ``device`` and
-``incoming`` from those reports, so Python sees a browser call as it sees any other.
+The kernel decides and the browser dials: a call placed from the panel or from a cell is
+checked here, then the panel's Device is asked to dial it (a ``twp:device`` message). The
+panel reports what the Device did (``cmd_call_event``, ``cmd_device_event``, ``cmd_incoming``)
+and this object writes ``call``, ``device`` and ``incoming`` from those reports, so Python
+sees a browser call as it sees any other.
+
+A cell holds the kernel's message loop while it runs, so nothing here waits for the panel:
+``place`` returns the call as "connecting", and the reports move it on once the cell ends.
+Whether a panel is there to ask is known from its Device's last report; a panel that never
+answers a dial is given ``SILENCE_SECONDS`` before the call is marked failed.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -21,11 +28,20 @@ from .base import ModeCalls
 
 #: How the Device reports any end of a call; the lead's leg may know better (busy ...).
 GENERIC_END = frozenset({"completed", "canceled"})
+#: Device statuses in which it can dial (an unregistered Device still places calls).
+CAN_DIAL = frozenset({"registered", "unregistered"})
+NO_PANEL = frozenset({"off", "destroyed"})
 
 
 class BrowserCalls(ModeCalls):
+    #: How long a dial may go unanswered by the panel before the call is marked failed.
+    SILENCE_SECONDS = 20.0
     #: The browser calls registered under each identity in this kernel: one Device an identity.
     _registered: ClassVar[weakref.WeakValueDictionary[str, BrowserCalls]] = weakref.WeakValueDictionary()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._silence: threading.Timer | None = None
 
     def start(self) -> None:
         """Re-running the cell that builds a phone makes a new widget while the old one lives
@@ -37,26 +53,39 @@ class BrowserCalls(ModeCalls):
         self._registered[identity] = self
 
     def stop(self) -> None:
+        self._heard_from_panel()
         if self._registered.get(self._phone.identity) is self:
             del self._registered[self._phone.identity]
         self._phone.device = {"status": "off"}  # the panel stops its Device when it leaves this mode
 
-    # -- the user's controls: on the panel ---------------------------------------------------------
+    # -- the user's controls: asked of the panel's Device -----------------------------------------
 
-    def place(self, target: str) -> dict[str, str]:  # type: ignore[override]
-        """What the panel's Device dials (the call button's): the number and the caller ID."""
-        with self._lock:
-            if self._phone.call.get("status") in ACTIVE_CALL:
-                raise TwilioError("A call is already in progress: hang up first", status=409)
-        if not self._phone.caller_id:
+    def _dial(self, target: str) -> None:
+        phone = self._phone
+        if not phone.caller_id:
             raise ConfigError("caller_id", "set the Twilio number to call from (Callers in the element)")
-        return {"To": target, "CallerId": self._phone.caller_id}
+        self._require_panel()
+        self._begin("pending", "outbound", target, "connecting")
+        self._channel.tell_device("dial", To=target, CallerId=phone.caller_id)
+        self._silence = threading.Timer(self.SILENCE_SECONDS, self._panel_silent)
+        self._silence.daemon = True
+        self._silence.start()
+
+    def _require_panel(self) -> None:
+        status = self._phone.device.get("status", "off")
+        if status in NO_PANEL:
+            raise TwilioError("No panel is displayed: show `phone` in a cell first", status=409)
+        if status not in CAN_DIAL:
+            raise TwilioError(f"The panel's phone is not ready ({status}): see the panel", status=409)
 
     def _end(self, sid: str) -> None:
-        raise TwilioError("This call runs in the browser: hang up on the panel", status=409)
+        self._channel.tell_device("hang_up")
 
-    def _controls(self, action: str) -> None:
-        raise TwilioError(f"This call runs in the browser: {action} on the panel", status=409)
+    def _mute(self, muted: bool) -> None:
+        self._channel.tell_device("mute", muted=muted)
+
+    def _send_digits(self, digits: str) -> None:
+        self._channel.tell_device("digits", digits=digits)
 
     def _answer(self, ringing: IncomingCall, sid: str | None) -> None:
         if not sid:  # the panel's Accept button answers, then tells the kernel the call's sid
@@ -76,6 +105,7 @@ class BrowserCalls(ModeCalls):
     def panel_call_event(self, report: CallEvent) -> None:
         sid, status = report["sid"], report.get("status")
         with self._lock:
+            self._heard_from_panel()
             if report.get("direction"):  # the Device began a call: dialled, or answered
                 self._begin(sid, report["direction"], report.get("remote", ""), "connecting")
             elif self._phone.call.get("sid") not in (sid, "pending"):
@@ -117,3 +147,19 @@ class BrowserCalls(ModeCalls):
     def panel_incoming_ended(self, sid: str) -> None:
         if self._phone.incoming and self._phone.incoming.get("sid") == sid:
             self._phone.incoming = None
+
+    # -- a panel that does not answer -------------------------------------------------------------
+
+    def _heard_from_panel(self) -> None:
+        if self._silence is not None:
+            self._silence.cancel()
+            self._silence = None
+
+    def _panel_silent(self) -> None:
+        with self._lock:
+            call = self._phone.call
+            if call.get("sid") != "pending" or call.get("status") != "connecting":
+                return
+            self._write(status="failed", end_reason="failed", duration=0)
+        self._phone.report(TwilioError("The panel did not dial: is `phone` still displayed? Show it in a cell, "
+                                       "then call again", status=504))
