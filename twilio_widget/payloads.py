@@ -175,8 +175,11 @@ def checked(payload: Any, report: dict[str, Any]) -> Any:
     return report
 
 
-def error_payload(exc: Exception) -> PanelError:
-    """What the panel shows for ``exc``: Twilio's message, code and link, or the message alone."""
+def error_payload(exc: Exception | PanelError) -> PanelError:
+    """What the panel shows for ``exc``: Twilio's message, code and link, or the message alone
+    (a payload already made, such as the panel's Device reports, is shown as it is)."""
+    if isinstance(exc, dict):
+        return exc
     if isinstance(exc, TwilioError):
         return exc.as_payload()  # type: ignore[return-value]
     # A KeyError's str() is the repr of its key: show the message itself.

@@ -277,7 +277,7 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def report(self, problem: Exception | PanelError) -> PanelError:
         """Show a problem on the panel (the ``error`` trait); returns what is shown."""
-        self.error = payload = error_payload(problem) if isinstance(problem, Exception) else problem
+        self.error = payload = error_payload(problem)
         return payload
 
     def close(self) -> None:
