@@ -1,40 +1,47 @@
-"""Stand-ins shared by the phone's tests."""
+"""Stand-ins shared by the phone's tests.
+
+Where a phone's work runs is injected (``runner=``): a test that needs the worker thread a
+Twilio account gets passes ``WorkerRunner()``, one that wants every answer at once passes
+``InlineRunner()``; no sandbox has to pretend to be Twilio for it.
+"""
 
 from __future__ import annotations
 
-from twilio_widget import Event, SandboxBackend, TwilioError
+from twilio_widget import Event, SandboxBackend
 
 
-class SandboxAccount:
-    """The sandbox standing in for a Twilio account (backend mode "twilio"): the phone then runs
-    its REST work on its worker thread, as with TwilioBackend. ``push=False`` plays a REST-only
-    account whose news arrives only when asked for (``message_status``); ``refuse`` makes every
-    send fail with that error."""
+class RestOnlySandbox(SandboxBackend):
+    """A sandbox whose news arrives only when asked for (``message_status``), as on a Twilio
+    account without a routing service: the panel must poll."""
 
-    mode = "twilio"
-
-    def __init__(self, sandbox: SandboxBackend, *, push: bool = True) -> None:
-        self._sandbox = sandbox
-        self._push = push
-        self._listener = None
-        self.refuse: TwilioError | None = None
-
-    def __getattr__(self, name):
-        return getattr(self._sandbox, name)
+    pushes_events = False
 
     def subscribe(self, listener):
-        if self._push:
-            return self._sandbox.subscribe(listener)
         self._listener = listener
         return lambda: None
 
     def message_status(self, sid):
-        record = self._sandbox.message_status(sid)
-        if not self._push:
-            self._listener(Event("message", record))
+        record = super().message_status(sid)
+        self._listener(Event("message", record))
         return record
 
-    def send_message(self, to, from_, body):
-        if self.refuse:
-            raise self.refuse
-        return self._sandbox.send_message(to, from_, body)
+
+def command(phone, name, **args):
+    """Run a panel command as the panel does; its response."""
+    response, buffers = getattr(phone, name)(args, [])
+    assert buffers == []
+    return response
+
+
+def displayed(phone, monkeypatch, status: str = "registered") -> list[dict]:
+    """Play a displayed panel whose Device reported ``status``; returns the list that collects
+    what the kernel sends the panel from here on."""
+    sent: list[dict] = []
+    monkeypatch.setattr(phone, "send", lambda content, buffers=None: sent.append(content))
+    assert command(phone, "cmd_device_event", status=status, identity=phone.identity)["ok"]
+    return sent
+
+
+def device_requests(sent: list[dict]) -> list[tuple[str, dict]]:
+    """(action, args) of each request the kernel sent the panel's Device."""
+    return [(m["action"], m["args"]) for m in sent if m.get("type") == "twp:device"]

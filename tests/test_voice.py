@@ -6,10 +6,12 @@ import time
 
 import jwt
 import pytest
-from phone_helpers import SandboxAccount
+from phone_helpers import RestOnlySandbox, command, device_requests, displayed
 
 from twilio_widget import Event, SandboxBackend, TwilioError, TwilioPhone
+from twilio_widget.calls import BrowserCalls
 from twilio_widget.config import Caller, ConfigError, PhoneConfig
+from twilio_widget.runners import InlineRunner, WorkerRunner
 from twilio_widget.voice import bridge_twiml, identity_for, mint_token
 
 ACCOUNT = "AC" + "a1" * 16
@@ -32,10 +34,6 @@ def browser_phone(leads, sandbox, config):
                         backend=sandbox, config=config, mode="twilio")
     yield phone
     phone.close()
-
-
-def command(phone, name, **msg):
-    return getattr(phone, name)(msg, [])[0]
 
 
 class TestToken:
@@ -83,18 +81,22 @@ class TestToken:
 
 
 class TestBrowserCalls:
-    def test_call_button_gets_the_number_and_the_users_caller_id(self, browser_phone, sandbox):
+    def test_call_button_gets_the_number_and_the_users_caller_id(self, browser_phone, sandbox, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
         before = len(sandbox.calls())
         response = command(browser_phone, "cmd_call")
-        assert response == {"ok": True, "dial": {"To": "+14155550100", "CallerId": "+15005550006"}}
+        assert response["ok"] and response["call"]["status"] == "connecting"
+        assert device_requests(sent) == [("dial", {"To": "+14155550100", "CallerId": "+15005550006"})]
         assert len(sandbox.calls()) == before  # the browser dials, not the kernel
 
-    def test_the_device_dials_the_pad_never_the_old_selection(self, browser_phone):
+    def test_the_device_dials_the_pad_never_the_old_selection(self, browser_phone, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
         browser_phone.dialpad = "+1415555010"  # the selection was +14155550100
         response = command(browser_phone, "cmd_call")
-        assert not response["ok"] and "dial" not in response and "too short" in response["error"]["message"]
+        assert not response["ok"] and "too short" in response["error"]["message"] and device_requests(sent) == []
         browser_phone.dialpad = "+1 212 555 0199"
-        assert command(browser_phone, "cmd_call")["dial"]["To"] == "+12125550199"
+        command(browser_phone, "cmd_call")
+        assert device_requests(sent) == [("dial", {"To": "+12125550199", "CallerId": "+15005550006"})]
 
     def test_bad_number_never_reaches_the_device(self, browser_phone):
         response = command(browser_phone, "cmd_call", number="555")
@@ -106,8 +108,10 @@ class TestBrowserCalls:
         command(browser_phone, "cmd_incoming", sid="CA1", **{"from": "+12125550199"})
         assert browser_phone.incoming["contact"]["name"] == "Grace Hopper"
         assert seen[0]["from"] == "+12125550199"
-        browser_phone.call = {"sid": "CA1", "status": "in-progress", "direction": "inbound"}
+        command(browser_phone, "cmd_call_event", sid="CA1", status="in-progress", direction="inbound",
+                remote="+12125550199")  # the Device answered
         assert command(browser_phone, "cmd_accept", sid="CA1")["ok"]
+        assert browser_phone.call["direction"] == "inbound" and browser_phone.call["started_at"]
         assert browser_phone.incoming is None and browser_phone.current == 103
 
     def test_caller_giving_up_clears_the_ring(self, browser_phone):
@@ -122,10 +126,13 @@ class TestBrowserCalls:
             browser_phone.accept()
 
     def test_ended_call_refreshes_history(self, browser_phone, sandbox):
+        command(browser_phone, "cmd_call_event", sid="CA1", status="connecting", direction="outbound",
+                remote="+14155550100")
         sandbox.dial("+14155550100")
         stale = len(browser_phone.history)
-        command(browser_phone, "cmd_call_ended", sid="CA1", status="completed")
+        command(browser_phone, "cmd_call_event", sid="CA1", status="completed")
         assert len(browser_phone.history) == stale + 1
+        assert browser_phone.call["status"] == "canceled"  # never answered: the Device's hang-up cancelled it
 
 
 class TestBridge:
@@ -168,7 +175,7 @@ class TestBridge:
 
 
 def test_browser_call_state_gets_the_display_format(browser_phone):
-    browser_phone.call = {"sid": "CA1", "status": "ringing", "remote": "+14155550100"}
+    command(browser_phone, "cmd_call_event", sid="CA1", status="ringing", direction="outbound", remote="+14155550100")
     assert browser_phone.call["remote_display"] == "(415) 555-0100"
 
 
@@ -176,14 +183,14 @@ class TestPollingWithoutRoutingService:
     def test_twilio_backend_panels_poll_and_sandbox_ones_do_not(self, browser_phone):
         assert browser_phone.live_events is True  # the sandbox pushes its events
 
-    def test_poll_catches_up_on_new_messages_and_delivery(self, leads, sandbox, config):
-        rest_only = SandboxAccount(sandbox, push=False)  # what a REST-only account looks like to the panel
-        phone = TwilioPhone(leads, ["mobile"], backend=rest_only, config=config, mode="twilio")
+    def test_poll_catches_up_on_new_messages_and_delivery(self, leads, config):
+        rest_only = RestOnlySandbox(numbers=["+14155550100"])  # a REST-only account, to the panel
+        phone = TwilioPhone(leads, ["mobile"], backend=rest_only, config=config, mode="twilio", runner=WorkerRunner())
         assert phone.live_events is False
-        sandbox.inbound_message("+14155550100", "Anyone there?")
-        sandbox.advance(1)
+        rest_only.inbound_message("+14155550100", "Anyone there?")
+        rest_only.advance(1)
         sent = phone.send_message("Yes!")
-        sandbox.advance(sandbox.delivery_seconds)
+        rest_only.advance(rest_only.delivery_seconds)
         assert phone.thread[-1]["status"] == "queued"  # nothing pushed it
         assert phone.cmd_poll({}, [])[0] == {"ok": True}  # answered at once; the work runs behind
         phone.wait_until_idle()
@@ -229,20 +236,30 @@ def test_history_for_a_selection_that_moved_on_is_dropped(leads):
 
 
 def test_browser_call_takes_only_the_end_of_the_lead_leg_from_callbacks(browser_phone):
-    browser_phone.call = {"sid": "CAdevice", "status": "in-progress", "direction": "outbound",
-                          "remote": "+14155550100", "started_at": "2026-05-01T12:00:00+00:00"}
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="in-progress", direction="outbound",
+            remote="+14155550100")
     leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
     browser_phone._on_event(Event("call", {**leg, "status": "ringing"}))  # a late callback
     assert browser_phone.call["status"] == "in-progress"
-    browser_phone.call = {**browser_phone.call, "status": "canceled"}  # the Device saw only a hang-up
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="completed")  # the Device saw only a hang-up
     browser_phone._on_event(Event("call", {**leg, "status": "busy", "duration": 0}))
     assert browser_phone.call["status"] == "busy" and browser_phone.call["end_reason"] == "busy"
+
+
+def test_a_browser_call_keeps_how_the_leads_leg_ended_when_the_kernel_knew_first(browser_phone):
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="in-progress", direction="outbound",
+            remote="+14155550100")
+    leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
+    browser_phone._on_event(Event("call", {**leg, "status": "no-answer", "duration": 0}))
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="completed")  # then the Device hangs up
+    assert browser_phone.call["status"] == "no-answer" and browser_phone.call["end_reason"] == "no-answer"
 
 
 class TestSendingFromThePanelOnATwilioAccount:
     @pytest.fixture
     def account_phone(self, leads, sandbox, config):
-        phone = TwilioPhone(leads, ["mobile"], backend=SandboxAccount(sandbox), config=config, mode="twilio")
+        # The worker thread a Twilio account's phone asks it from.
+        phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=WorkerRunner())
         phone.wait_until_idle()
         yield phone
         phone.close()
@@ -256,9 +273,11 @@ class TestSendingFromThePanelOnATwilioAccount:
         assert not [r for r in account_phone.thread if r["sid"].startswith("pending-")]
         assert sandbox.messages("+14155550100")["body"].iloc[0] == "On my way"
 
-    def test_a_refused_message_stays_visible_as_failed(self, account_phone):
-        account_phone.backend.refuse = TwilioError("Attempt to send to unsubscribed recipient", code=21610)
-        command(account_phone, "cmd_send_message", body="Hello?")
+    def test_a_refused_message_stays_visible_as_failed(self, account_phone, sandbox):
+        sandbox.inbound_message("+14155550100", "STOP")  # Twilio refuses the next text: 21610
+        account_phone.wait_until_idle()
+        response = command(account_phone, "cmd_send_message", body="Hello?")
+        assert response["ok"] and response["message"]["status"] == "sending"
         account_phone.wait_until_idle()
         assert account_phone.thread[-1] == {**account_phone.thread[-1], "body": "Hello?", "status": "failed",
                                             "error_code": 21610}
@@ -280,7 +299,7 @@ def test_the_users_hang_up_ends_the_leads_leg_in_the_sandbox(leads, sandbox, con
 
 
 def test_closing_a_phone_with_queued_work_is_quiet(leads, sandbox, config, caplog):
-    phone = TwilioPhone(leads, ["mobile"], backend=SandboxAccount(sandbox), config=config, mode="twilio")
+    phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=WorkerRunner())
     for _ in range(20):
         phone.cmd_refresh({}, [])
     phone.close()
@@ -306,12 +325,10 @@ def test_a_phone_that_fails_before_its_backend_exists_cleans_up_quietly(leads):
 
 class TestLocalMessagesSurviveRefreshes:
     def test_sending_and_failed_rows_stay_through_a_refresh(self, leads, sandbox, config):
-        account = SandboxAccount(sandbox)
-        account.refuse = TwilioError("Twilio is having a bad day", code=20500, status=500)
-        phone = TwilioPhone(leads, ["mobile"], backend=account, config=config, mode="twilio")
-        phone.wait_until_idle()
-        command(phone, "cmd_send_message", body="Still there?")
-        phone.wait_until_idle()
+        phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=InlineRunner())
+        sandbox.inbound_message("+14155550100", "STOP")  # Twilio refuses the next text: 21610
+        response = command(phone, "cmd_send_message", body="Still there?")
+        assert response["error"]["code"] == 21610  # answered at once: the runner ran the send in place
         phone.refresh()
         phone.poll()
         assert phone.thread[-1]["body"] == "Still there?" and phone.thread[-1]["status"] == "failed"
@@ -320,3 +337,72 @@ class TestLocalMessagesSurviveRefreshes:
         phone.wait_until_idle()
         assert phone.thread[-1]["status"] == "failed"  # back on the number, still shown
         phone.close()
+
+
+class TestCallControlFromACell:
+    """In twilio mode a cell does what the panel does: the kernel asks the displayed panel's
+    Device (``twp:device``), returns at once, and the call follows the panel's reports."""
+
+    def test_place_call_asks_the_panels_device_to_dial_and_returns_at_once(self, browser_phone, sandbox,
+                                                                           monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
+        before = len(sandbox.calls())
+        call = browser_phone.place_call("+1 415 555 0101")
+        assert device_requests(sent) == [("dial", {"To": "+14155550101", "CallerId": "+15005550006"})]
+        assert call == browser_phone.call
+        assert call["status"] == "connecting" and call["remote"] == "+14155550101" and call["direction"] == "outbound"
+        assert len(sandbox.calls()) == before  # the browser dials, not the kernel
+
+    def test_the_call_follows_the_panels_reports(self, browser_phone, monkeypatch):
+        displayed(browser_phone, monkeypatch)
+        browser_phone.place_call("+14155550101")
+        command(browser_phone, "cmd_call_event", sid="pending", status="connecting", direction="outbound",
+                remote="+14155550101")
+        command(browser_phone, "cmd_call_event", sid="CA1", status="ringing")
+        assert browser_phone.call["sid"] == "CA1" and browser_phone.call["status"] == "ringing"
+        command(browser_phone, "cmd_call_event", sid="CA1", status="in-progress")
+        assert browser_phone.call["started_at"] and browser_phone.call["remote_display"] == "(415) 555-0101"
+        command(browser_phone, "cmd_call_event", sid="CA1", muted=True)
+        command(browser_phone, "cmd_call_event", sid="CA1", digits="1")
+        assert (browser_phone.call["muted"], browser_phone.call["digits"]) == (True, "1")
+        command(browser_phone, "cmd_call_event", sid="CA1", status="completed")
+        assert browser_phone.call["status"] == "completed" and browser_phone.call["duration"] == 0
+
+    def test_hang_up_mute_and_digits_are_asked_of_the_panels_device(self, browser_phone, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
+        browser_phone.place_call()
+        command(browser_phone, "cmd_call_event", sid="CA1", status="in-progress")
+        browser_phone.mute()
+        browser_phone.send_digits("1#")
+        browser_phone.hang_up()
+        assert device_requests(sent)[1:] == [("mute", {"muted": True}), ("digits", {"digits": "1#"}),
+                                             ("hang_up", {})]
+        assert browser_phone.call["status"] == "in-progress"  # until the panel reports what the Device did
+
+    def test_controls_need_a_call_in_progress(self, browser_phone, monkeypatch):
+        sent = displayed(browser_phone, monkeypatch)
+        with pytest.raises(TwilioError, match="no call in progress to mute"):
+            browser_phone.mute()
+        assert browser_phone.hang_up() == {} and device_requests(sent) == []
+
+    def test_without_a_displayed_panel_the_cell_is_told_so(self, browser_phone):
+        with pytest.raises(TwilioError, match=r"No panel is displayed: show `phone` in a cell first"):
+            browser_phone.place_call()
+        assert browser_phone.call == {}
+        response = command(browser_phone, "cmd_call")
+        assert not response["ok"] and "No panel is displayed" in response["error"]["message"]
+
+    def test_a_panel_whose_device_is_not_ready_is_named(self, browser_phone, monkeypatch):
+        displayed(browser_phone, monkeypatch, status="offline")
+        with pytest.raises(TwilioError, match=r"not ready \(offline\)"):
+            browser_phone.place_call()
+
+    def test_a_dial_the_panel_never_answers_fails_the_call(self, browser_phone, monkeypatch):
+        displayed(browser_phone, monkeypatch)
+        monkeypatch.setattr(BrowserCalls, "SILENCE_SECONDS", 0.05)
+        browser_phone.place_call()
+        deadline = time.monotonic() + 5
+        while browser_phone.call["status"] == "connecting" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert browser_phone.call["status"] == "failed"
+        assert "did not dial" in browser_phone.error["message"]

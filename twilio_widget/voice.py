@@ -23,6 +23,8 @@ from .config import ConfigError, PhoneConfig
 IDENTITY = re.compile(r"^[A-Za-z0-9_]{1,121}$")
 DEFAULT_IDENTITY = "twilio_widget"
 MIN_TTL, MAX_TTL = 60, 24 * 3600
+#: How long the panel's tokens last; the panel renews them before they expire.
+PANEL_TOKEN_TTL = 3600
 
 
 def identity_for(user_id: str | None) -> str:
@@ -52,6 +54,12 @@ def mint_token(config: PhoneConfig, identity: str, *, ttl: int = 3600) -> str:
                         identity=identity, ttl=ttl)
     token.add_grant(VoiceGrant(outgoing_application_sid=config.app_sid, incoming_allow=True))
     return token.to_jwt()
+
+
+def panel_token(config: PhoneConfig, identity: str) -> dict[str, Any]:
+    """What the panel's Device registers with: a token for ``identity``, and how long it lasts."""
+    token = mint_token(config, identity, ttl=PANEL_TOKEN_TTL)
+    return {"token": token, "identity": identity, "ttl": PANEL_TOKEN_TTL}
 
 
 def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30) -> str:

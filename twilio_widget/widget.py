@@ -1,77 +1,32 @@
-"""TwilioPhone: the phone panel's state (traits) and the commands it sends to the kernel.
-
-Everything the panel shows is a trait; everything it asks for is a command. The kernel keeps
-the contacts, the credentials and the backend; the panel only ever sees bounded lists.
-"""
+"""TwilioPhone, the panel's face in the kernel: traits, constructors, the public API, the panel's
+commands. Collaborators with one job each do the work, and write the traits: selection.py, conversations.py,
+calls/ and service.py (docs/design-notes.md, "The call core", maps who writes which trait)."""
 
 from __future__ import annotations
 
-import functools
-import logging
 import pathlib
-import threading
 import uuid
-import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 import anywidget
 import pandas as pd
 import traitlets
-from anywidget.experimental import command
 
-from . import frames, voice
-from .backends.base import Backend, Event, TwilioError
-from .backends.sandbox import SandboxBackend
-from .config import ConfigError, PhoneConfig, contacts_from_config
-from .contacts import Contacts, InvalidNumber, parse_number
-from .frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
-from .frames import PENDING_MESSAGE_STATUSES as PENDING_MESSAGE
+from . import voice
+from .backends import Backend, Event, Simulator, TwilioError, default_backend
+from .calls import CALL_MODES, CallsByMode, ModeCalls
+from .channel import CommandChannel, panel_command
+from .config import PhoneConfig, contacts_from_config
+from .contacts import Contacts, parse_number
+from .conversations import Conversations
+from .forwarding import forwarded
+from .payloads import CallEvent, CallState, DeviceEvent, PanelError, checked, error_payload
+from .runners import Background, InlineRunner, Runner, WorkerRunner
+from .selection import Selection, as_contacts
+from .service import RoutingLink
 
-logger = logging.getLogger(__name__)
 STATIC = pathlib.Path(__file__).parent / "static"
-TABS = ("numpad", "history", "messages")
-INTERPRETATIONS = ("panel", "default")
-#: Seeded sandbox history covers this many contacts; a million-row book seeds no more.
-SANDBOX_SEEDED_CONTACTS = 200
-#: How the browser's Device reports any end of a call; the lead's leg may know better (busy ...).
-GENERIC_END = frozenset({"completed", "canceled"})
-#: Bridge mode polls the call's status this often (seconds) until it ends.
-BRIDGE_POLL_SECONDS = 1.0
-TOKEN_TTL_SECONDS = 3600
-#: Without a routing service, the panel re-checks at most this many undelivered messages a poll.
-POLLED_MESSAGES = 10
-#: Why an empty pad cannot be called (the refusal's message).
-EMPTY_PAD = "type a number to call, or pick one of the contact's"
-
-
-def _panel_command(method: Callable[..., dict[str, Any]] | None = None, *, user_action: bool = True):
-    """Turn a method into a panel command whose failures come back as a payload, not silence.
-
-    A user's action starts by clearing the last error (its own failure, even one found later
-    by background work, then shows); the panel's own requests (polls, device reports) leave
-    the error shown until the user acts or dismisses it.
-    """
-    if method is None:
-        return functools.partial(_panel_command, user_action=user_action)
-
-    @functools.wraps(method)
-    def handler(self: TwilioPhone, msg: Any, buffers: list[bytes]):
-        if user_action:
-            self.error = None
-        try:
-            result = method(self, **(msg or {}))
-        except (TwilioError, ValueError, KeyError, traitlets.TraitError) as exc:
-            return {"ok": False, "error": self._report(exc)}, []
-        except Exception as exc:  # a bug: say so on the panel rather than leave the command unanswered
-            logger.exception("panel command %s failed", method.__name__)
-            failure = RuntimeError(f"{method.__name__.removeprefix('cmd_')} failed: {type(exc).__name__}: {exc}")
-            return {"ok": False, "error": self._report(failure)}, []
-        return {"ok": True, **(result or {})}, []
-
-    return command(handler)
 
 
 class TwilioPhone(anywidget.AnyWidget):
@@ -79,102 +34,83 @@ class TwilioPhone(anywidget.AnyWidget):
 
     >>> phone = TwilioPhone(contacts=leads, fields=["mobile", "office"], name="name")
     >>> phone            # displays the panel; with no credentials it runs on the sandbox
+
+    ``runner`` decides where backend work runs (see runners.py; by default in place on the sandbox).
     """
 
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
-    #: The phone whose browser Device is registered under each identity in this kernel.
-    _browser_phones: weakref.WeakValueDictionary[str, TwilioPhone] = weakref.WeakValueDictionary()
 
     selected_number = traitlets.Unicode("").tag(sync=True)
     selected_display = traitlets.Unicode("").tag(sync=True)
-    tab = traitlets.Enum(TABS, default_value="numpad").tag(sync=True)
-    interpretation = traitlets.Enum(INTERPRETATIONS, default_value="panel").tag(sync=True)
+    tab = traitlets.Enum(("numpad", "history", "messages"), default_value="numpad").tag(sync=True)
+    interpretation = traitlets.Enum(("panel", "default"), default_value="panel").tag(sync=True)
     multiple_value = traitlets.Bool(True).tag(sync=True)
     numbers = traitlets.List(traitlets.Dict()).tag(sync=True)
     dialpad = traitlets.Unicode("").tag(sync=True)
-    #: The kernel's verdict on the pad: the text it checked and, in a few words, why that cannot
-    #: be called ("" when it can). The panel disables its call button with the reason while it
-    #: shows that very text.
+    #: The kernel's verdict on the pad: the text it checked and why that cannot be called ("" when
+    #: it can). The panel disables its call button with the reason while it shows that very text.
     dialpad_check = traitlets.Dict({"dialpad": "", "problem": "Type a number to call"}).tag(sync=True)
     contact = traitlets.Dict().tag(sync=True)
     call = traitlets.Dict().tag(sync=True)
     incoming = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     history = traitlets.List(traitlets.Dict()).tag(sync=True)
     thread = traitlets.List(traitlets.Dict()).tag(sync=True)
-    mode = traitlets.Enum(("sandbox", "twilio", "bridge"), default_value="sandbox").tag(sync=True)
+    mode = traitlets.Enum(tuple(CALL_MODES), default_value="sandbox").tag(sync=True)
     caller_id = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     device = traitlets.Dict({"status": "off"}).tag(sync=True)
     #: Whether events reach the panel by themselves (the sandbox, or a running routing service);
-    #: when False the open panel polls Twilio (``cmd_poll``) for new messages and statuses.
+    #: when False the open panel polls (``cmd_poll``) for new messages and statuses.
     live_events = traitlets.Bool(True).tag(sync=True)
     #: Names this phone to the panel's JavaScript, which keeps one Voice SDK Device per phone.
     _phone_id = traitlets.Unicode().tag(sync=True)
     history_limit = traitlets.Int(50, min=1, max=500)
-    #: The row label of the contact on the panel (None for a number in no contact). Set it to
-    #: show another; link it to a widget that picks rows, e.g.
-    #: ``ipywidgets.link((phone, "row"), (dropdown, "value"))``. Kernel-side only: labels may
-    #: be any hashable, and the panel already shows the contact.
+    #: The row label of the contact on the panel (None for a number in no contact); set it, or link it
+    #: to a row picker (``ipywidgets.link``). Kernel-side only: labels may be any hashable.
     row = traitlets.Any(None, allow_none=True)
 
-    def __init__(
-        self,
-        contacts: pd.DataFrame | Contacts | None = None,
-        fields: list[str] | None = None,
-        *,
-        name: str | None = None,
-        view: list[str] | None = None,
-        region: str = "US",
-        display: str | None = None,
-        backend: Backend | None = None,
-        config: PhoneConfig | None = None,
-        user: str | None = None,
-        mode: str | None = None,
-        bridge_to: str | None = None,
-        caller_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, contacts: pd.DataFrame | Contacts | None = None, fields: list[str] | None = None, *,
+                 name: str | None = None, view: list[str] | None = None, region: str = "US",
+                 display: str | None = None, backend: Backend | None = None, config: PhoneConfig | None = None,
+                 user: str | None = None, mode: str | None = None, bridge_to: str | None = None,
+                 caller_id: str | None = None, runner: Runner | None = None, **kwargs: Any) -> None:
         super().__init__(_phone_id=uuid.uuid4().hex)
         # What close() undoes, set first: close() runs even when the constructor fails half-way.
         self._unsubscribe: Callable[[], None] = lambda: None
-        self._routing = None
-        self._worker: ThreadPoolExecutor | None = None
-        self._lead_leg = ""
-        self._ready = False
-        #: Messages the panel sent that Twilio has not confirmed (sending) or refused (failed),
-        #: by number: kept beside the fetched thread so a refresh cannot wipe them.
-        self._local_messages: dict[str, list[dict[str, Any]]] = {}
+        self._calls: CallsByMode | None = None
+        self._routing: RoutingLink | None = None
+        self._background: Background | None = None
         self._owns_backend = backend is None
-        self._lock = threading.RLock()
-        self._incoming_callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self.config = config or PhoneConfig()
         self.region = region
         # The element's regular_expression option is the display format unless one is given.
         display = self.config.regular_expression if display is None else display
-        self.contacts = _as_contacts(contacts, fields, name=name, view=view, region=region,
-                                     display=display)
+        self.contacts = as_contacts(contacts, fields, name=name, view=view, region=region, display=display)
         # The element's options start the traits (keywords below may still change them).
         self.multiple_value, self.interpretation = self.config.multiple_value, self.config.look
-        self.backend: Backend = backend or self._default_backend()
+        self.backend: Backend = backend or default_backend(self.config, self.contacts)
+        self._background = Background(runner or (InlineRunner() if self.backend.in_memory else WorkerRunner()),
+                                      self.report)
         self.user = user or (self.config.callers[0].user_id if self.config.callers else "")
         self.identity = voice.identity_for(self.user)
         self.caller_id = self._caller_id(caller_id)
         self.bridge_to = parse_number(bridge_to, region, field="bridge_to") if bridge_to else ""
-        if mode == "bridge" and not self.bridge_to:
-            raise ValueError("bridge_to: bridge mode rings your own phone first; give its number")
-        self.mode = mode or ("sandbox" if self.backend.mode == "sandbox" else "twilio")
-        self.live_events = self.backend.mode == "sandbox"
+        self._channel = CommandChannel(self)
+        self._conversations = Conversations(self, self.backend, self.contacts, region, self._background,
+                                            deliver=lambda to, body: self._routing.deliver(to, body))
+        self._selection = Selection(self, self.contacts, region, on_number=self._conversations.refresh_soon)
+        self._routing = RoutingLink(self, self.backend, self._background, self._on_event)
+        self._calls = CallsByMode(self, self.backend, self._selection, self._conversations, self._channel)
+        self.mode = mode or ("sandbox" if self.backend.simulator is not None else "twilio")
+        self._calls.change(self.mode)
         self._unsubscribe = self.backend.subscribe(self._on_event)
-        self._position = 0
-        if len(self.contacts):
-            self.select(self.contacts.key_at(0))
+        self._selection.start()
         for trait, value in kwargs.items():  # last: the contacts and the first selection exist
             if not self.has_trait(trait):
                 raise TypeError(f"TwilioPhone() got an unexpected keyword argument {trait!r}")
             setattr(self, trait, value)
-        self._ready = True
-        self._claim_identity()
+        self._calls.start()  # once whole: a phone that fails above leaves the others alone
 
     @classmethod
     def from_env(cls, contacts: pd.DataFrame | Contacts | None = None, fields: list[str] | None = None, *,
@@ -188,8 +124,7 @@ class TwilioPhone(anywidget.AnyWidget):
                         names: dict[str, str] | None = None, region: str = "US", **kwargs: Any) -> TwilioPhone:
         """A phone configured by the element's data model; ``sources`` maps each ``app_id`` to its DataFrame."""
         config = PhoneConfig.from_data_model(data_model)
-        contacts = contacts_from_config(config, sources, region, names=names)
-        return cls(contacts, config=config, region=region, **kwargs)
+        return cls(contacts_from_config(config, sources, region, names=names), config=config, region=region, **kwargs)
 
     @property
     def data_model(self) -> dict[str, Any]:
@@ -200,7 +135,13 @@ class TwilioPhone(anywidget.AnyWidget):
         """The element's data model; ``include_secrets=True`` writes the real auth token and SMTP password."""
         return self.config.to_data_model(include_secrets=include_secrets)
 
-    # The config follows the panel's options, so it (and every export) says what the panel shows.
+    def _caller_id(self, explicit: str | None) -> str:
+        if explicit:
+            return parse_number(explicit, self.region, field="caller_id")
+        caller = self.config.caller(self.user) if self.user else None
+        return caller.caller_id if caller and caller.caller_id else self.backend.own_number
+
+    # -- the user's traits, checked and followed (the config follows the panel's options) ------
 
     @traitlets.observe("multiple_value")
     def _keep_multiple_value(self, change: dict[str, Any]) -> None:
@@ -211,751 +152,147 @@ class TwilioPhone(anywidget.AnyWidget):
         if self.config.look != change["new"]:  # an unchanged look keeps the element's list as written
             self.config = self.config.replace(interpretation=[change["new"]])
 
-    def _default_backend(self) -> Backend:
-        if not self.config.has_credentials:
-            return self._sandbox_for(self.contacts)
-        from .backends.twilio import TwilioBackend
+    @traitlets.validate("selected_number")
+    def _valid_selection(self, proposal: dict[str, Any]) -> str:
+        return self._selection.valid_number(proposal["value"])
 
-        return TwilioBackend.from_credentials(
-            self.config.account_sid, self.config.auth_token or None,
-            api_key=self.config.api_key_sid or None, api_secret=self.config.api_key_secret or None)
-
-    def _caller_id(self, explicit: str | None) -> str:
-        if explicit:
-            return parse_number(explicit, self.region, field="caller_id")
-        caller = self.config.caller(self.user) if self.user else None
-        if caller and caller.caller_id:
-            return caller.caller_id
-        return getattr(self.backend, "own_number", "") or ""
+    @traitlets.validate("row")
+    def _known_row(self, proposal: dict[str, Any]) -> Any:
+        return self._selection.known_row(proposal["value"])
 
     @traitlets.validate("mode")
     def _valid_mode(self, proposal: dict[str, Any]) -> str:
-        mode = proposal["value"]
-        if mode == "sandbox" and not isinstance(self.backend, SandboxBackend):
-            raise traitlets.TraitError("mode: 'sandbox' simulates calls and needs the sandbox backend")
-        if mode == "bridge" and not self.bridge_to:
-            raise traitlets.TraitError("mode: 'bridge' rings your own phone first; set bridge_to to its number")
-        return mode
+        return self._calls.check(proposal["value"])
 
     @traitlets.observe("mode")
     def _mode_changed(self, change: dict[str, Any]) -> None:
-        if self._ready:  # a phone being built claims its identity once it is whole
-            self._claim_identity()
+        if self._calls.current is not None:  # a phone being built picks its calls once the mode is set
+            self._calls.change(change["new"])
 
-    def _claim_identity(self) -> None:
-        """One browser Device per identity in a kernel: a phone that starts calling from the
-        browser closes the older one registered under the same identity (a re-run cell would
-        otherwise ring twice)."""
-        if self.mode != "twilio":
-            return
-        older = self._browser_phones.get(self.identity)
-        if older is not None and older is not self and older.mode == "twilio":
-            older.close()
-        self._browser_phones[self.identity] = self
+    # -- the public API (see the README); most of it is a collaborator's ---------------------------
 
-    # -- contacts and selection ----------------------------------------------------------
-
-    def select(self, key: Any) -> None:
-        """Show the contact whose row label is ``key`` and select its first number."""
-        position = self.contacts.position(key)
-        self._show_contact(position)
-
-    def next(self) -> None:
-        """Move to the next contact (wraps around)."""
-        if len(self.contacts):
-            self._show_contact((self._position + 1) % len(self.contacts))
-
-    def previous(self) -> None:
-        """Move to the previous contact (wraps around)."""
-        if len(self.contacts):
-            self._show_contact((self._position - 1) % len(self.contacts))
+    select = forwarded("_selection", Selection.select)
+    next = forwarded("_selection", Selection.next)
+    previous = forwarded("_selection", Selection.previous)
+    refresh = forwarded("_conversations", Conversations.refresh)
+    poll = forwarded("_conversations", Conversations.poll)
+    calls = forwarded("_conversations", Conversations.calls)
+    messages = forwarded("_conversations", Conversations.messages)
+    recordings = forwarded("_conversations", Conversations.recordings)
+    send_message = forwarded("_conversations", Conversations.send_message)
+    hang_up = forwarded("_calls.current", ModeCalls.hang_up)
+    mute = forwarded("_calls.current", ModeCalls.mute)
+    send_digits = forwarded("_calls.current", ModeCalls.send_digits)
+    accept = forwarded("_calls.current", ModeCalls.accept)
+    reject = forwarded("_calls.current", ModeCalls.reject)
+    on_incoming = forwarded("_calls", CallsByMode.on_incoming)
+    serve = forwarded("_routing", RoutingLink.serve)
+    stop_serving = forwarded("_routing", RoutingLink.stop_serving)
+    outbox = forwarded("_routing", RoutingLink.outbox)
+    retry_outbox = forwarded("_routing", RoutingLink.retry_outbox)
+    wait_until_idle = forwarded("_background", Background.wait_until_idle)
 
     @property
     def current(self) -> Any:
         """The row label of the contact on the panel (the same as ``row``)."""
         return self.row
 
-    @traitlets.validate("row")
-    def _known_row(self, proposal: dict[str, Any]) -> Any:
-        key = proposal["value"]
-        if key is not None:
-            self.contacts.position(key)  # a KeyError naming the label, before anything changes
-        return key
-
-    @traitlets.observe("row")
-    def _row_chosen(self, change: dict[str, Any]) -> None:
-        key = change["new"]
-        if key is not None and self.contact.get("key") != str(key):
-            self.select(key)
-
-    def _show_contact(self, position: int, number: str | None = None) -> None:
-        key = self.contacts.key_at(position)
-        self._position = position
-        offered = self.contacts.numbers(key)
-        self.numbers = offered if self.multiple_value else offered[:1]
-        self.contact = {
-            "key": str(key),
-            "name": self.contacts.name_of(key),
-            "fields": self.contacts.record(key),
-            "position": position,
-            "count": len(self.contacts),
-        }
-        self.row = key.item() if hasattr(key, "item") else key  # numpy scalars read as plain labels
-        chosen = number or (self.numbers[0]["number"] if self.numbers else "")
-        self.selected_number = chosen
-
-    def _show_unknown(self) -> None:
-        """A number that is in no contact's record: no card, no field buttons."""
-        self.numbers = []
-        self.contact = {"key": "", "name": "Unknown number", "fields": {}, "position": self._position,
-                        "count": len(self.contacts)}
-        self.row = None
-
-    @traitlets.observe("multiple_value")
-    def _offer_numbers(self, change: dict[str, Any]) -> None:
-        if len(self.contacts) and self.contact.get("key"):
-            self._show_contact(self._position, self.selected_number or None)
-
-    @traitlets.validate("selected_number")
-    def _valid_selection(self, proposal: dict[str, Any]) -> str:
-        value = proposal["value"].strip()
-        if not value:
-            return ""
-        try:
-            return parse_number(value, self.region, field="selected_number")
-        except InvalidNumber as exc:
-            raise traitlets.TraitError(str(exc)) from None
-
-    @traitlets.observe("selected_number")
-    def _selection_changed(self, change: dict[str, Any]) -> None:
-        number = change["new"]
-        if number and all(n["number"] != number for n in self.numbers):
-            matches = self.contacts.lookup(number)
-            if matches:  # a number of another contact: show that contact's card
-                self._show_contact(self.contacts.position(matches[0][0]), number)
-            else:
-                self._show_unknown()
-        self.selected_display = self.contacts.format(number) if number else ""
-        if _read_pad(self.dialpad, self.region)[0] != number:
-            self.dialpad = number
-        self._in_background(self.refresh)
-
-    @traitlets.observe("call")
-    def _name_the_remote_party(self, change: dict[str, Any]) -> None:
-        # Browser calls arrive from the panel with the bare number; show it as everywhere else.
-        with self._lock:
-            call = self.call
-            remote = call.get("remote")
-            if remote and not call.get("remote_display"):
-                self.call = {**call, "remote_display": self.contacts.format(remote)}
-
-    @traitlets.observe("dialpad")
-    def _typed(self, change: dict[str, Any]) -> None:
-        number, problem = _read_pad(change["new"], self.region)
-        self.dialpad_check = {"dialpad": change["new"], "problem": problem}
-        if number:
-            self.selected_number = number
-
-    # -- history -------------------------------------------------------------------------
-
-    def refresh(self) -> None:
-        """Reload the panel's Call history and Messages for the selected number."""
-        number = self.selected_number
-        if not number:
-            self.history, self.thread = [], []
-            return
-        try:
-            calls = self.backend.calls(number, limit=self.history_limit)
-            messages = self.backend.messages(number, limit=self.history_limit)
-        except TwilioError as exc:
-            self._report(exc)
-            return
-        history = [_history_row(row, number) for row in calls.to_dict("records")]
-        thread = [_thread_row(row) for row in messages.iloc[::-1].to_dict("records")]
-        with self._lock:
-            if self.selected_number == number:  # the selection may have moved on meanwhile
-                fetched = {row["sid"] for row in thread}
-                local = [row for row in self._local_messages.get(number, []) if row["sid"] not in fetched]
-                self.history, self.thread = history, [*thread, *local][-self.history_limit:]
-
-    def _in_background(self, work: Callable[[], None]) -> Future | None:
-        """Run REST-bound work off the kernel's message loop, one task at a time, in order.
-        The sandbox answers at once, so its work runs here (tests and demos stay in step)."""
-        if self.backend.mode == "sandbox":
-            work()
-            return None
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twilio-phone")
-        future = self._worker.submit(work)
-        future.add_done_callback(self._report_failure)
-        return future
-
-    def _report_failure(self, future: Future) -> None:
-        if future.cancelled():  # the phone was closed with work still queued
-            return
-        exc = future.exception()
-        if exc is None:
-            return
-        if isinstance(exc, TwilioError | ValueError):
-            self._report(exc)
-        else:
-            logger.error("background work failed", exc_info=exc)
-            self._report(RuntimeError(f"{type(exc).__name__}: {exc}"))
-
-    def wait_until_idle(self, timeout: float | None = 30) -> None:
-        """Block until the background work queued so far is done (scripts and tests)."""
-        if self._worker is not None:
-            self._worker.submit(lambda: None).result(timeout)
-
-    def poll(self) -> None:
-        """Catch up without a routing service: new calls and messages with the selected
-        number, and the delivery status of the messages still on their way."""
-        self.refresh()
-        pending = [row["sid"] for row in self.thread if row["direction"] == "outbound"
-                   and row["status"] in PENDING_MESSAGE and not row["sid"].startswith("pending-")][-POLLED_MESSAGES:]
-        for sid in pending:
-            try:
-                self.backend.message_status(sid)  # a changed status comes back as an event
-            except TwilioError as exc:
-                self._report(exc)
-                return
-
-    def calls(self, number: str | None = None, *, with_contacts: bool = False,
-              **window: Any) -> pd.DataFrame:
-        """Call history as a typed DataFrame, newest first (see ``frames.CALLS``)."""
-        frame = self.backend.calls(_optional_number(number, self.region), **window)
-        return self._with_contacts(frame) if with_contacts else frame
-
-    def messages(self, number: str | None = None, *, with_contacts: bool = False,
-                 **window: Any) -> pd.DataFrame:
-        """Messages as a typed DataFrame, newest first (see ``frames.MESSAGES``)."""
-        frame = self.backend.messages(_optional_number(number, self.region), **window)
-        return self._with_contacts(frame) if with_contacts else frame
-
-    def recordings(self, call_sid: str | None = None, **window: Any) -> pd.DataFrame:
-        """Call recordings as a typed DataFrame, newest first."""
-        return self.backend.recordings(call_sid, **window)
-
-    def _with_contacts(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Add ``contact`` (row label) and ``field`` by matching the remote party's number."""
-        remote = frame["to"].where(frame["direction"] != "inbound", frame["from"])
-        matches = {n: (self.contacts.lookup(n) or [(None, None)])[0]
-                   for n in remote.dropna().unique()}
-        out = frame.copy()
-        out["contact"] = pd.Series([matches.get(n, (None, None))[0] for n in remote],
-                                   index=frame.index, dtype="object")
-        out["field"] = pd.Series([matches.get(n, (None, None))[1] for n in remote],
-                                 index=frame.index, dtype="string")
-        return out
-
-    # -- calls -----------------------------------------------------------------------------
-
-    def place_call(self, number: str | None = None) -> dict[str, Any]:
-        """Call ``number`` (default: what the pad shows, the selected number unless typed over)
-        with the current caller ID. A pad that holds no valid number is refused, never replaced
-        by an earlier selection.
-
-        On the sandbox the call is simulated; in bridge mode Twilio rings ``bridge_to`` first
-        and connects it to the number. In twilio mode the panel's Voice SDK device dials: use
-        the panel's call button (this returns the parameters it sends).
-        """
-        on_pad = number is None
-        target = _dial_target(self.dialpad if on_pad else number, self.region, "dialpad" if on_pad else "number")
-        with self._lock:
-            if self.call.get("status") in ACTIVE_CALL:
-                raise TwilioError("A call is already in progress: hang up first", status=409)
-            if self.mode == "twilio":
-                if not self.caller_id:
-                    raise ConfigError("caller_id", "set the Twilio number to call from (Callers in the element)")
-                return {"To": target, "CallerId": self.caller_id}
-            if self.mode == "bridge":
-                record = self.backend.create_call(
-                    self.bridge_to, self.caller_id, twiml=voice.bridge_twiml(target, self.caller_id))
-                self._track_call(record, remote=target, direction="outbound")
-                self.call = {**self.call, "leg": "you"}
-                if self.backend.mode != "sandbox":  # Twilio reports the legs to no webhook: poll them
-                    self._follow_bridge_call(record["sid"])
-            else:
-                record = self.backend.dial(target, self.caller_id or None)
-                self._track_call(record, remote=target, direction="outbound")
-        return self.call
-
-    def _follow_bridge_call(self, sid: str) -> None:
-        """Poll the bridged call until it ends; the backend turns status changes into events."""
-
-        def follow() -> None:
-            while self.call.get("sid") == sid and self.call.get("status") in ACTIVE_CALL:
-                threading.Event().wait(BRIDGE_POLL_SECONDS)
-                try:  # both legs: the user's phone, then the lead (changes come back as events)
-                    self._call_event(self.backend.call_status(sid))
-                    for leg in self.backend.child_calls(sid):
-                        self._call_event(leg)
-                except TwilioError as exc:
-                    self._report(exc)
-                    return
-
-        threading.Thread(target=follow, name=f"bridge-{sid}", daemon=True).start()
-
-    def hang_up(self) -> dict[str, Any]:
-        """End the current call (or stop it ringing)."""
-        sid = self.call.get("sid")
-        if not sid or self.call.get("status") not in ACTIVE_CALL:
-            return self.call
-        if self.mode == "twilio":
-            raise TwilioError("This call runs in the browser: hang up on the panel", status=409)
-        self._call_event(self.backend.end_call(sid))
-        return self.call
-
-    def mute(self, muted: bool = True) -> None:
-        """Mute or unmute the microphone on the current call."""
-        self._require_call_controls("mute")
-        with self._lock:
-            self.call = {**self.call, "muted": bool(muted)}
-
-    def send_digits(self, digits: str) -> None:
-        """Send DTMF tones on the current call (menus, extensions)."""
-        if not digits or any(d not in "0123456789*#w" for d in digits):
-            raise ValueError(f"digits: {digits!r} may hold only 0-9, *, # and w (a pause)")
-        self._require_call_controls("send digits")
-        with self._lock:
-            self.call = {**self.call, "digits": self.call.get("digits", "") + digits}
-
-    def _require_call_controls(self, action: str) -> None:
-        if self.mode == "bridge":
-            raise TwilioError(f"In bridge mode the call runs on your own phone: {action} there", status=409)
-        if self.mode == "twilio":
-            raise TwilioError(f"This call runs in the browser: {action} on the panel", status=409)
-        if self.call.get("status") != "in-progress":
-            raise TwilioError(f"There is no call in progress to {action}", status=409)
-
-    def accept(self, sid: str | None = None) -> dict[str, Any]:
-        """Answer the ringing incoming call and show the caller's contact.
-
-        In twilio mode the browser answers (the panel's Accept button) and tells the kernel
-        with the call's ``sid``; the kernel then selects the caller.
-        """
-        ringing = self.incoming
-        if not ringing or (sid and sid != ringing["sid"]):
-            raise TwilioError("There is no incoming call to accept", status=409)
-        if self.mode == "twilio":
-            if not sid:
-                raise TwilioError("Answer browser calls with the panel's Accept button", status=409)
-        else:
-            record = self.backend.accept(ringing["sid"])
-            self._track_call(record, remote=ringing["from"], direction="inbound")
-        self.incoming = None
-        if ringing.get("contact"):
-            self._show_contact(ringing["contact"]["position"], ringing["from"])
-        else:
-            self.selected_number = ringing["from"]
-        return self.call
-
-    def reject(self) -> None:
-        """Decline the ringing incoming call."""
-        ringing = self.incoming
-        if not ringing:
-            raise TwilioError("There is no incoming call to reject", status=409)
-        if self.mode != "twilio":  # in the browser, the Device has already declined it
-            self.backend.reject(ringing["sid"])
-        self.incoming = None
-
-    def on_incoming(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
-        """Call ``callback(incoming)`` when a call comes in; returns a function that removes it."""
-        self._incoming_callbacks.append(callback)
-        return lambda: self._incoming_callbacks.remove(callback)
-
-    def _track_call(self, record: dict[str, Any], *, remote: str, direction: str) -> None:
-        self._lead_leg = ""
-        self.call = {
-            "sid": record["sid"],
-            "status": record["status"],
-            "direction": direction,
-            "remote": remote,
-            "remote_display": self.contacts.format(remote),
-            "started_at": None,
-            "muted": False,
-            "digits": "",
-            "end_reason": None,
-        }
-        self._apply_call_record(record)
-
-    def _apply_call_record(self, record: dict[str, Any], leg: str | None = None) -> None:
-        status = record["status"]
-        update: dict[str, Any] = {"status": status}
-        if leg:  # bridge mode: "you" while your own phone rings, "lead" once the contact's does
-            update["leg"] = leg
-        if status == "in-progress" and not self.call.get("started_at"):
-            update["started_at"] = _iso(record.get("start_time") or datetime.now(UTC))
-        if status not in ACTIVE_CALL:
-            update["end_reason"] = status
-            update["duration"] = record.get("duration")
-        self.call = {**self.call, **update}
-
-    # -- messages ----------------------------------------------------------------------------
-
-    def send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
-        """Text ``to`` (default: the selected number) from the current caller ID."""
-        target = self._message_target(body, to)
-        record = self._deliver(body, target)
-        if target == self.selected_number:
-            self._upsert_thread(record)
-        return _thread_row(record)
-
-    def _message_target(self, body: str, to: str | None) -> str:
-        """Check a message before anything is sent: its text and its recipient."""
-        if not isinstance(body, str) or not body.strip():
-            raise ValueError("body: a message needs some text")
-        return parse_number(to or self.selected_number, self.region, field="to")
-
-    def _deliver(self, body: str, target: str) -> dict[str, Any]:
-        if self._routing is not None:  # opt-outs, the outbox and delivery callbacks apply
-            from .routing import send_message
-
-            return send_message(self.backend, self._routing.store, target, self.caller_id, body,
-                                status_callback=self._routing.public_url + "/status/message")
-        return self.backend.send_message(target, self.caller_id, body)
-
-    def _send_from_panel(self, body: str, to: str | None) -> dict[str, Any]:
-        """The panel's send: the thread shows the message at once as "sending" while Twilio is
-        asked off the kernel's message loop; the real record (or the failure, with Twilio's
-        code) then takes its place. The text is never lost: a failed message stays visible."""
-        target = self._message_target(body, to)
-        if self.backend.mode == "sandbox":
-            return self.send_message(body, target)
-        pending = {"sid": f"pending-{uuid.uuid4().hex}", "direction": "outbound", "body": body,
-                   "status": "sending", "time": _iso(datetime.now(UTC)), "error_code": None}
-        self._keep_local(target, pending)
-
-        def deliver() -> None:
-            try:
-                record = self._deliver(body, target)
-            except TwilioError as exc:
-                self._keep_local(target, {**pending, "status": "failed", "error_code": exc.code}, replaces=pending)
-                raise
-            self._keep_local(target, None, replaces=pending)
-            if target == self.selected_number:
-                self._upsert_thread(record)
-
-        self._in_background(deliver)
-        return pending
-
-    def _keep_local(self, number: str, row: dict[str, Any] | None, *, replaces: dict[str, Any] | None = None) -> None:
-        """Add (or replace, or with ``row=None`` drop) a message only this panel knows of, on
-        the panel too when its number is the one selected."""
-        gone = {replaces["sid"]} if replaces else set()
-        with self._lock:
-            kept = [r for r in self._local_messages.get(number, []) if r["sid"] not in gone]
-            self._local_messages[number] = ([*kept, row] if row else kept)[-self.history_limit:]
-            if number == self.selected_number:
-                rows = [r for r in self.thread if r["sid"] not in gone]
-                self.thread = ([*rows, row] if row else rows)[-self.history_limit:]
-
-    def _upsert_thread(self, record: dict[str, Any]) -> None:
-        row = _thread_row(record)
-        with self._lock:
-            rows = [r for r in self.thread if r["sid"] != row["sid"]]
-            known = len(rows) != len(self.thread)
-            if known:
-                rows = [row if r["sid"] == row["sid"] else r for r in self.thread]
-            else:
-                rows.append(row)
-            self.thread = rows[-self.history_limit:]
-
-    # -- events from the backend --------------------------------------------------------------
+    def place_call(self, number: str | None = None) -> CallState:
+        """Call ``number`` (default: what the pad shows) from the current caller ID; a pad that
+        holds no valid number is refused, never replaced by an earlier selection. Returns at
+        once with the call as it stands; ``call`` follows it. The sandbox simulates the call;
+        bridge mode rings ``bridge_to`` first; twilio mode asks the displayed panel to dial."""
+        return self._calls.current.place(self._selection.dial_target(number))
 
     def _on_event(self, event: Event) -> None:
-        record = event.record
-        if event.kind == "call":
-            self._call_event(record)
-        elif event.kind == "incoming_call" and self.mode == "sandbox":
-            # In twilio mode the browser's Device reports the leg that rings it (cmd_incoming);
-            # in bridge mode incoming calls go to the user's own phone, not to this panel.
-            self._incoming_event(record)
-        elif event.kind == "message" and self.selected_number in (record.get("from"), record.get("to")):
-            self._upsert_thread(record)
+        self._calls.on_event(event)
+        self._conversations.on_event(event)
 
-    def _call_event(self, record: dict[str, Any]) -> None:
-        with self._lock:
-            ours = self.call.get("sid")
-            if ours and record.get("parent_call_sid") == ours:
-                # The leg our call dialled (the lead, in bridge mode and for browser calls): once
-                # it reports, it is what the panel shows, busy and no-answer included. A browser
-                # call's Device reports ringing and answer itself, sooner: only how the lead's
-                # leg ended (busy, no-answer ...) is news for it.
-                self._lead_leg = record["sid"]
-                if self.mode != "twilio":
-                    self._apply_call_record({**record, "sid": ours}, leg="lead")
-                elif record["status"] not in ACTIVE_CALL and self.call.get("status") in ACTIVE_CALL | GENERIC_END:
-                    self._apply_call_record({**record, "sid": ours})
-            elif ours and record["sid"] == ours and not (
-                self._lead_leg and (record["status"] in ACTIVE_CALL or self.call.get("status") not in ACTIVE_CALL)
-            ):
-                self._apply_call_record(record, leg="you" if self.mode == "bridge" and not self._lead_leg else None)
-            elif self.incoming and record["sid"] == self.incoming.get("sid") and (
-                record["status"] not in ACTIVE_CALL
-            ):
-                self.incoming = None
-        if record["status"] not in ACTIVE_CALL and self.selected_number in (
-            record.get("from"), record.get("to")
-        ):
-            self._in_background(self.refresh)
+    # -- the panel's commands -------------------------------------------------------------------
 
-    def _incoming_event(self, record: dict[str, Any]) -> None:
-        caller = record["from"]
-        matches = self.contacts.lookup(caller)
-        contact = None
-        if matches:
-            key, field = matches[0]
-            contact = {
-                "key": str(key),
-                "name": self.contacts.name_of(key),
-                "field": field,
-                "fields": self.contacts.record(key),
-                "position": self.contacts.position(key),
-            }
-        self.incoming = {
-            "sid": record["sid"],
-            "from": caller,
-            "display": self.contacts.format(caller),
-            "contact": contact,
-        }
-        for callback in list(self._incoming_callbacks):
-            callback(dict(self.incoming))
-
-    # -- the panel's commands -----------------------------------------------------------------
-
-    @_panel_command
+    @panel_command
     def cmd_call(self, number: str | None = None) -> dict[str, Any]:
-        placed = self.place_call(number)
-        return {"dial": placed} if self.mode == "twilio" else {"call": placed}
+        return {"call": self.place_call(number)}
 
-    @_panel_command(user_action=False)
-    def cmd_token(self) -> dict[str, Any]:
-        token = voice.mint_token(self.config, self.identity, ttl=TOKEN_TTL_SECONDS)
-        return {"token": token, "identity": self.identity, "ttl": TOKEN_TTL_SECONDS}
-
-    @_panel_command(user_action=False)
-    def cmd_incoming(self, sid: str, **params: Any) -> dict[str, Any]:
-        caller = params.get("from", "")  # "from" is the SDK's name, and a Python keyword
-        try:
-            number = parse_number(caller, self.region, field="from")
-        except InvalidNumber:
-            number = caller  # a client: or sip: caller is shown as it came
-        self._incoming_event({"sid": sid, "from": number})
-        return {}
-
-    @_panel_command(user_action=False)
-    def cmd_incoming_ended(self, sid: str) -> dict[str, Any]:
-        if self.incoming and self.incoming.get("sid") == sid:
-            self.incoming = None
-        return {}
-
-    @_panel_command(user_action=False)
-    def cmd_call_ended(self, sid: str, status: str) -> dict[str, Any]:
-        self._in_background(self.refresh)
-        return {}
-
-    @_panel_command
+    @panel_command
     def cmd_hang_up(self) -> dict[str, Any]:
         return {"call": self.hang_up()}
 
-    @_panel_command
+    @panel_command
     def cmd_mute(self, muted: bool = True) -> dict[str, Any]:
-        self.mute(muted)
-        return {"call": self.call}
+        return {"call": self.mute(muted)}
 
-    @_panel_command
+    @panel_command
     def cmd_digits(self, digits: str) -> dict[str, Any]:
-        self.send_digits(digits)
-        return {"call": self.call}
+        return {"call": self.send_digits(digits)}
 
-    @_panel_command
+    @panel_command
     def cmd_accept(self, sid: str | None = None) -> dict[str, Any]:
         return {"call": self.accept(sid)}
 
-    @_panel_command
-    def cmd_reject(self) -> dict[str, Any]:
-        self.reject()
-        return {}
+    cmd_reject = panel_command(forwarded("_calls.current", ModeCalls.reject))
 
-    @_panel_command
+    @panel_command
     def cmd_send_message(self, body: str, to: str | None = None) -> dict[str, Any]:
-        return {"message": self._send_from_panel(body, to)}
+        return {"message": self._conversations.send_from_panel(body, to)}
 
-    @_panel_command(user_action=False)
-    def cmd_refresh(self) -> dict[str, Any]:
-        self._in_background(self.refresh)
-        return {}
+    cmd_step_contact = panel_command(forwarded("_selection", Selection.step))
 
-    @_panel_command(user_action=False)
-    def cmd_poll(self) -> dict[str, Any]:
-        self._in_background(self.poll)
-        return {}
+    # The panel's own requests and reports: they leave the error shown until the user acts.
 
-    @_panel_command
-    def cmd_step_contact(self, step: int) -> dict[str, Any]:
-        if step not in (-1, 1):
-            raise ValueError(f"step: must be -1 or 1, not {step!r}")
-        self.next() if step == 1 else self.previous()
-        return {}
+    @panel_command(user_action=False)
+    def cmd_token(self) -> dict[str, Any]:
+        return voice.panel_token(self.config, self.identity)
+
+    @panel_command(user_action=False)
+    def cmd_call_event(self, sid: str, **report: Any) -> None:
+        self._calls.current.panel_call_event(checked(CallEvent, {"sid": sid, **report}))
+
+    @panel_command(user_action=False)
+    def cmd_device_event(self, **report: Any) -> None:
+        self._calls.current.panel_device_event(checked(DeviceEvent, report))
+
+    cmd_incoming = panel_command(forwarded("_calls.current", ModeCalls.panel_incoming), user_action=False)
+    cmd_incoming_ended = panel_command(forwarded("_calls.current", ModeCalls.panel_incoming_ended), user_action=False)
+    cmd_refresh = panel_command(forwarded("_conversations", Conversations.refresh_soon), user_action=False)
+    cmd_poll = panel_command(forwarded("_conversations", Conversations.poll_soon), user_action=False)
 
     # -- plumbing --------------------------------------------------------------------------------
 
     @property
-    def sandbox(self) -> SandboxBackend:
+    def sandbox(self) -> Simulator:
         """The sandbox backend, to script incoming calls and messages in demos and tests."""
-        if not isinstance(self.backend, SandboxBackend):
+        if self.backend.simulator is None:
             raise AttributeError("This phone talks to Twilio, not to the sandbox")
-        return self.backend
+        return self.backend.simulator
 
     def setup(self, *, create: bool = False, voice_url: str | None = None) -> voice.SetupReport:
         """Check the API key and TwiML App browser calling needs; ``create=True`` creates what is
         missing (nothing is ever created silently). New SIDs and secrets stay in this kernel."""
-        client = getattr(self.backend, "client", None)
-        if client is None:
+        if self.backend.client is None:
             raise TwilioError("setup() needs a phone on a Twilio account, not the sandbox")
-        report = voice.setup(client, self.config, create=create, voice_url=voice_url)
+        report = voice.setup(self.backend.client, self.config, create=create, voice_url=voice_url)
         self.config = report.config
         return report
 
-    def serve(self, public_url: str, *, host: str = "127.0.0.1", port: int = 8080,
-              store_path: str = "twilio-widget.sqlite3", **settings: Any):
-        """Run the routing service (TwiML, status callbacks, SMS, voicemail) in a background
-        thread, its events going straight to this panel. ``public_url`` is the address Twilio
-        uses (a tunnel's or a proxy's): requests are verified against it. See docs/deployment.md.
-        """
-        from .backends.base import EventHub
-        from .routing import RoutingSettings, serve_in_thread
-
-        if self._routing is not None and self._routing.running:
-            raise RuntimeError(f"already serving at {self._routing.url}; phone.stop_serving() first")
-        routing = RoutingSettings.from_config(self.config, public_url=public_url, store_path=store_path,
-                                              **settings)
-        hub = EventHub()
-        # Listeners run on the service's event loop: hand the panel's work to the phone's worker.
-        hub.subscribe(lambda event: self._in_background(lambda: self._on_event(event)))
-        self._routing = serve_in_thread(routing, host=host, port=port, hub=hub)
-        self.live_events = True
-        return self._routing
-
-    def outbox(self) -> pd.DataFrame:
-        """Messages that failed to send while the routing service ran, with their errors."""
-        return pd.DataFrame(self._serving().store.outbox_pending())
-
-    def retry_outbox(self) -> dict[str, int]:
-        """Try the outbox's messages once more; returns how many were sent, failed, blocked."""
-        from .routing import retry_outbox
-
-        handle = self._serving()
-        return retry_outbox(self.backend, handle.store, status_callback=handle.public_url + "/status/message")
-
-    def _serving(self):
-        if self._routing is None:
-            raise RuntimeError("the outbox belongs to the routing service: start it with phone.serve(...)")
-        return self._routing
-
-    def stop_serving(self) -> None:
-        """Stop the routing service started with :meth:`serve`."""
-        if self._routing is not None:
-            self._routing.stop()
-            self._routing = None
-            self.live_events = self.backend.mode == "sandbox"
-
-    def _report(self, exc: Exception) -> dict[str, Any]:
-        if isinstance(exc, TwilioError):
-            payload = exc.as_payload()
-        else:  # a KeyError's str() is the repr of its key: show the message itself
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            payload = {"message": str(message), "code": None, "more_info": None}
-        self.error = payload
+    def report(self, problem: Exception | PanelError) -> PanelError:
+        """Show a problem on the panel (the ``error`` trait); returns what is shown."""
+        self.error = payload = error_payload(problem)
         return payload
 
-    def _sandbox_for(self, contacts: Contacts) -> SandboxBackend:
-        seeded = [n["number"] for i in range(min(len(contacts), SANDBOX_SEEDED_CONTACTS))
-                  for n in contacts.numbers(contacts.key_at(i))]
-        return SandboxBackend(numbers=seeded, realtime=True)
-
     def close(self) -> None:
-        self.stop_serving()
+        if self._routing is not None:  # None when the constructor failed before it
+            self._routing.stop_serving()
+        if self._calls is not None:
+            self._calls.stop()
         self._unsubscribe()
-        if self._worker is not None:
-            self._worker.shutdown(wait=False, cancel_futures=True)
-        backend = getattr(self, "backend", None)  # absent when the constructor failed early
-        if self._owns_backend and hasattr(backend, "close"):
-            backend.close()
+        if self._background is not None:
+            self._background.shutdown()
+        if self._owns_backend and "backend" in vars(self):  # absent when the constructor failed early
+            self.backend.close()
         super().close()
 
     def __repr__(self) -> str:
         return (f"TwilioPhone(mode={self.mode!r}, contacts={len(self.contacts)}, "
                 f"selected_number={self.selected_number!r})")
 
-
-def _as_contacts(contacts, fields, **options) -> Contacts:
-    if isinstance(contacts, Contacts):
-        return contacts
-    if contacts is None:
-        return Contacts.from_dataframe(pd.DataFrame({"phone": pd.Series([], dtype="string")}),
-                                       ["phone"])
-    if not isinstance(contacts, pd.DataFrame):
-        raise TypeError(f"contacts: expected a pandas DataFrame or Contacts, "
-                        f"got {type(contacts).__name__}")
-    if not fields:
-        raise ValueError("fields: name the DataFrame's phone columns, e.g. fields=['mobile']")
-    return Contacts.from_dataframe(contacts, [fields] if isinstance(fields, str) else list(fields), **options)
-
-
-def _dial_target(text: str, region: str, field: str) -> str:
-    """The E.164 number a call to ``text`` dials; a ValueError naming ``field`` says why not."""
-    if not text.strip():
-        raise ValueError(f"{field}: {EMPTY_PAD}")
-    return parse_number(text, region, field=field)
-
-
-def _read_pad(text: str, region: str) -> tuple[str, str]:
-    """(E.164 number, "") for a pad that can be called, else ("", why not, short enough to stand
-    beside the call button): the same rule as the call itself."""
-    try:
-        return _dial_target(text, region, "dialpad"), ""
-    except InvalidNumber as exc:
-        return "", f"Not a valid number ({exc.reason})"
-    except ValueError:  # an empty pad
-        return "", "Type a number to call"
-
-
-def _optional_number(number: str | None, region: str) -> str | None:
-    return parse_number(number, region, field="number") if number else None
-
-
-def _iso(moment: Any) -> str | None:
-    """ISO 8601 in UTC for the panel; None for a missing time."""
-    if _missing_as_none(moment) is None:
-        return None
-    return frames.utc(moment).isoformat()
-
-
-def _missing_as_none(value: Any) -> Any:
-    return None if value is None or value is pd.NA or value is pd.NaT else value
-
-
-def _history_row(row: dict[str, Any], number: str) -> dict[str, Any]:
-    return {
-        "sid": row["sid"],
-        "direction": "inbound" if row["direction"] == "inbound" else "outbound",
-        "status": row["status"],
-        "time": _iso(_missing_as_none(row["start_time"])),
-        "duration": _missing_as_none(row["duration"]),
-        "number": row["from"] if row["direction"] == "inbound" else row["to"],
-    }
-
-
-def _thread_row(row: dict[str, Any]) -> dict[str, Any]:
-    error_code = _missing_as_none(row.get("error_code"))
-    return {
-        "sid": row["sid"],
-        "direction": "inbound" if row["direction"] == "inbound" else "outbound",
-        "body": row["body"],
-        "status": row["status"],
-        "time": _iso(_missing_as_none(row.get("date_sent")) or _missing_as_none(
-            row.get("date_created"))),
-        "error_code": int(error_code) if error_code is not None else None,
-    }

@@ -1,5 +1,5 @@
 // A fake of anywidget's model for the panel's tests: holds state, records what the panel
-// saved, and answers commands like the kernel would.
+// saved and sent, and answers commands like the kernel would.
 
 import type { CommandResponse, Model, State } from "./types";
 
@@ -36,6 +36,7 @@ export class FakeModel implements Model {
   state: State;
   saves = 0;
   commands: { name: string; msg: Record<string, unknown> }[] = [];
+  sent: unknown[] = []; // custom messages to the kernel (the command channel's requests)
   answers: Record<string, (msg: Record<string, unknown>) => CommandResponse> = {};
   private listeners = new Map<string, Set<Listener>>();
 
@@ -55,6 +56,15 @@ export class FakeModel implements Model {
 
   save_changes(): void {
     this.saves += 1;
+  }
+
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+
+  /** A custom message from the kernel (a command's response, a request for the Device). */
+  kernelSends(content: unknown): void {
+    this.emit("msg:custom", content, []);
   }
 
   on(event: string, callback: Listener): void {
@@ -85,8 +95,8 @@ export class FakeModel implements Model {
     return answer ? answer(msg) : { ok: true };
   };
 
-  private emit(event: string): void {
-    for (const callback of this.listeners.get(event) ?? []) callback();
+  private emit(event: string, ...args: unknown[]): void {
+    for (const callback of [...(this.listeners.get(event) ?? [])]) callback(...args);
   }
 }
 
@@ -98,5 +108,6 @@ export function proxyOf(model: Model): Model {
     save_changes: model.save_changes.bind(model),
     on: model.on.bind(model),
     off: model.off.bind(model),
+    send: model.send.bind(model),
   };
 }

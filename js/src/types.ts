@@ -1,4 +1,6 @@
-// The widget state the kernel syncs (trait names as in DESIGN.md) and the model API we use.
+// The widget state the kernel syncs (trait names as in DESIGN.md), the messages of the command
+// channel, and the model API we use. Each payload interface has a TypedDict of the same name in
+// twilio_widget/payloads.py; tests/test_payloads.py holds the two to the same keys.
 
 export type Tab = "numpad" | "history" | "messages";
 
@@ -67,18 +69,39 @@ export interface PanelError {
   message: string;
   code: number | null;
   more_info?: string | null;
-  hint?: string | null;
+  hint?: string | null; // the panel's own advice for a Voice SDK code
+  field?: string; // the argument at fault, when the input was
+}
+
+export interface AudioDevice {
+  id: string;
+  label: string;
 }
 
 export interface DeviceState {
   status: "off" | "starting" | "registering" | "registered" | "unregistered" | "offline" | "error" | "destroyed";
   identity?: string;
   error?: PanelError | null;
-  inputs?: { id: string; label: string }[];
-  outputs?: { id: string; label: string }[];
+  inputs?: AudioDevice[];
+  outputs?: AudioDevice[];
   output_selection?: boolean;
   input?: string; // the chosen microphone's id, once the user picked one
   output?: string; // the chosen speaker's id
+}
+
+// What the panel's Device reports to the kernel, which writes the `device` and `call` traits.
+// cmd_device_event: what changed on the Device (merged into `device`).
+export type DeviceEvent = Partial<DeviceState>;
+
+// cmd_call_event: what the Device did with a call. A report with a direction begins a call
+// (dialled or answered); the others change the current one.
+export interface CallEvent {
+  sid: string; // "pending" until Twilio has named the call
+  status?: string;
+  direction?: "inbound" | "outbound";
+  remote?: string;
+  muted?: boolean;
+  digits?: string; // the tones just sent
 }
 
 export interface State {
@@ -110,12 +133,44 @@ export interface Model {
   save_changes(): void;
   on(event: string, callback: (...args: unknown[]) => void): void;
   off(event?: string | null, callback?: ((...args: unknown[]) => void) | null): void;
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
 }
 
+// The command channel over anywidget's custom messages (twilio_widget/channel.py).
+// Panel -> kernel: run a command.
+export interface Request {
+  type: "twp:request";
+  id: string;
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+// Kernel -> panel: a command's answer, `result` when ok, else `error`.
+export interface Response {
+  type: "twp:response";
+  id: string;
+  ok: boolean;
+  result?: Record<string, unknown>;
+  error?: PanelError;
+}
+
+// Kernel -> panel: ask the panel's Device to act (a call placed or controlled from a cell).
+export interface DeviceRequest {
+  type: "twp:device";
+  action: "dial" | "hang_up" | "mute" | "digits";
+  args: Record<string, unknown>;
+}
+
+// What the panel sees of a command: `{ok: true, ...result}` or `{ok: false, error}`.
 export interface CommandResponse {
   ok: boolean;
   error?: PanelError;
   [key: string]: unknown;
 }
 
-export type Invoke = (name: string, msg?: Record<string, unknown>) => Promise<CommandResponse>;
+export interface InvokeOptions {
+  signal?: AbortSignal; // aborts the request early (it times out by itself anyway)
+  timeoutMs?: number;
+}
+
+export type Invoke = (name: string, msg?: Record<string, unknown>, options?: InvokeOptions) => Promise<CommandResponse>;

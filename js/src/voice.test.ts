@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Panel } from "./panel";
 import { FakeModel, proxyOf } from "./testing";
+import type { DeviceState } from "./types";
 import type { SdkAudio, SdkCall, SdkDevice } from "./voice";
 import { controllerFor, manageVoice } from "./widget";
 
@@ -69,11 +70,26 @@ class FakeDevice extends Emitter implements SdkDevice {
   }
 }
 
+const DIAL = { To: "+14155550100", CallerId: "+15005550006" };
+
+/** A phone in twilio mode, with a stand-in for the kernel's side of it: the call button's
+ *  cmd_call asks the Device to dial (as twilio_widget/calls/browser.py does), and the Device's
+ *  reports are merged into `device` (and its errors shown) as the kernel merges them. How a
+ *  call's reports become the `call` trait is the kernel's rule, tested in tests/test_voice.py:
+ *  here the reports themselves are checked. */
 function setUp(mode: "twilio" | "sandbox" = "twilio") {
   const model = new FakeModel({ mode, call: {}, device: { status: "off" } });
   let tokens = 0;
   model.answers.cmd_token = () => ({ ok: true, token: `jwt-${++tokens}`, identity: "alice" });
-  model.answers.cmd_call = () => ({ ok: true, dial: { To: "+14155550100", CallerId: "+15005550006" } });
+  model.answers.cmd_call = () => {
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    return { ok: true, call: { sid: "pending", status: "connecting" } };
+  };
+  model.answers.cmd_device_event = (msg) => {
+    model.kernelSets({ device: { ...model.state.device, ...(msg as Partial<DeviceState>) } });
+    if (msg.error) model.kernelSets({ error: msg.error as DeviceState["error"] });
+    return { ok: true };
+  };
   const devices: FakeDevice[] = [];
   const stop = manageVoice(proxyOf(model), model.invoke, (token) => {
     const d = new FakeDevice(token);
@@ -85,7 +101,8 @@ function setUp(mode: "twilio" | "sandbox" = "twilio") {
   document.body.append(panel.root);
   cleanups.push(() => { stop(); panel.destroy(); });
   const $ = (sel: string) => panel.root.querySelector<HTMLElement>(sel)!;
-  return { model, devices, panel, $, stop };
+  const reports = (name = "cmd_call_event") => model.commands.filter((c) => c.name === name).map((c) => c.msg);
+  return { model, devices, panel, $, stop, reports };
 }
 
 const cleanups: (() => void)[] = [];
@@ -94,7 +111,7 @@ const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe("the Device's life", () => {
   it("asks the kernel for a token and registers once per model, however often it is drawn", async () => {
-    const { model, devices } = setUp();
+    const { model, devices, reports } = setUp();
     await settle();
     expect(model.commands.filter((c) => c.name === "cmd_token")).toHaveLength(1);
     expect(devices).toHaveLength(1);
@@ -102,8 +119,28 @@ describe("the Device's life", () => {
     new Panel(model, model.invoke, () => controllerFor(model)).destroy();
     expect(devices).toHaveLength(1);
     devices[0].emit("registered");
-    expect(model.state.device.status).toBe("registered");
-    expect(model.state.device.identity).toBe("alice");
+    expect(reports("cmd_device_event")).toContainEqual({ status: "registering", identity: "alice" });
+    expect(reports("cmd_device_event").at(-1)).toEqual({ status: "registered", error: null });
+    expect(model.state.device).toMatchObject({ status: "registered", identity: "alice" });
+  });
+
+  it("writes no widget state: it reports, and the kernel writes", async () => {
+    const model = new FakeModel({ mode: "twilio", call: {}, device: { status: "off" } });
+    model.answers.cmd_token = () => ({ ok: true, token: "jwt", identity: "alice" });
+    const devices: FakeDevice[] = [];
+    cleanups.push(manageVoice(model, model.invoke, (token) => { devices.push(new FakeDevice(token)); return devices[0]; }));
+    await settle();
+    const set = vi.spyOn(model, "set");
+    devices[0].emit("registered");
+    devices[0].emit("error", { code: 31005, message: "Connection error" });
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    await settle();
+    devices[0].calls[0].emit("accept", devices[0].calls[0]);
+    devices[0].calls[0].mute(true);
+    devices[0].calls[0].disconnect();
+    expect(set).not.toHaveBeenCalled();
+    expect(model.saves).toBe(0);
+    expect(new Set(model.commands.map((c) => c.name))).toEqual(new Set(["cmd_token", "cmd_device_event", "cmd_call_event"]));
   });
 
   it("is destroyed with the model, and when the phone leaves twilio mode", async () => {
@@ -118,18 +155,18 @@ describe("the Device's life", () => {
   });
 
   it("closes the Device during a call even when the model is already gone (the cell re-run)", async () => {
-    const { model, devices, $, stop } = setUp();
+    const { model, devices, $, stop, reports } = setUp();
     await settle();
     $("[data-testid=call-button]").click();
     await settle();
     devices[0].calls[0].emit("accept", devices[0].calls[0]);
-    const saves = model.saves;
-    model.save_changes = () => { throw new Error("no comm channel defined"); };
+    const reported = reports().length;
+    model.invoke = async () => { throw new Error("no comm channel defined"); };
     expect(() => stop()).not.toThrow();
     expect(devices[0].destroyed).toBe(true);
     expect(devices[0].calls[0].disconnected).toBe(true);
-    expect(model.saves).toBe(saves);
-    expect(model.commands.filter((c) => c.name === "cmd_call_ended")).toHaveLength(0);
+    expect(reports()).toHaveLength(reported); // nothing reported after the end
+    expect(model.saves).toBe(0);
   });
 
   it("starts no Device on the sandbox", async () => {
@@ -161,60 +198,104 @@ describe("the Device's life", () => {
     cleanups.push(manageVoice(model, model.invoke, factory));
     await settle();
     expect(factory).not.toHaveBeenCalled();
-    expect(model.state.device).toMatchObject({ status: "error", error: { message: "app_sid: not set" } });
+    expect(model.commands.at(-1)).toEqual({
+      name: "cmd_device_event", msg: { status: "error", error: { message: "app_sid: not set", code: null } },
+    });
   });
 });
 
 describe("outgoing calls", () => {
-  it("dials what the kernel approved and follows the call to its end", async () => {
-    const { model, devices, $ } = setUp();
+  it("dials what the kernel approved and reports the call to its end", async () => {
+    const { model, devices, $, reports } = setUp();
     await settle();
     $("[data-testid=call-button]").click();
     await settle();
-    expect(devices[0].connects).toEqual([{ To: "+14155550100", CallerId: "+15005550006" }]);
+    expect(model.commands.find((c) => c.name === "cmd_call")).toBeDefined();
+    expect(devices[0].connects).toEqual([DIAL]);
     const call = devices[0].calls[0];
     call.emit("ringing", false);
-    expect($("[data-testid=call-status]").textContent).toBe("Ringing…");
     call.emit("accept", call);
-    expect(model.state.call).toMatchObject({ sid: "CA1", status: "in-progress", direction: "outbound" });
+    model.kernelSets({ call: { sid: "CA1", status: "in-progress", direction: "outbound", remote: DIAL.To } });
     $(".twp-key[data-key='7']").click();
     expect(call.sent).toEqual(["7"]);
     $(".twp-mute").click();
     expect(call.muted).toBe(true);
-    expect(model.state.call.muted).toBe(true);
     $("[data-testid=callbar-hangup]").click();
     expect(call.disconnected).toBe(true);
-    expect(model.state.call.status).toBe("completed");
     await settle();
-    expect(model.commands.at(-1)).toEqual({ name: "cmd_call_ended", msg: { sid: "CA1", status: "completed" } });
-  });
-
-  it("keeps how the lead's leg ended when the kernel told it first", async () => {
-    const { model, devices, $ } = setUp();
-    await settle();
-    $("[data-testid=call-button]").click();
-    await settle();
-    const call = devices[0].calls[0];
-    call.emit("accept", call);
-    model.kernelSets({ call: { ...model.state.call, status: "no-answer", end_reason: "no-answer" } });
-    call.emit("disconnect", call);
-    expect(model.state.call.status).toBe("no-answer");
+    expect(reports()).toEqual([
+      { sid: "pending", status: "connecting", direction: "outbound", remote: DIAL.To },
+      { sid: "CA1", status: "ringing" },
+      { sid: "CA1", status: "in-progress" },
+      { sid: "CA1", digits: "7" },
+      { sid: "CA1", muted: true },
+      { sid: "CA1", status: "completed" },
+    ]);
   });
 
   it("reports a call Twilio refused, with the code and a hint", async () => {
-    const { model, devices, $ } = setUp();
+    const { devices, $, reports } = setUp();
     await settle();
     $("[data-testid=call-button]").click();
     await settle();
     devices[0].calls[0].emit("error", { code: 31486, message: "Busy Here" });
-    expect(model.state.call.status).toBe("failed");
+    expect(reports().at(-1)).toEqual({ sid: "CA1", status: "failed" });
+    expect(reports("cmd_device_event").at(-1)).toMatchObject({ error: { code: 31486, hint: "The callee is busy." } });
     expect($("[data-testid=error-text]").textContent).toContain("31486");
+  });
+
+  it("reports a dial it cannot make: no Device yet", async () => {
+    const model = new FakeModel({ mode: "twilio", device: { status: "off" } });
+    model.answers.cmd_token = () => ({ ok: false, error: { message: "no token", code: null } });
+    cleanups.push(manageVoice(model, model.invoke, vi.fn()));
+    await settle();
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    await settle();
+    const calls = model.commands.filter((c) => c.name === "cmd_call_event").map((c) => c.msg);
+    expect(calls.at(-1)).toEqual({ sid: "pending", status: "failed" });
+    expect(model.commands.at(-1)?.msg).toMatchObject({ error: { message: "The phone is not connected to Twilio yet" } });
+  });
+});
+
+describe("the kernel's requests (a call placed and controlled from a cell)", () => {
+  it("dials, mutes, sends digits and hangs up when the kernel asks, and reports each", async () => {
+    const { model, devices, reports } = setUp();
+    await settle();
+    model.kernelSends({ type: "twp:device", action: "dial", args: { To: "+14155550101", CallerId: "+15005550006" } });
+    await settle();
+    expect(devices[0].connects).toEqual([{ To: "+14155550101", CallerId: "+15005550006" }]);
+    const call = devices[0].calls[0];
+    call.emit("accept", call);
+    model.kernelSends({ type: "twp:device", action: "mute", args: { muted: true } });
+    model.kernelSends({ type: "twp:device", action: "digits", args: { digits: "1" } });
+    model.kernelSends({ type: "twp:device", action: "hang_up", args: {} });
+    expect([call.muted, call.sent, call.disconnected]).toEqual([true, ["1"], true]);
+    await settle();
+    expect(reports()).toEqual([
+      { sid: "pending", status: "connecting", direction: "outbound", remote: "+14155550101" },
+      { sid: "CA1", status: "in-progress" },
+      { sid: "CA1", muted: true },
+      { sid: "CA1", digits: "1" },
+      { sid: "CA1", status: "completed" },
+    ]);
+  });
+
+  it("leaves other messages alone, and answers nothing once destroyed", async () => {
+    const { model, devices, stop } = setUp();
+    await settle();
+    model.kernelSends({ type: "twp:response", id: "x", ok: true, result: {} });
+    model.kernelSends({ type: "something-else", action: "dial", args: DIAL });
+    expect(devices[0].connects).toEqual([]);
+    stop();
+    model.kernelSends({ type: "twp:device", action: "dial", args: DIAL });
+    await settle();
+    expect(devices[0].connects).toEqual([]);
   });
 });
 
 describe("incoming calls", () => {
   it("rings through the kernel's contact match and accepts in the browser", async () => {
-    const { model, devices } = setUp();
+    const { model, devices, reports } = setUp();
     await settle();
     const call = new FakeCall({ CallSid: "CA77", From: "+12025550143" });
     devices[0].emit("incoming", call);
@@ -225,8 +306,11 @@ describe("incoming calls", () => {
     panel.querySelector<HTMLElement>(".twp-accept")!.click();
     await settle();
     expect(call.accepted).toBe(true);
+    const names = model.commands.map((c) => c.name);
+    // The Device's report comes first: the kernel knows the call before it selects the caller.
+    expect(names.lastIndexOf("cmd_call_event")).toBeLessThan(names.indexOf("cmd_accept"));
     expect(model.commands).toContainEqual({ name: "cmd_accept", msg: { sid: "CA77" } });
-    expect(model.state.call).toMatchObject({ sid: "CA77", status: "in-progress", direction: "inbound" });
+    expect(reports()).toContainEqual({ sid: "CA77", status: "in-progress", direction: "inbound", remote: "+12025550143" });
   });
 
   it("tells the kernel when the caller gives up, and rejects a second call while busy", async () => {
@@ -250,12 +334,20 @@ describe("errors and audio", () => {
     [20101, "error", /token was refused/],
     [31000, "offline", /keeps retrying/],
   ])("error %i leaves the device %s with a hint", async (code, status, hint) => {
-    const { model, devices, $ } = setUp();
+    const { model, devices, $, reports } = setUp();
     await settle();
     devices[0].emit("error", { code, message: `SDK error ${code}` });
-    expect(model.state.device.status).toBe(status);
+    expect(reports("cmd_device_event").at(-1)).toMatchObject({ status, error: { code } });
     expect(model.state.error?.code).toBe(code);
     expect($(".twp-error-hint").textContent).toMatch(hint);
+  });
+
+  it("stays registered through an error that does not unregister it", async () => {
+    const { devices, reports } = setUp();
+    await settle();
+    devices[0].emit("registered");
+    devices[0].emit("error", { code: 31486, message: "Busy Here" });
+    expect(reports("cmd_device_event").at(-1)).toMatchObject({ status: "registered", error: { code: 31486 } });
   });
 
   it("renews an expired token at once", async () => {
@@ -279,7 +371,7 @@ describe("errors and audio", () => {
   });
 
   it("lists microphones and speakers and switches them", async () => {
-    const { devices, $ } = setUp();
+    const { devices, $, reports } = setUp();
     await settle();
     $(".twp-audio-toggle").click();
     const mic = $(".twp-audio-select[aria-label=Microphone]") as HTMLSelectElement;
@@ -289,6 +381,8 @@ describe("errors and audio", () => {
     const speaker = $(".twp-audio-select[aria-label=Speaker]") as HTMLSelectElement;
     speaker.dispatchEvent(new Event("change"));
     expect(devices[0].audio!.speakerDevices.set).toHaveBeenCalledWith("spk1");
+    await settle();
+    expect(reports("cmd_device_event").slice(-2)).toEqual([{ input: "mic1" }, { output: "spk1" }]);
   });
 
   it("keeps the chosen microphone and speaker shown through later state changes", async () => {

@@ -1,10 +1,12 @@
 // Browser calling with the Twilio Voice SDK: one Device per widget model (created in
 // initialize, destroyed with the model), registered for incoming calls under the current
-// user's identity. It reports its state and every call's state through the model's traits,
-// so the panel draws SDK calls exactly like sandbox and bridge calls.
+// user's identity. It writes no widget state: it reports what the Device did as commands
+// (cmd_device_event, cmd_call_event, cmd_incoming), the kernel writes the `device` and `call`
+// traits, and the panel draws SDK calls exactly like sandbox and bridge calls. The kernel asks
+// it to act with `twp:device` messages: a call placed or controlled from a cell, or the call
+// button (the kernel checks the number, then asks the Device to dial it).
 
-import { isActive } from "./format";
-import type { CallState, DeviceState, Invoke, Model, PanelError } from "./types";
+import type { CallEvent, DeviceEvent, DeviceRequest, DeviceState, Invoke, Model, PanelError } from "./types";
 
 // The slice of the SDK's Device and Call the controller uses; tests supply fakes of it.
 export interface SdkCall {
@@ -73,22 +75,27 @@ export class VoiceController {
   private ringing: SdkCall | null = null;
   private pendingToken: string | null = null;
   private destroyed = false;
+  // What this Device last reported: the kernel's copy in the model comes a round trip later.
+  private status: DeviceState["status"] = "off";
+  private readonly onKernel = (content: unknown) => this.fromKernel(content);
 
   constructor(
     private model: Model,
     private invoke: Invoke,
     private createDevice: DeviceFactory,
-  ) {}
+  ) {
+    model.on("msg:custom", this.onKernel);
+  }
 
   /** Fetch a token from the kernel, create the Device and register it for incoming calls. */
   async start(): Promise<void> {
-    this.setDevice({ status: "starting", error: null });
+    this.reportDevice({ status: "starting", error: null });
     const token = await this.fetchToken();
     if (!token || this.destroyed) return;
     const device = this.createDevice(token.token);
     this.device = device;
     this.listen(device);
-    this.setDevice({ status: "registering", identity: token.identity });
+    this.reportDevice({ status: "registering", identity: token.identity });
     device.register().catch((err: SdkError) => this.onDeviceError(err));
   }
 
@@ -99,6 +106,7 @@ export class VoiceController {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.model.off("msg:custom", this.onKernel);
     const device = this.device;
     this.device = null;
     this.call = null;
@@ -114,15 +122,15 @@ export class VoiceController {
     return this.call !== null;
   }
 
+  /** Dial what the kernel approved. Reported before the SDK is asked, so the kernel knows at
+   *  once that a panel heard it, however long the browser's microphone prompt then takes. */
   async connect(params: Record<string, string>): Promise<void> {
-    if (!this.device) throw new Error("The phone is not connected to Twilio yet");
-    this.setCall({ status: "connecting", direction: "outbound", remote: params.To, sid: "pending",
-      started_at: null, muted: false, digits: "", end_reason: null });
+    this.reportCall({ sid: "pending", status: "connecting", direction: "outbound", remote: params.To });
     try {
-      const call = await this.device.connect({ params });
-      this.track(call, "outbound", params.To);
+      if (!this.device) throw { message: "The phone is not connected to Twilio yet" } satisfies SdkError;
+      this.track(await this.device.connect({ params }));
     } catch (err) {
-      this.setCall({ ...this.model.get("call"), status: "failed", end_reason: "failed" });
+      this.reportCall({ sid: "pending", status: "failed" });
       this.onDeviceError(err as SdkError);
     }
   }
@@ -139,8 +147,7 @@ export class VoiceController {
   digits(digits: string): void {
     if (!this.call) return;
     this.call.sendDigits(digits);
-    const state = this.model.get("call");
-    this.setCall({ ...state, digits: (state.digits ?? "") + digits });
+    this.reportCall({ sid: sidOf(this.call), digits });
   }
 
   accept(): string | null {
@@ -148,7 +155,8 @@ export class VoiceController {
     if (!call) return null;
     this.ringing = null;
     call.accept();
-    this.track(call, "inbound", call.parameters.From ?? "");
+    this.reportCall({ sid: sidOf(call), status: "in-progress", direction: "inbound", remote: call.parameters.From ?? "" });
+    this.track(call);
     return call.parameters.CallSid ?? null;
   }
 
@@ -159,20 +167,31 @@ export class VoiceController {
 
   async setInput(id: string): Promise<void> {
     await this.device?.audio?.setInputDevice(id);
-    this.setDevice({ input: id });
+    this.reportDevice({ input: id });
   }
 
   async setOutput(id: string): Promise<void> {
     await this.device?.audio?.speakerDevices.set(id);
-    this.setDevice({ output: id });
+    this.reportDevice({ output: id });
   }
 
   // -- internals ------------------------------------------------------------------------------
 
+  /** The kernel's requests: what a cell (or the call button, through the kernel) asks of the Device. */
+  private fromKernel(content: unknown): void {
+    if (!isDeviceRequest(content) || this.destroyed) return;
+    const args = content.args ?? {};
+    if (content.action === "dial") {
+      void this.connect(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)])));
+    } else if (content.action === "hang_up") this.hangUp();
+    else if (content.action === "mute") this.mute(Boolean(args.muted));
+    else if (content.action === "digits") this.digits(String(args.digits ?? ""));
+  }
+
   private listen(device: SdkDevice): void {
-    device.on("registering", () => this.setDevice({ status: "registering" }));
-    device.on("registered", () => this.setDevice({ status: "registered", error: null }));
-    device.on("unregistered", () => this.setDevice({ status: "unregistered" }));
+    device.on("registering", () => this.reportDevice({ status: "registering" }));
+    device.on("registered", () => this.reportDevice({ status: "registered", error: null }));
+    device.on("unregistered", () => this.reportDevice({ status: "unregistered" }));
     device.on("error", (err: SdkError) => this.onDeviceError(err));
     device.on("incoming", (call: SdkCall) => this.onIncoming(call));
     device.on("tokenWillExpire", () => void this.refreshToken());
@@ -184,12 +203,12 @@ export class VoiceController {
     try {
       const response = await this.invoke("cmd_token", {});
       if (!response.ok) {
-        this.setDevice({ status: "error", error: response.error ?? { message: "No token", code: null } });
+        this.reportDevice({ status: "error", error: response.error ?? { message: "No token", code: null } });
         return null;
       }
       return { token: String(response.token), identity: String(response.identity) };
     } catch (err) {
-      this.setDevice({ status: "error", error: { message: `The kernel did not hand out a token (${String(err)})`, code: null } });
+      this.reportDevice({ status: "error", error: { message: `The kernel did not hand out a token (${String(err)})`, code: null } });
       return null;
     }
   }
@@ -211,32 +230,23 @@ export class VoiceController {
     const end = () => {
       if (this.ringing === call) {
         this.ringing = null;
-        void this.invoke("cmd_incoming_ended", { sid: call.parameters.CallSid ?? "" });
+        this.report("cmd_incoming_ended", { sid: call.parameters.CallSid ?? "" });
       }
     };
     call.on("cancel", end);
     call.on("disconnect", end);
     call.on("reject", end);
-    void this.invoke("cmd_incoming", { sid: call.parameters.CallSid ?? "", from: call.parameters.From ?? "" });
+    this.report("cmd_incoming", { sid: call.parameters.CallSid ?? "", from: call.parameters.From ?? "" });
   }
 
-  private track(call: SdkCall, direction: "inbound" | "outbound", remote: string): void {
+  private track(call: SdkCall): void {
     this.call = call;
-    const sid = () => call.parameters.CallSid ?? "pending";
-    this.setCall({
-      ...this.model.get("call"), sid: sid(), direction, remote,
-      status: direction === "inbound" ? "in-progress" : "connecting",
-      started_at: direction === "inbound" ? new Date().toISOString() : null,
-      muted: false, digits: "", end_reason: null,
-    });
-    call.on("ringing", () => this.setCall({ ...this.model.get("call"), sid: sid(), status: "ringing" }));
-    call.on("accept", () => this.setCall({
-      ...this.model.get("call"), sid: sid(), status: "in-progress",
-      started_at: this.model.get("call").started_at ?? new Date().toISOString(),
-    }));
-    call.on("mute", (muted: boolean) => this.setCall({ ...this.model.get("call"), muted }));
-    call.on("reconnecting", () => this.setCall({ ...this.model.get("call"), status: "reconnecting" }));
-    call.on("reconnected", () => this.setCall({ ...this.model.get("call"), status: "in-progress" }));
+    const report = (event: Omit<CallEvent, "sid">) => this.reportCall({ sid: sidOf(call), ...event });
+    call.on("ringing", () => report({ status: "ringing" }));
+    call.on("accept", () => report({ status: "in-progress" }));
+    call.on("mute", (muted: boolean) => report({ muted }));
+    call.on("reconnecting", () => report({ status: "reconnecting" }));
+    call.on("reconnected", () => report({ status: "in-progress" }));
     call.on("disconnect", () => this.ended(call, "completed"));
     call.on("cancel", () => this.ended(call, "canceled"));
     call.on("reject", () => this.ended(call, "busy"));
@@ -246,36 +256,26 @@ export class VoiceController {
     });
   }
 
+  /** How the Device saw the call end; the kernel decides what the panel shows (a call never
+   *  answered was cancelled; the lead's leg may already have said busy or no-answer). */
   private ended(call: SdkCall, reason: string): void {
     if (this.call !== call) return;
     this.call = null;
-    const state = this.model.get("call");
-    const answered = !!state.started_at;
-    // The kernel may already know how the far end's leg ended (busy, no-answer ...): keep it.
-    const known = state.status && !isActive(state.status) ? state.status : null;
-    const status = known ?? (reason === "completed" && !answered ? "canceled" : reason);
-    const duration = answered && state.started_at
-      ? Math.round((Date.now() - Date.parse(state.started_at)) / 1000) : 0;
-    this.setCall({ ...state, status, end_reason: status, duration });
+    this.reportCall({ sid: sidOf(call), status: reason });
     if (this.pendingToken && this.device) {
       this.device.updateToken(this.pendingToken);
       this.pendingToken = null;
     }
-    void this.invoke("cmd_call_ended", { sid: call.parameters.CallSid ?? "", status });
   }
 
   private onDeviceError(err: SdkError): void {
-    if (this.destroyed) return;
     const code = typeof err?.code === "number" ? err.code : null;
     const message = err?.description || err?.message || "Twilio Voice error";
     const error: PanelError = { message, code, hint: code !== null ? VOICE_HINTS[code] ?? null : null };
-    const current = this.model.get("device")?.status;
-    let status: DeviceState["status"] = current === "registered" ? "registered" : "error";
+    let status: DeviceState["status"] = this.status === "registered" ? "registered" : "error";
     if (code !== null && OFFLINE_CODES.has(code)) status = "offline";
     if (code !== null && TOKEN_CODES.has(code)) status = "error";
-    this.setDevice({ status, error });
-    this.model.set("error", error);
-    this.model.save_changes();
+    this.reportDevice({ status, error });
     // An expired token is renewed at once (the warning before expiry can be missed, e.g. while
     // the laptop slept); a refused one is not: it needs the configuration fixed.
     if (code !== null && EXPIRED_TOKEN_CODES.has(code)) void this.refreshToken();
@@ -286,23 +286,31 @@ export class VoiceController {
     if (!audio) return;
     const list = (devices: Map<string, MediaDeviceInfo>) =>
       [...devices.values()].map((d) => ({ id: d.deviceId, label: d.label || d.deviceId }));
-    this.setDevice({
+    this.reportDevice({
       inputs: list(audio.availableInputDevices),
       outputs: list(audio.availableOutputDevices),
       output_selection: audio.isOutputSelectionSupported,
     });
   }
 
-  private setCall(call: CallState): void {
-    if (this.destroyed) return;
-    this.model.set("call", call);
-    this.model.save_changes();
+  private reportCall(event: CallEvent): void {
+    this.report("cmd_call_event", { ...event });
   }
 
-  private setDevice(update: Partial<DeviceState>): void {
-    if (this.destroyed) return;
-    const current: DeviceState = this.model.get("device") ?? { status: "starting" };
-    this.model.set("device", { ...current, ...update });
-    this.model.save_changes();
+  private reportDevice(event: DeviceEvent): void {
+    if (event.status && !this.destroyed) this.status = event.status;
+    this.report("cmd_device_event", { ...event });
   }
+
+  /** Tell the kernel; a lost report is logged (the next one carries the state on). */
+  private report(name: string, msg: Record<string, unknown>): void {
+    if (this.destroyed) return;
+    this.invoke(name, msg).catch((err) => console.warn(`twilio-widget: ${name} did not reach the kernel`, err));
+  }
+}
+
+const sidOf = (call: SdkCall) => call.parameters.CallSid ?? "pending";
+
+function isDeviceRequest(content: unknown): content is DeviceRequest {
+  return typeof content === "object" && content !== null && (content as DeviceRequest).type === "twp:device";
 }

@@ -1,24 +1,13 @@
 // anywidget entry point. initialize runs once per model: it owns the Voice SDK Device, so
 // displaying the panel twice never registers (or rings) twice. render only draws a panel per
-// view. Commands travel with an explicit timeout (never anywidget's 3 s default), so a busy
-// kernel is reported, not mistaken for a hang.
+// view. Both talk to the kernel through the command channel (channel.ts): custom messages, an
+// explicit timeout per request, nothing of anywidget's experimental API.
 
 import { Call, Device } from "@twilio/voice-sdk";
+import { openChannel } from "./channel";
 import { Panel } from "./panel";
-import type { CommandResponse, Invoke, Model } from "./types";
+import type { Invoke, Model } from "./types";
 import { type DeviceFactory, type SdkDevice, VoiceController } from "./voice";
-
-const COMMAND_TIMEOUT_MS = 20_000;
-
-interface Experimental {
-  invoke: (name: string, msg: unknown, options?: { signal?: AbortSignal; buffers?: DataView[] }) =>
-    Promise<[unknown, DataView[]]>;
-}
-
-interface Context {
-  model: Model;
-  experimental: Experimental;
-}
 
 // anywidget hands initialize and each render its own proxy of the model, so the registry is
 // keyed by the widget's own id (a synced trait) rather than by the proxy object.
@@ -28,15 +17,6 @@ const keyOf = (model: Model) => model.get("_phone_id");
 /** The model's voice controller, if it is in twilio mode (one per model, shared by its views). */
 export function controllerFor(model: Model): VoiceController | null {
   return controllers.get(keyOf(model)) ?? null;
-}
-
-export function commandsFor(experimental: Experimental): Invoke {
-  return async (name, msg = {}) => {
-    const [response] = await experimental.invoke(name, msg, {
-      signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
-    });
-    return response as CommandResponse;
-  };
 }
 
 export const createDevice: DeviceFactory = (token) =>
@@ -69,15 +49,24 @@ export function manageVoice(model: Model, invoke: Invoke, factory: DeviceFactory
   };
 }
 
-function initialize({ model, experimental }: Context) {
-  return manageVoice(model, commandsFor(experimental));
+function initialize({ model }: { model: Model }) {
+  const channel = openChannel(model);
+  const stopVoice = manageVoice(model, channel.invoke);
+  return () => {
+    stopVoice();
+    channel.close();
+  };
 }
 
-function render({ model, el, experimental }: Context & { el: HTMLElement }) {
-  const panel = new Panel(model, commandsFor(experimental), () => controllerFor(model));
+function render({ model, el }: { model: Model; el: HTMLElement }) {
+  const channel = openChannel(model);
+  const panel = new Panel(model, channel.invoke, () => controllerFor(model));
   el.classList.add("twilio-widget");
   el.append(panel.root);
-  return () => panel.destroy();
+  return () => {
+    panel.destroy();
+    channel.close();
+  };
 }
 
 export default { initialize, render };

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .driving import open_notebook, run_command, settles_to
+from .driving import open_notebook, python_value, run_command, settles_to
 from .lab import kernel_for, run_python
 
 pytestmark = pytest.mark.e2e
@@ -173,6 +173,36 @@ def test_registers_dials_and_hangs_up(page, lab, voice_notebook, artifacts):
         expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
         assert _wait_for(twilio, lambda: twilio.first("hangup"))["payload"]["callsid"] == callsid
         settles_to(kernel, "phone.call['status']", "completed", pump=twilio.pump)
+    finally:
+        kernel.stop_channels()
+
+
+def test_a_cell_places_mutes_sends_digits_and_hangs_up_through_the_displayed_panel(page, lab, voice_notebook):
+    twilio = FakeSignalling(page)
+    panel, kernel = open_phone(page, lab)
+    try:
+        settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
+        # A cell places the call: it returns at once, and the displayed panel's Device dials.
+        assert python_value(kernel, "phone.place_call('+14155550101')['status']") == "connecting"
+        invite = _wait_for(twilio, lambda: twilio.first("invite"))
+        params = dict(urllib.parse.parse_qsl(invite["payload"]["twilio"]["params"]))
+        assert params == {"To": "+14155550101", "CallerId": "+15005550006"}
+        callsid = invite["payload"]["callsid"]
+        answer = page.evaluate(ANSWERER, loopback_only(invite["payload"]["sdp"]))
+        twilio.send("answer", {"callsid": callsid, "sdp": loopback_only(answer)})
+        settles_to(kernel, "phone.call['status'], phone.call['remote']", ("in-progress", "+14155550101"),
+                   timeout=15, pump=twilio.pump)
+
+        # Cells control the call as the panel's buttons do; its state comes back to Python.
+        run_python(kernel, "phone.mute()")
+        settles_to(kernel, "phone.call['muted']", True, pump=twilio.pump)
+        expect(panel.get_by_role("button", name="Unmute")).to_be_visible()
+        run_python(kernel, "phone.send_digits('1')")
+        settles_to(kernel, "phone.call['digits']", "1", pump=twilio.pump)
+        run_python(kernel, "phone.hang_up()")
+        assert _wait_for(twilio, lambda: twilio.first("hangup"))["payload"]["callsid"] == callsid
+        settles_to(kernel, "phone.call['status']", "completed", pump=twilio.pump)
+        expect(panel.locator("[data-testid=call-status]")).to_have_text("Call ended")
     finally:
         kernel.stop_channels()
 

@@ -59,12 +59,54 @@ class TwilioError(Exception):
         return f"Twilio error {self.code}: {self.message}" if self.code else self.message
 
 
+class Simulator(Protocol):
+    """Calls a backend plays itself (the sandbox): sandbox mode drives them, and scripts reach
+    them as ``phone.sandbox`` to make the far end act."""
+
+    def dial(self, to: str, from_: str | None = None) -> dict[str, Any]:
+        """Start an outgoing call; returns its calls-schema record (it rings, then plays out)."""
+        ...
+
+    def accept(self, sid: str) -> dict[str, Any]:
+        """Answer a ringing incoming call."""
+        ...
+
+    def reject(self, sid: str) -> dict[str, Any]:
+        """Decline a ringing incoming call (the caller hears busy)."""
+        ...
+
+    def incoming_call(self, from_: str, to: str | None = None) -> dict[str, Any]:
+        """Someone calls in."""
+        ...
+
+    def inbound_message(self, from_: str, body: str, to: str | None = None) -> dict[str, Any]:
+        """Someone texts in."""
+        ...
+
+    def script_outcome(self, number: str, outcome: str) -> None:
+        """Make calls to ``number`` end as ``outcome``."""
+        ...
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """What the widget needs from Twilio, or from something that behaves like it."""
+    """Everything the phone asks of Twilio, or of something that behaves like it. The phone
+    reads what a backend can do from these members, never from its class or its name."""
 
-    #: "sandbox" or "twilio"
+    #: "sandbox" or "twilio": what the backend is, for people (reprs, reports).
     mode: str
+    #: The number it calls and texts from when no caller ID is configured ("" when it has none).
+    own_number: str
+    #: True when it answers from memory at once (the sandbox): the phone's work on it runs in
+    #: place. A backend on the network is asked from the phone's worker thread instead.
+    in_memory: bool
+    #: True when its live events reach subscribers by themselves; False when they come only
+    #: from polling (``call_status``, ``message_status``) or from a routing service.
+    pushes_events: bool
+    #: The ``twilio.rest.Client`` behind it, for account set-up; None when no account is.
+    client: Any
+    #: The calls it simulates (sandbox mode), or None when calls are real.
+    simulator: Simulator | None
 
     def calls(self, number: str | None = None, *, since: datetime | str | None = None,
               until: datetime | str | None = None, limit: int | None = None) -> pd.DataFrame:
@@ -76,12 +118,15 @@ class Backend(Protocol):
         """Messages to or from ``number`` (all when None), newest first."""
         ...
 
-    def recordings(self, call_sid: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+    def recordings(self, call_sid: str | None = None, *, since: datetime | str | None = None,
+                   until: datetime | str | None = None, limit: int | None = None) -> pd.DataFrame:
         """Recordings, of one call when ``call_sid`` is given, newest first."""
         ...
 
-    def send_message(self, to: str, from_: str, body: str) -> dict[str, Any]:
-        """Send an SMS; returns the messages-schema record Twilio created."""
+    def send_message(self, to: str, from_: str, body: str, *,
+                     status_callback: str | None = None) -> dict[str, Any]:
+        """Send an SMS; returns the messages-schema record Twilio created. ``status_callback``
+        is where delivery receipts go (the routing service)."""
         ...
 
     def create_call(self, to: str, from_: str, *, twiml: str | None = None,
@@ -108,6 +153,10 @@ class Backend(Protocol):
 
     def end_call(self, sid: str) -> dict[str, Any]:
         """Hang up a server-side call (bridge mode): completed if answered, canceled if ringing."""
+        ...
+
+    def close(self) -> None:
+        """Release what the backend holds (the sandbox's clock thread)."""
         ...
 
 

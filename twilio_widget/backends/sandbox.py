@@ -113,6 +113,9 @@ class SandboxBackend:
     """Twilio without Twilio: same protocol, same frames, no network, no account."""
 
     mode = "sandbox"
+    in_memory = True
+    pushes_events = True
+    client = None  # no account behind it: nothing to set up
 
     def __init__(
         self,
@@ -166,7 +169,10 @@ class SandboxBackend:
                     if r.get("_recording") and (call_sid is None or sid == call_sid)]
         return _window(frames.from_records(rows, "recordings"), "recordings", since, until, limit)
 
-    def send_message(self, to: str, from_: str, body: str) -> dict[str, Any]:
+    def send_message(self, to: str, from_: str, body: str, *,
+                     status_callback: str | None = None) -> dict[str, Any]:
+        """Send an SMS; its delivery is reported through this sandbox's own events, so a
+        ``status_callback`` has nothing to add."""
         to = _require_number(to, "to")
         from_ = _require_number(from_, "from_")
         if not body or not body.strip():
@@ -222,6 +228,11 @@ class SandboxBackend:
         for leg in self.child_calls(sid):  # hanging up a bridge ends the lead's leg too
             self.hang_up(leg["sid"])
         return self.hang_up(sid)
+
+    @property
+    def simulator(self) -> SandboxBackend:
+        """The sandbox simulates its calls itself."""
+        return self
 
     # -- live calls, as the panel drives them -------------------------------------------
 

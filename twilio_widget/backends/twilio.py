@@ -401,6 +401,10 @@ class TwilioBackend:
     """
 
     mode = "twilio"
+    own_number = ""  # the caller ID comes from the config's Callers
+    in_memory = False
+    pushes_events = False  # REST has no push: polling and the routing service bring the news
+    simulator = None
 
     def __init__(self, client: Any, *, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
@@ -451,6 +455,9 @@ class TwilioBackend:
         else:
             raise InputError("auth_token", "give an auth token, or api_key and api_secret")
         return cls(client, **kwargs)
+
+    def close(self) -> None:
+        """Nothing to release: the HTTP session belongs to the ``twilio.rest.Client``."""
 
     def __repr__(self) -> str:
         return f"TwilioBackend(account_sid={self.account_sid!r}, mode='twilio')"

@@ -1,0 +1,198 @@
+"""The shapes of what travels between the kernel and the panel, in one place.
+
+Each TypedDict here has an interface of the same name in ``js/src/types.ts``;
+``tests/test_payloads.py`` holds the two to the same keys, so a field added on one side and
+forgotten on the other fails a test instead of a user's panel. Times are ISO 8601 strings in
+UTC (:func:`iso`); a missing value is None, never NaN or NaT.
+"""
+
+# No ``from __future__ import annotations`` here: TypedDict reads NotRequired only from real types.
+from typing import Any, Literal, NotRequired, TypedDict
+
+import pandas as pd
+
+from . import frames
+from .backends.base import TwilioError
+
+Direction = Literal["inbound", "outbound"]
+
+
+class NumberButton(TypedDict):
+    """One of the current contact's numbers, as a field button."""
+
+    field: str
+    label: str
+    number: str
+    display: str
+
+
+class ContactCard(TypedDict):
+    """A contact as the panel shows it (the ``contact`` trait, and an incoming caller's card)."""
+
+    key: str
+    name: str
+    fields: dict[str, Any]
+    position: int
+    count: int
+    field: NotRequired[str]  # on a caller's card: the field whose number called
+
+
+class DialpadCheck(TypedDict):
+    """The kernel's verdict on one text of the pad: why it cannot be called ("" when it can)."""
+
+    dialpad: str
+    problem: str
+
+
+class CallState(TypedDict, total=False):
+    """The ``call`` trait: the call on the panel, or {} when there is none."""
+
+    sid: str
+    status: str
+    direction: Direction
+    remote: str
+    remote_display: str
+    started_at: str | None
+    muted: bool
+    digits: str
+    end_reason: str | None
+    duration: int | None
+    leg: Literal["you", "lead"]  # bridge mode: whose phone rings
+
+
+#: The ``incoming`` trait (``from`` is a Python keyword, hence this form).
+IncomingCall = TypedDict("IncomingCall", {
+    "sid": str,
+    "from": str,
+    "display": str,
+    "contact": ContactCard | None,
+})
+
+
+class HistoryRow(TypedDict):
+    sid: str
+    direction: Direction
+    status: str
+    time: str | None
+    duration: int | None
+    number: str
+
+
+class ThreadRow(TypedDict):
+    sid: str
+    direction: Direction
+    body: str
+    status: str
+    time: str | None
+    error_code: int | None
+
+
+class PanelError(TypedDict):
+    """The ``error`` trait and every failed command's ``error``: never more than this."""
+
+    message: str
+    code: int | None
+    more_info: NotRequired[str | None]
+    hint: NotRequired[str | None]  # the panel's own advice for a Voice SDK code
+    field: NotRequired[str]  # the argument at fault, when the input was
+
+
+class AudioDevice(TypedDict):
+    id: str
+    label: str
+
+
+class DeviceState(TypedDict):
+    """The ``device`` trait: the panel's Voice SDK Device as the panel last reported it."""
+
+    status: str  # off, starting, registering, registered, unregistered, offline, error, destroyed
+    identity: NotRequired[str]
+    error: NotRequired[PanelError | None]
+    inputs: NotRequired[list[AudioDevice]]
+    outputs: NotRequired[list[AudioDevice]]
+    output_selection: NotRequired[bool]
+    input: NotRequired[str]  # the chosen microphone's id
+    output: NotRequired[str]  # the chosen speaker's id
+
+
+class DeviceEvent(TypedDict, total=False):
+    """``cmd_device_event``: what changed on the panel's Device (merged into ``device``)."""
+
+    status: str
+    identity: str
+    error: PanelError | None
+    inputs: list[AudioDevice]
+    outputs: list[AudioDevice]
+    output_selection: bool
+    input: str
+    output: str
+
+
+class CallEvent(TypedDict):
+    """``cmd_call_event``: what the panel's Device did with a call. A report with a
+    ``direction`` begins a call (dialled or answered); the others change the current one."""
+
+    sid: str
+    status: NotRequired[str]
+    direction: NotRequired[Direction]
+    remote: NotRequired[str]
+    muted: NotRequired[bool]
+    digits: NotRequired[str]  # the tones just sent
+
+
+class Request(TypedDict):
+    """Panel -> kernel: run a command."""
+
+    type: Literal["twp:request"]
+    id: str
+    cmd: str
+    args: dict[str, Any]
+
+
+class Response(TypedDict):
+    """Kernel -> panel: a command's answer, ``result`` when ``ok``, else ``error``."""
+
+    type: Literal["twp:response"]
+    id: str
+    ok: bool
+    result: NotRequired[dict[str, Any]]
+    error: NotRequired[PanelError]
+
+
+class DeviceRequest(TypedDict):
+    """Kernel -> panel: ask the panel's Device to act (a call placed or controlled from a cell)."""
+
+    type: Literal["twp:device"]
+    action: Literal["dial", "hang_up", "mute", "digits"]
+    args: dict[str, Any]
+
+
+def checked(payload: Any, report: dict[str, Any]) -> Any:
+    """``report`` (from the panel) when its keys are all ``payload``'s; a ValueError names the others."""
+    unknown = set(report) - set(payload.__annotations__)
+    if unknown:
+        raise ValueError(f"{payload.__name__}: unknown fields {', '.join(sorted(unknown))}")
+    return report
+
+
+def error_payload(exc: Exception | PanelError) -> PanelError:
+    """What the panel shows for ``exc``: Twilio's message, code and link, or the message alone
+    (a payload already made, such as the panel's Device reports, is shown as it is)."""
+    if isinstance(exc, dict):
+        return exc
+    if isinstance(exc, TwilioError):
+        return exc.as_payload()  # type: ignore[return-value]
+    # A KeyError's str() is the repr of its key: show the message itself.
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return {"message": str(message), "code": None, "more_info": None}
+
+
+def iso(moment: Any) -> str | None:
+    """ISO 8601 in UTC for the panel; None for a missing time."""
+    if missing_as_none(moment) is None:
+        return None
+    return frames.utc(moment).isoformat()
+
+
+def missing_as_none(value: Any) -> Any:
+    return None if value is None or value is pd.NA or value is pd.NaT else value
