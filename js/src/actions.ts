@@ -1,6 +1,6 @@
 // What the panel's controls do: every region acts through these, so a call placed from the
-// numpad and one placed from the default look take the same path (kernel first, then the
-// browser's Device in twilio mode).
+// numpad, one placed from the default look and one placed from a cell take the same path
+// (the kernel, which asks the browser's Device to dial in twilio mode).
 
 import { isActive } from "./format";
 import type { CommandResponse, Invoke, Model, PanelError, State } from "./types";
@@ -79,13 +79,9 @@ export class Actions {
   }
 
   /** The kernel checks the number (the pad's, unless one is given) and picks the caller ID;
-   *  the browser's Device dials it in twilio mode. */
+   *  in twilio mode it then asks this browser's Device to dial, as it does for a cell. */
   async placeCall(number?: string): Promise<void> {
-    const response = await this.run("cmd_call", number ? { number } : {});
-    const dial = response?.ok ? (response.dial as Record<string, string> | undefined) : undefined;
-    if (!dial) return;
-    if (this.browserCalls) await this.browserCalls.connect(dial);
-    else this.showError({ message: "The browser phone is not running: re-run the cell that shows the panel", code: null });
+    await this.run("cmd_call", number ? { number } : {});
   }
 
   async hangUp(): Promise<void> {
