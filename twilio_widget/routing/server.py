@@ -35,17 +35,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from .. import frames
+from .. import vocabulary
 from ..backends.base import Event, EventHub
+from ..vocabulary import CALL_RANK, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
 from . import twiml
 from .mail import Mailer, MailRetry, deliver_pending, sms_mail, voicemail_mail
 from .settings import RoutingSettings
-from .store import (
-    CALL_RANK,
-    MESSAGE_RANK,
-    RECORDING_RANK,
-    Store,
-)
+from .store import Store
 
 try:  # newer twilio: the signature algorithm can be named in a header (HMAC-SHA256)
     from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, get_signature_algorithm
@@ -361,8 +357,8 @@ async def status_message(ctx: Context, params: Mapping[str, str]) -> Response:
         price=_float(params, "Price"),
         price_unit=params.get("PriceUnit") or None,
     )
-    if error_code == 21610 and to:  # Twilio refused: the recipient had sent STOP
-        await ctx.write(ctx.store.opt_out, to, keyword="21610", message_sid=sid)
+    if error_code == OPTED_OUT and to:  # Twilio refused: the recipient had sent STOP
+        await ctx.write(ctx.store.opt_out, to, keyword=str(OPTED_OUT), message_sid=sid)
     if done.new:
         ctx.emit(Event("message", done.record))
     return _empty_ok()
@@ -376,7 +372,7 @@ def opt_keyword(params: Mapping[str, str]) -> str | None:
     kind = (params.get("OptOutType") or "").strip().upper()
     if kind in ("STOP", "START"):
         return kind
-    return {"out": "STOP", "in": "START"}.get(frames.opt_keyword(params.get("Body")))
+    return {"out": "STOP", "in": "START"}.get(vocabulary.opt_keyword(params.get("Body")))
 
 
 async def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:

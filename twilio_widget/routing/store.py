@@ -29,50 +29,11 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from ..frames import FINAL_CALL_STATUSES, from_records, newest_first
+from ..frames import from_records, newest_first
+from ..vocabulary import CALL_RANK, CALL_STATUS_ALIASES, FINAL_CALL_STATUSES, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
 from .settings import normalize_number
 
 SCHEMA_VERSION = 1
-
-CALL_RANK = {
-    "queued": 0,
-    "initiated": 0,
-    "ringing": 1,
-    "in-progress": 2,
-    "answered": 2,
-    "completed": 3,
-    "busy": 3,
-    "failed": 3,
-    "no-answer": 3,
-    "canceled": 3,
-}
-#: Twilio's callback words mapped onto the calls-schema vocabulary.
-CALL_STATUS_ALIASES = {"initiated": "queued", "answered": "in-progress"}
-MESSAGE_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 0,
-    "receiving": 0,
-    "sending": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "received": 3,
-    "canceled": 3,
-    "read": 4,
-    "partially_delivered": 3,
-}
-RECORDING_RANK = {
-    "in-progress": 0,
-    "paused": 0,
-    "stopped": 1,
-    "processing": 1,
-    "completed": 2,
-    "absent": 2,
-    "failed": 2,
-    "deleted": 3,
-}
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -171,7 +132,7 @@ class Recorded(NamedTuple):
 class OptedOutError(Exception):
     """Sending to a number that texted STOP. Same code as Twilio's own refusal (21610)."""
 
-    code = 21610
+    code = OPTED_OUT
 
     def __init__(self, number: str) -> None:
         super().__init__(
