@@ -15,15 +15,24 @@ option to where it is used.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
-import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-import phonenumbers
+from .checks import (
+    e164_problem,
+    email_problem,
+    host_or_ip_problem,
+    host_problem,
+    regex_problem,
+    secret_problem,
+    sender_problem,
+    sid_problem,
+    url_problem,
+)
+from .contacts import Contacts
+from .contacts.display import DEFAULT_REGULAR_EXPRESSION
 
 __all__ = [
     "Caller",
@@ -45,9 +54,6 @@ MASK = "********"
 #: The element's interpretation types: a button opening the number list, or the full panel.
 INTERPRETATIONS = ("default", "panel")
 
-#: The element's default display expression ("as written in the region").
-DEFAULT_REGULAR_EXPRESSION = r"\.*$"
-
 #: The data model's keys, in the element's order.
 DATA_MODEL_KEYS = (
     "account_sid",
@@ -68,16 +74,8 @@ _SMTP_KEYS = ("host", "port", "sender", "username", "password", "starttls", "ssl
 #: Other spellings an ``smtp`` object may use (the CLI's flags say "from" and "user").
 _SMTP_ALIASES = {"from": "sender", "user": "username"}
 _SOURCE_KEYS = ("app_id", "field_id", "view_id")
-
-_SID = {
-    "account_sid": ("AC", "an Account SID"),
-    "app_sid": ("AP", "a TwiML App SID"),
-    "api_key_sid": ("SK", "an API key SID"),
-}
-_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+")
-_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+_SID_OPTIONS = ("account_sid", "app_sid", "api_key_sid")
+_SECRET_OPTIONS = ("auth_token", "api_key_secret")
 
 #: The environment variables from_env reads, by option.
 ENVIRONMENT = {
@@ -107,91 +105,6 @@ class ConfigError(ValueError):
 
 
 # --------------------------------------------------------------------------------------
-# Option checks: each returns None when fine, else the problem (never echoing secrets)
-# --------------------------------------------------------------------------------------
-
-
-def _sid_problem(value: str, option: str) -> str | None:
-    prefix, what = _SID[option]
-    if value.startswith(prefix) and _HEX32.fullmatch(value[2:]):
-        return None
-    return f"{value!r} is not {what} (expected {prefix!r} followed by 32 hexadecimal digits)"
-
-
-_SECRETS = {
-    "auth_token": (re.compile(r"[0-9a-fA-F]{32}"), "an auth token", "32 hexadecimal characters"),
-    "api_key_secret": (re.compile(r"[0-9A-Za-z]{32}"), "an API key secret", "32 letters and digits"),
-}
-
-
-def _secret_problem(value: str, option: str) -> str | None:
-    pattern, what, expected = _SECRETS[option]
-    if value == MASK or pattern.fullmatch(value):
-        return None
-    # The value is a secret: describe its shape, never its content.
-    return f"not {what} (expected {expected}, got {len(value)} characters; value not shown)"
-
-
-def _e164_problem(value: str) -> str | None:
-    if not _E164.fullmatch(value):
-        return f"{value!r} is not an E.164 number (expected '+', country code and number, e.g. '+14155550100')"
-    try:
-        valid = phonenumbers.is_valid_number(phonenumbers.parse(value))
-    except phonenumbers.NumberParseException:
-        valid = False
-    return None if valid else f"{value!r} is not a valid phone number"
-
-
-def _email_problem(value: str) -> str | None:
-    if _EMAIL.fullmatch(value) and len(value) <= 254:
-        return None
-    return f"{value!r} is not an email address (expected name@example.com)"
-
-
-def _sender_problem(value: str) -> str | None:
-    local, at, host = value.rpartition("@")
-    if at and local and not re.search(r"\s", local) and _host_problem(host) is None:  # name@localhost too
-        return None
-    return f"{value!r} is not a mail address (expected e.g. 'phone@example.com')"
-
-
-def _url_problem(value: str) -> str | None:
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
-        host = None
-    web = host and parts.scheme in ("http", "https") and not re.search(r"\s", value)
-    if web and (_host_problem(host) is None or _is_ip(host)):
-        return None
-    return f"{value!r} is not an http(s) URL (expected e.g. 'https://example.com/voicemail.mp3')"
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _host_problem(value: str) -> str | None:
-    host = value[:-1] if value.endswith(".") else value
-    labels = host.split(".")
-    if 0 < len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels):
-        return None
-    return f"{value!r} is not a host name (expected e.g. 'example.sip.twilio.com')"
-
-
-def _regex_problem(value: str) -> str | None:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        return f"{value!r} is not a valid regular expression ({exc})"
-    return None
-
-
-# --------------------------------------------------------------------------------------
 # The options
 # --------------------------------------------------------------------------------------
 
@@ -208,9 +121,9 @@ class Caller:
         found = []
         if not self.user_id:
             found.append((f"{where}.user_id", "required (who this caller is)"))
-        if self.caller_id and (why := _e164_problem(self.caller_id)):
+        if self.caller_id and (why := e164_problem(self.caller_id)):
             found.append((f"{where}.caller_id", why))
-        if self.client_mail and (why := _email_problem(self.client_mail)):
+        if self.client_mail and (why := email_problem(self.client_mail)):
             found.append((f"{where}.client_mail", why))
         return found
 
@@ -281,7 +194,7 @@ class SmtpSettings:
             "host": _smtp_host_problem(self.host),
             "port": None if _is_int(self.port) and 1 <= self.port <= 65535
             else f"{self.port!r} is not a port number (1 to 65535)",
-            "sender": _sender_problem(self.sender) if isinstance(self.sender, str) else "expected a string",
+            "sender": sender_problem(self.sender) if isinstance(self.sender, str) else "expected a string",
             "username": "required when password is set" if self.password and not self.username else None,
             "ssl": "use starttls or ssl, not both" if self.starttls and self.ssl else None,
             "timeout": None if isinstance(self.timeout, int | float) and not isinstance(self.timeout, bool)
@@ -342,7 +255,7 @@ def _smtp_type_problem(value: Any) -> str | None:
 def _smtp_host_problem(host: Any) -> str | None:
     if not isinstance(host, str) or not host:
         return "required (the SMTP server's host name)"
-    return None if _is_ip(host) else _host_problem(host)
+    return host_or_ip_problem(host)
 
 
 def _is_int(value: Any) -> bool:
@@ -405,19 +318,20 @@ class PhoneConfig:
             found.append(("smtp", why))
         if found:
             return found
-        for option in _SID:
-            if getattr(self, option) and (why := _sid_problem(getattr(self, option), option)):
+        for option in _SID_OPTIONS:
+            if getattr(self, option) and (why := sid_problem(getattr(self, option), option)):
                 found.append((option, why))
-        for option in _SECRETS:
-            if getattr(self, option) and (why := _secret_problem(getattr(self, option), option)):
+        for option in _SECRET_OPTIONS:
+            value = getattr(self, option)
+            if value and value != MASK and (why := secret_problem(value, option)):  # MASK: set, withheld
                 found.append((option, why))
         if self.api_key_secret and not self.api_key_sid:
             found.append(("api_key_sid", "required when api_key_secret is set"))
-        if self.sip_domain and (why := _host_problem(self.sip_domain)):
+        if self.sip_domain and (why := host_problem(self.sip_domain)):
             found.append(("sip_domain", why))
-        if self.voice_mail_url and (why := _url_problem(self.voice_mail_url)):
+        if self.voice_mail_url and (why := url_problem(self.voice_mail_url)):
             found.append(("voice_mail_url", why))
-        if why := _regex_problem(self.regular_expression):
+        if why := regex_problem(self.regular_expression):
             found.append(("regular_expression", why))
         for i, kind in enumerate(self.interpretation):
             if kind not in INTERPRETATIONS:
@@ -658,8 +572,6 @@ def contacts_from_config(
     ``names`` optionally maps an app_id to the column that names its contacts. Numbers
     are displayed with ``config.regular_expression``.
     """
-    from twilio_widget.contacts import Contacts
-
     check_sources(config, sources)
     if not config.fields_with_phones:
         raise ConfigError("fields_with_phones", "no source of phone numbers is configured")

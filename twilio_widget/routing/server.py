@@ -37,6 +37,7 @@ from twilio.request_validator import RequestValidator
 
 from .. import vocabulary
 from ..backends.base import Event, EventHub
+from ..checks import url_problem
 from ..vocabulary import CALL_RANK, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
 from . import twiml
 from .mail import Mailer, MailRetry, deliver_pending, sms_mail, voicemail_mail
@@ -301,8 +302,8 @@ async def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
     url = (params.get("RecordingUrl") or "").strip() or None
     if status == "completed" and not url:
         raise twiml.BadParams("RecordingUrl: missing for a completed recording")
-    if url and not url.startswith(("https://", "http://")):
-        raise twiml.BadParams("RecordingUrl: not an http(s) URL")
+    if url and (why := url_problem(url)):
+        raise twiml.BadParams(f"RecordingUrl: {why}")
     duration = _int(params, "RecordingDuration")
     mail = None
     if status == "completed" and ctx.settings.smtp is not None:

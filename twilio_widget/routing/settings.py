@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..checks import host_problem, identity_problem, url_problem
 from ..config import MASK, SmtpSettings
 from ..contacts import normalize as normalize_number
 from ..voice import identity_for
 
-#: Client identities the Voice SDK accepts (and that we put into TwiML unescaped).
-_IDENTITY = re.compile(r"^[A-Za-z0-9_.\-@]{1,121}$")
 #: The user part of a SIP URI that we are willing to build.
 _SIP_USER = re.compile(r"^[A-Za-z0-9_.!~*'()&=+$,;?/%\-]{1,64}$")
-#: A DNS name (Twilio SIP domains look like ``name.sip.twilio.com``).
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
 @dataclass(frozen=True)
@@ -71,12 +68,9 @@ class RoutingSettings:
     durability: str = "FULL"
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.public_url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"public_url: {self.public_url!r} is not an absolute http(s) URL "
-                "(it must be the URL Twilio uses to reach this service)"
-            )
+        if why := url_problem(self.public_url):
+            raise ValueError(f"public_url: {why}; it must be the URL Twilio uses to reach this service")
+        parts = urlsplit(self.public_url)
         if parts.query or parts.fragment:
             raise ValueError("public_url: must not carry a query string or fragment")
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
@@ -93,8 +87,8 @@ class RoutingSettings:
         if self.durability.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"durability: {self.durability!r} must be FULL, NORMAL or EXTRA")
         for key, caller in self.callers.items():
-            if not _IDENTITY.match(caller.identity):
-                raise ValueError(f"callers[{key!r}].user_id: {caller.identity!r} is not a valid client identity")
+            if why := identity_problem(caller.identity):
+                raise ValueError(f"callers[{key!r}].user_id: {why}")
         self._check_mail()
 
     def _check_mail(self) -> None:
@@ -110,16 +104,15 @@ class RoutingSettings:
 
     @property
     def usable_sip_domain(self) -> str | None:
-        """The SIP domain when it is a plausible DNS name, else None (the SIP step is skipped)."""
+        """The SIP domain when it is a host name, else None (the SIP step is skipped)."""
         domain = (self.sip_domain or "").strip()
-        return domain if domain and _DOMAIN.match(domain) else None
+        return domain if domain and host_problem(domain) is None else None
 
     @property
     def usable_voice_mail_url(self) -> str | None:
         """The voice mail audio URL when it is an http(s) URL, else None (a <Say> is used)."""
         url = (self.voice_mail_url or "").strip()
-        parts = urlsplit(url)
-        return url if parts.scheme in ("http", "https") and parts.netloc else None
+        return url if url and url_problem(url) is None else None
 
     def url(self, path: str) -> str:
         """The absolute public URL of one of the service's routes."""

@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from ..contacts import normalize as normalize_number
 from ..frames import from_records, newest_first
 from ..vocabulary import CALL_RANK, CALL_STATUS_ALIASES, FINAL_CALL_STATUSES, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
-from .settings import normalize_number
 
 SCHEMA_VERSION = 1
 

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from ..contacts import normalize as normalize_number
 from ..vocabulary import ANSWERED_DIAL_STATUSES, DIAL_CALL_STATUSES
-from .settings import CallerRoute, RoutingSettings, normalize_number
+from .settings import CallerRoute, RoutingSettings
 
 # Route paths, relative to the public URL.
 VOICE_OUTGOING = "/voice/outgoing"
