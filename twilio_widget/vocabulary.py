@@ -31,6 +31,13 @@ CALL_RANK = {
     "in-progress": 2, "answered": 2,
     "completed": 3, "busy": 3, "failed": 3, "no-answer": 3, "canceled": 3,
 }
+
+
+def moves_forward(rank: dict[str, int], old: str | None, new: str) -> bool:
+    """Whether status ``new`` may replace ``old`` under ``rank`` (an unknown status ranks first)."""
+    return old is None or rank.get(new, 0) >= rank.get(old, 0)
+
+
 #: What a <Dial> verb reports of the leg it dialled (its action's DialCallStatus).
 DIAL_CALL_STATUSES = ("completed", "answered", "busy", "no-answer", "failed", "canceled")
 #: The DialCallStatus values that mean somebody picked up.
