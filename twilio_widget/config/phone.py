@@ -36,7 +36,8 @@ DATA_MODEL_KEYS = (
 #: Options that are not the element's, exported only when set (the routing service's mail).
 _EXTRA_KEYS = ("smtp",)
 _SID_OPTIONS = ("account_sid", "app_sid", "api_key_sid")
-_SECRET_OPTIONS = ("auth_token", "api_key_secret")
+#: The options that are secrets: never shown, and best kept in the environment.
+SECRET_OPTIONS = ("auth_token", "api_key_secret")
 
 #: The environment variables from_env reads, by option.
 ENVIRONMENT = {
@@ -107,7 +108,7 @@ class PhoneConfig:
         for option in _SID_OPTIONS:
             if getattr(self, option) and (why := sid_problem(getattr(self, option), option)):
                 found.append((option, why))
-        for option in _SECRET_OPTIONS:
+        for option in SECRET_OPTIONS:
             value = getattr(self, option)
             if usable(value) and (why := secret_problem(value, option)):
                 found.append((option, why))
