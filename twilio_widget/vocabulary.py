@@ -54,6 +54,8 @@ MESSAGE_STATUSES = (
 )
 #: Outbound messages still on their way to the handset.
 PENDING_MESSAGE_STATUSES = frozenset({"accepted", "scheduled", "queued", "sending", "sent"})
+#: Messages that have left for the handset, or arrived from one: their date_sent is known.
+SENT_MESSAGE_STATUSES = frozenset({"sent", "delivered", "received"})
 #: Messages not worth asking Twilio about again. "sent" counts: many carriers never report
 #: delivery, and a later "delivered" still arrives through the status callback.
 FINAL_MESSAGE_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "received", "read", "canceled"})
@@ -116,6 +118,8 @@ MAX_BODY_CHARS = 1600
 #: Characters in one SMS segment, and in each segment of a concatenated message (GSM-7).
 SEGMENT_CHARS = 160
 CONCATENATED_SEGMENT_CHARS = 153
+#: Most media (MMS attachments) one message carries.
+MAX_MEDIA = 10
 #: Longest Voice SDK client identity.
 MAX_IDENTITY_CHARS = 121
 #: Most digits of an E.164 number (country code included).
@@ -138,6 +142,7 @@ VOCABULARY: dict[str, Any] = {
     "answered_dial_statuses": _listed(ANSWERED_DIAL_STATUSES),
     "message_statuses": list(MESSAGE_STATUSES),
     "pending_message_statuses": _listed(PENDING_MESSAGE_STATUSES),
+    "sent_message_statuses": _listed(SENT_MESSAGE_STATUSES),
     "final_message_statuses": _listed(FINAL_MESSAGE_STATUSES),
     "message_rank": MESSAGE_RANK,
     "opt_out_keywords": _listed(OPT_OUT_KEYWORDS),
@@ -158,6 +163,7 @@ VOCABULARY: dict[str, Any] = {
         "max_body_chars": MAX_BODY_CHARS,
         "segment_chars": SEGMENT_CHARS,
         "concatenated_segment_chars": CONCATENATED_SEGMENT_CHARS,
+        "max_media": MAX_MEDIA,
         "max_identity_chars": MAX_IDENTITY_CHARS,
         "max_e164_digits": MAX_E164_DIGITS,
     },

@@ -78,6 +78,11 @@ export const VOCABULARY = {
     "sending",
     "sent"
   ],
+  "sent_message_statuses": [
+    "delivered",
+    "received",
+    "sent"
+  ],
   "final_message_statuses": [
     "canceled",
     "delivered",
@@ -157,6 +162,7 @@ export const VOCABULARY = {
     "max_body_chars": 1600,
     "segment_chars": 160,
     "concatenated_segment_chars": 153,
+    "max_media": 10,
     "max_identity_chars": 121,
     "max_e164_digits": 15
   }

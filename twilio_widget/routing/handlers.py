@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from .. import vocabulary
 from ..backends.base import Event, EventHub
 from ..checks import url_problem
-from ..vocabulary import CALL_RANK, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
+from ..vocabulary import CALL_RANK, MAX_MEDIA, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
 from . import twiml
 from .gate import float_param, int_param, message_sid, one_of
 from .mail import Mailer, deliver_pending, sms_mail, voicemail_mail
@@ -224,8 +224,8 @@ async def sms_incoming(ctx: Context, params: Mapping[str, str]) -> Response:
     if len(body) > MAX_SMS_BODY:
         raise twiml.BadParams(f"Body: longer than {MAX_SMS_BODY} characters")
     num_media = int_param(params, "NumMedia") or 0
-    if not 0 <= num_media <= 10:
-        raise twiml.BadParams(f"NumMedia: {num_media} is not between 0 and 10")
+    if not 0 <= num_media <= MAX_MEDIA:
+        raise twiml.BadParams(f"NumMedia: {num_media} is not between 0 and {MAX_MEDIA}")
     media = [params[f"MediaUrl{i}"] for i in range(num_media) if params.get(f"MediaUrl{i}")]
     status = one_of(params, "SmsStatus", MESSAGE_RANK, fallback="MessageStatus", default="received")
     caller = ctx.settings.caller_for_number(to)

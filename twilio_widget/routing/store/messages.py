@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ...frames import from_records, newest_first
-from ...vocabulary import MESSAGE_RANK, OPTED_OUT, moves_forward
+from ...vocabulary import MESSAGE_RANK, OPTED_OUT, SENT_MESSAGE_STATUSES, moves_forward
 from .base import StoreBase, writes
 from .schema import Recorded, message_record, now_iso, number_key, overlay, parse_time
 
@@ -69,7 +69,7 @@ class MessageStore(StoreBase):
                 "status": status if advance else old_status,
                 "date_sent": parse_time(date_sent)
                 or current.get("date_sent")
-                or (at if status in ("sent", "delivered", "received") else None),
+                or (at if status in SENT_MESSAGE_STATUSES else None),
                 "date_created": current.get("date_created") or parse_time(date_created) or at,
                 "media": json.dumps(media) if media else current.get("media"),
                 "updated_at": at,
