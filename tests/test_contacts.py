@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from twilio_widget import contacts as contacts_module
-from twilio_widget.contacts import Contacts, InvalidNumber, normalize, parse_number
+from twilio_widget.contacts import Contacts, InvalidNumber, nanp, normalize, parse_number
+from twilio_widget.contacts import columns as phone_columns
+from twilio_widget.contacts import index as number_index
 
 
 def naive(value, region="US"):
@@ -372,7 +373,7 @@ def test_fast_path_agrees_on_a_large_random_sample():
 
 def test_validity_table_matches_is_valid_number_for_every_prefix():
     """One number per six-digit prefix (800,000 prefixes would be slow; every 7th here)."""
-    table = contacts_module._nanp_validity()
+    table = nanp.nanp_validity()
     assert table is not None
     rng = np.random.default_rng(9)
     prefixes = np.arange(200_000, 1_000_000, 7)
@@ -386,7 +387,7 @@ def test_validity_table_matches_is_valid_number_for_every_prefix():
 
 def test_results_do_not_depend_on_the_fast_path(monkeypatch, leads):
     fast = Contacts.from_dataframe(leads, ["mobile", "work"])
-    monkeypatch.setattr(contacts_module, "_nanp_validity", lambda: None)
+    monkeypatch.setattr(nanp, "nanp_validity", lambda: None)
     slow = Contacts.from_dataframe(leads, ["mobile", "work"])
     pd.testing.assert_frame_equal(fast.to_frame(display=True), slow.to_frame(display=True))
     pd.testing.assert_frame_equal(fast.rejects, slow.rejects)
@@ -425,8 +426,8 @@ def test_number_index_packed_and_unpacked_agree():
     rng = np.random.default_rng(4)
     numbers = rng.choice(np.array([14155550100, 442079460018, 33142685300, 12125550199]), 500)
     cells = rng.permutation(500).astype(np.int64)
-    packed = contacts_module._NumberIndex(numbers, cells)
-    apart = contacts_module._NumberIndex(numbers, cells + (1 << 28))  # too many cells to pack
+    packed = number_index.NumberIndex(numbers, cells)
+    apart = number_index.NumberIndex(numbers, cells + (1 << 28))  # too many cells to pack
     assert packed.packs and not apart.packs
     for code in (14155550100, 442079460018, 33142685300, 12125550199, 19999999999):
         expected = sorted(cells[numbers == code].tolist())
@@ -475,6 +476,6 @@ def test_numeric_cells_agree_with_reading_them_one_by_one(values):
 def test_integral_floats_take_the_numpy_path():
     column = pd.Series([4155550100.0, np.nan, 2125550199.5, 1e20])
     values = column.to_numpy(dtype=object)
-    readable, candidates = contacts_module._fast_input(column, values, ~pd.isna(values))
+    readable, candidates = phone_columns.fast_input(column, values, ~pd.isna(values))
     assert candidates.tolist() == [True, False, False, False]
     assert readable[0] == 4155550100

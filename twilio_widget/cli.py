@@ -3,29 +3,38 @@
     twilio-widget serve --public-url https://phone.example.com [--host 0.0.0.0 --port 8080]
                         [--store PATH] [--config element.json]
 
-Secrets do not go on the command line (other users can read it): the auth token comes from
-the configuration file or ``TWILIO_AUTH_TOKEN``, the SMTP password from
-``TWILIO_WIDGET_SMTP_PASSWORD``.
+The element's options are read as the widget reads them (``PhoneConfig``): from the
+configuration file, checked with errors naming each option, and from the ``TWILIO_*``
+variables ``PhoneConfig.from_env`` knows, which fill what the file leaves empty. Secrets do
+not go on the command line (other users can read it): the auth token comes from
+``TWILIO_AUTH_TOKEN`` (or the file), the SMTP password from ``TWILIO_WIDGET_SMTP_PASSWORD``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import routing
+from .config import ENVIRONMENT, PhoneConfig
+from .config.phone import SECRET_OPTIONS
+from .config.secrets import usable
 from .routing import twiml
-from .routing.settings import RoutingSettings, SmtpSettings
+from .routing.settings import RoutingSettings
 
-ENV_TOKEN = "TWILIO_AUTH_TOKEN"
-ENV_ACCOUNT = "TWILIO_ACCOUNT_SID"
 ENV_PUBLIC_URL = "TWILIO_WIDGET_PUBLIC_URL"
 ENV_SMTP_PASSWORD = "TWILIO_WIDGET_SMTP_PASSWORD"
+#: Settings of the service alone that a configuration file may carry beside the element's options.
+SERVICE_KEYS = ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "store_path")
+#: The options PhoneConfig.from_env can set: those a TWILIO_* variable names, and the callers
+#: (its TWILIO_CALLER_ID and TWILIO_CLIENT_MAIL make one).
+_ENVIRONMENT_OPTIONS = {f.name for f in dataclasses.fields(PhoneConfig) if f.name in ENVIRONMENT} | {"callers"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,20 +115,44 @@ def load_config(value: str | None) -> dict[str, Any]:
 
 
 def settings_from_args(
-    args: argparse.Namespace, environ: dict[str, str] | None = None
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
 ) -> RoutingSettings:
-    env = dict(os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
     if not args.public_url:
         raise ValueError(f"--public-url: missing (or set {ENV_PUBLIC_URL})")
-    config = load_config(args.config)
-    if env.get(ENV_TOKEN):
-        config["auth_token"] = env[ENV_TOKEN]
-    if env.get(ENV_ACCOUNT) and not config.get("account_sid"):
-        config["account_sid"] = env[ENV_ACCOUNT]
-    if not config.get("auth_token"):
-        raise ValueError(f"auth token: missing (put it in --config or set {ENV_TOKEN})")
+    options = load_config(args.config)
+    service = {key: options.pop(key) for key in SERVICE_KEYS if options.get(key) is not None}
+    options["smtp"] = _smtp_options(options.get("smtp"), args, env)
+    config = element_config(options, env)
+    if not usable(config.auth_token):
+        raise ValueError(f"auth token: missing (put it in --config or set {ENVIRONMENT['auth_token']})")
+    for name in ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability"):
+        if getattr(args, name) is not None:  # a flag wins over the file
+            service[name] = getattr(args, name)
+    service["store_path"] = args.store or service.get("store_path") or "twilio-widget.sqlite3"
+    return RoutingSettings.from_config(config, public_url=args.public_url, **service)
 
-    smtp = dict(config.get("smtp") or {})
+
+def element_config(options: Mapping[str, Any], environ: Mapping[str, str]) -> PhoneConfig:
+    """The element's configuration: the file's options, checked as the widget checks them, with
+    the environment (read by ``PhoneConfig.from_env``) filling what the file leaves empty. A
+    secret the environment holds wins over the file's: secrets belong in the environment."""
+    in_file = PhoneConfig.from_data_model(options)
+    kept = {name: value for name, value in vars(in_file).items()
+            if name not in _ENVIRONMENT_OPTIONS or (value and not _environment_has_secret(name, environ))}
+    return PhoneConfig.from_env(environ, **kept)
+
+
+def _environment_has_secret(option: str, environ: Mapping[str, str]) -> bool:
+    return option in SECRET_OPTIONS and bool(environ.get(ENVIRONMENT[option], "").strip())
+
+
+def _smtp_options(given: Any, args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
+    """The file's ``smtp`` object with the --smtp-* flags and the password from the environment
+    laid over it (the config reads and checks the result)."""
+    if given is not None and not isinstance(given, Mapping):
+        return given  # not an object: the config names the problem
+    smtp = dict(given or {})
     for key, value in (
         ("host", args.smtp_host),
         ("port", args.smtp_port),
@@ -130,19 +163,9 @@ def settings_from_args(
     ):
         if value is not None:
             smtp[key] = value
-    if env.get(ENV_SMTP_PASSWORD):
-        smtp["password"] = env[ENV_SMTP_PASSWORD]
-    config["smtp"] = SmtpSettings.from_mapping(smtp)
-
-    overrides: dict[str, Any] = {}
-    for name in ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability"):
-        value = getattr(args, name)
-        if value is None:
-            value = config.get(name)
-        if value is not None:
-            overrides[name] = value
-    overrides["store_path"] = args.store or config.get("store_path") or "twilio-widget.sqlite3"
-    return RoutingSettings.from_config(config, public_url=args.public_url, **overrides)
+    if environ.get(ENV_SMTP_PASSWORD):
+        smtp["password"] = environ[ENV_SMTP_PASSWORD]
+    return smtp
 
 
 def serve(args: argparse.Namespace) -> int:

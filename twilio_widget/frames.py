@@ -1,6 +1,7 @@
 """The DataFrame schemas every backend returns: same columns, same dtypes, empty frames too.
 
-One place defines them so the sandbox and the REST backend cannot drift apart.
+One place defines them so the sandbox and the REST backend cannot drift apart. What the
+status columns may hold is Twilio's vocabulary, in ``vocabulary.py``.
 """
 
 from __future__ import annotations
@@ -11,58 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# The status vocabularies moved to ``vocabulary.py``; these names stay importable from here
+# until the widget and the backends import them from there (then this block goes).
+from .vocabulary import (  # noqa: F401
+    ACTIVE_CALL_STATUSES,
+    FINAL_CALL_STATUSES,
+    PENDING_MESSAGE_STATUSES,
+    opt_keyword,
+)
+
 UTC_TIME = "datetime64[ns, UTC]"
-
-CALL_STATUSES = (
-    "queued",
-    "ringing",
-    "in-progress",
-    "completed",
-    "busy",
-    "failed",
-    "no-answer",
-    "canceled",
-)
-MESSAGE_STATUSES = (
-    "accepted",
-    "scheduled",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "receiving",
-    "received",
-    "read",
-    "canceled",
-)
-#: Calls that are still going (a Twilio status, or the Voice SDK's "connecting"/"reconnecting").
-ACTIVE_CALL_STATUSES = frozenset({"queued", "initiated", "connecting", "ringing", "in-progress", "reconnecting"})
-#: Calls that are over: nothing changes them any more.
-FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-#: Outbound messages still on their way to the handset.
-PENDING_MESSAGE_STATUSES = frozenset({"accepted", "scheduled", "queued", "sending", "sent"})
-
-#: Keywords Twilio treats as an opt-out / opt-in when they are the whole message.
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
-                              "OPTOUT", "OPT OUT", "REVOKE"})
-OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
-
-
-def opt_keyword(body: str | None) -> str | None:
-    """"out", "in" or None: what a whole-message keyword asks for (case and spacing ignored)."""
-    word = " ".join((body or "").upper().split()).strip(".!")
-    if word in OPT_OUT_KEYWORDS:
-        return "out"
-    if word in OPT_IN_KEYWORDS:
-        return "in"
-    return None
-
-
-RECORDING_STATUSES = (
-    "in-progress", "paused", "stopped", "processing", "completed", "absent", "deleted",
-)
 
 CALLS: dict[str, str] = {
     "sid": "string",

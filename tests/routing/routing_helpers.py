@@ -17,7 +17,7 @@ from twilio_widget.backends.base import Event, EventHub
 from twilio_widget.routing import CallerRoute, RoutingSettings, SmtpSettings, Store, create_app
 
 PUBLIC_URL = "https://hooks.example.com/twilio"
-TOKEN = "test-auth-token-0123456789abcdef"
+TOKEN = "7e57" + "0123456789abcdef" + "a17b0c3d5e6f"  # a made-up auth token, shaped like one
 ACCOUNT = "AC" + "0" * 32
 ALICE = "+14155550100"
 BOB = "+14155550101"

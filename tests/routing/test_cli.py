@@ -10,11 +10,13 @@ from routing_helpers import ALICE, PUBLIC_URL
 from twilio_widget import cli
 from twilio_widget.routing import RoutingSettings, serve_in_thread
 
+FILE_TOKEN = "f11e" * 8  # made-up auth tokens, shaped like Twilio's
+ENV_TOKEN = "e4f0" * 8
 ELEMENT = {
     "data_model": {
         "account_sid": "AC" + "1" * 32,
-        "auth_token": "from-the-file",
-        "app_sid": "AP1",
+        "auth_token": FILE_TOKEN,
+        "app_sid": "AP" + "1" * 32,
         "callers": [{"user_id": "alice", "caller_id": ALICE, "client_mail": "alice@example.org"}],
         "sip_domain": "acme.sip.twilio.com",
         "voice_mail_url": "https://example.com/vm.mp3",
@@ -43,18 +45,18 @@ def test_settings_from_the_element_json_file(tmp_path) -> None:
         "bot",
     )
     settings = cli.settings_from_args(args, environ={"TWILIO_WIDGET_SMTP_PASSWORD": "pw"})
-    assert settings.auth_token == "from-the-file"
+    assert settings.auth_token == FILE_TOKEN
     assert settings.callers["alice"].caller_id == ALICE
     assert settings.sip_domain == "acme.sip.twilio.com" and settings.ring_seconds == 12
     assert settings.smtp.host == "mail.example.org" and settings.smtp.starttls
     assert settings.smtp.username == "bot" and settings.smtp.password == "pw"
-    assert "from-the-file" not in repr(settings) and "pw" not in repr(settings.smtp)
+    assert FILE_TOKEN not in repr(settings) and "pw" not in repr(settings.smtp)
 
 
 def test_env_token_wins_and_inline_json_works(tmp_path) -> None:
     args = parse("--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT["data_model"]))
-    settings = cli.settings_from_args(args, environ={"TWILIO_AUTH_TOKEN": "from-env"})
-    assert settings.auth_token == "from-env"
+    settings = cli.settings_from_args(args, environ={"TWILIO_AUTH_TOKEN": ENV_TOKEN})
+    assert settings.auth_token == ENV_TOKEN
 
 
 @pytest.mark.parametrize(
@@ -62,9 +64,9 @@ def test_env_token_wins_and_inline_json_works(tmp_path) -> None:
     [
         (["--config", "{}"], "--public-url: missing"),
         (["--public-url", PUBLIC_URL, "--config", "{}"], "auth token: missing"),
-        (["--public-url", "phone.example.com", "--config", '{"auth_token": "t"}'], "public_url"),
+        (["--public-url", "phone.example.com", "--config", json.dumps({"auth_token": FILE_TOKEN})], "public_url"),
         (
-            ["--public-url", PUBLIC_URL, "--config", '{"auth_token": "t"}', "--ring-seconds", "1"],
+            ["--public-url", PUBLIC_URL, "--config", json.dumps({"auth_token": FILE_TOKEN}), "--ring-seconds", "1"],
             "ring_seconds",
         ),
     ],
@@ -76,6 +78,32 @@ def test_configuration_errors_exit_2_naming_the_field(capsys, monkeypatch, argv,
         cli.main(["serve", *argv])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_environment_fills_what_the_file_leaves_out_as_the_widget_reads_it(tmp_path) -> None:
+    env = {"TWILIO_AUTH_TOKEN": ENV_TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "2" * 32, "TWILIO_CALLER_ID": ALICE,
+           "TWILIO_SIP_DOMAIN": "env.sip.twilio.com"}
+    from_env = cli.settings_from_args(parse("--public-url", PUBLIC_URL), environ=env)
+    assert from_env.callers["me"].caller_id == ALICE and from_env.sip_domain == "env.sip.twilio.com"
+    config = json.dumps({**ELEMENT, "ring_seconds": 30})
+    from_file = cli.settings_from_args(parse("--public-url", PUBLIC_URL, "--config", config), environ=env)
+    assert from_file.account_sid == "AC" + "1" * 32 and from_file.sip_domain == "acme.sip.twilio.com"
+    assert list(from_file.callers) == ["alice"] and from_file.ring_seconds == 30
+    assert from_file.auth_token == ENV_TOKEN  # a secret in the environment wins
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "message"),
+    [
+        ({"auth_token": FILE_TOKEN, "sip_domain": "acme&co"}, {}, "sip_domain: 'acme&co' is not a host name"),
+        ({"auth_token": FILE_TOKEN, "sip_domian": "x"}, {}, "unknown option(s) 'sip_domian'"),
+        ({}, {"TWILIO_AUTH_TOKEN": "not-a-token-but-a-secret"}, "TWILIO_AUTH_TOKEN (auth_token): not an auth token"),
+    ],
+)
+def test_the_file_and_the_environment_are_checked_as_the_widget_checks_them(config, environ, message) -> None:
+    with pytest.raises(ValueError) as info:
+        cli.settings_from_args(parse("--public-url", PUBLIC_URL, "--config", json.dumps(config)), environ=environ)
+    assert message in str(info.value) and "not-a-token-but-a-secret" not in str(info.value)
 
 
 def test_serve_in_thread_answers_on_loopback_and_stops(tmp_path) -> None:

@@ -10,10 +10,8 @@ import inspect
 from typing import Any
 
 from ..backends.base import TwilioError
+from ..vocabulary import OPTED_OUT
 from .store import OptedOutError, Store
-
-#: Twilio's code for "the recipient has opted out (STOP)".
-OPTED_OUT = 21610
 
 
 def _send(backend: Any, to: str, from_: str, body: str, status_callback: str | None) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """What the routing service needs to know: its public URL, the auth token, who the users are.
 
-:class:`RoutingSettings` is self-contained on purpose. :meth:`RoutingSettings.from_config`
-reads the element's configuration by attribute (or key) name, so it works with the
-package's ``PhoneConfig``, with the element's data-model dict, or with anything shaped
-like them.
+:class:`RoutingSettings` derives from the element's configuration, a ``PhoneConfig``
+(:meth:`RoutingSettings.from_config`): the account, the auth token, the callers, the SIP
+domain, the voice mail URL and the mail server are read and checked there, once, for the
+widget and the service alike. What only the service needs (its public URL, ring times, the
+store) is its own.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import MASK, SmtpSettings
+from ..checks import host_problem, identity_problem, url_problem
+from ..config import MASK, Caller, PhoneConfig, SmtpSettings
+from ..config.secrets import usable
 from ..contacts import normalize as normalize_number
 from ..voice import identity_for
 
-#: Client identities the Voice SDK accepts (and that we put into TwiML unescaped).
-_IDENTITY = re.compile(r"^[A-Za-z0-9_.\-@]{1,121}$")
 #: The user part of a SIP URI that we are willing to build.
 _SIP_USER = re.compile(r"^[A-Za-z0-9_.!~*'()&=+$,;?/%\-]{1,64}$")
-#: A DNS name (Twilio SIP domains look like ``name.sip.twilio.com``).
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,18 @@ class CallerRoute:
     @property
     def sip_name(self) -> str:
         return self.sip_user or self.identity
+
+    @classmethod
+    def of(cls, caller: Caller) -> CallerRoute | None:
+        """The route of a configured caller; None for one without a number to route."""
+        user, caller_id = caller.user_id.strip(), caller.caller_id.strip()
+        if not user or not caller_id:
+            return None
+        # The browser registers under the same identity the token names (see voice.identity_for);
+        # a SIP phone keeps the user id as given.
+        identity = _identity_of(user)
+        return cls(identity=identity, caller_id=caller_id, client_mail=caller.client_mail.strip() or None,
+                   sip_user=user if user != identity else None)
 
 
 @dataclass(frozen=True)
@@ -71,12 +82,9 @@ class RoutingSettings:
     durability: str = "FULL"
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.public_url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"public_url: {self.public_url!r} is not an absolute http(s) URL "
-                "(it must be the URL Twilio uses to reach this service)"
-            )
+        if why := url_problem(self.public_url):
+            raise ValueError(f"public_url: {why}; it must be the URL Twilio uses to reach this service")
+        parts = urlsplit(self.public_url)
         if parts.query or parts.fragment:
             raise ValueError("public_url: must not carry a query string or fragment")
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
@@ -93,14 +101,14 @@ class RoutingSettings:
         if self.durability.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"durability: {self.durability!r} must be FULL, NORMAL or EXTRA")
         for key, caller in self.callers.items():
-            if not _IDENTITY.match(caller.identity):
-                raise ValueError(f"callers[{key!r}].user_id: {caller.identity!r} is not a valid client identity")
+            if why := identity_problem(caller.identity):
+                raise ValueError(f"callers[{key!r}].user_id: {why}")
         self._check_mail()
 
     def _check_mail(self) -> None:
         # A dict (e.g. phone.serve(smtp={...})) is read and checked as the config reads it.
         object.__setattr__(self, "smtp", SmtpSettings.read(self.smtp))
-        if self.smtp is not None and self.smtp.password == MASK:
+        if self.smtp is not None and self.smtp.password and not usable(self.smtp.password):
             raise ValueError(f"smtp.password: withheld ({MASK!r}, as exported without secrets); give the real one")
         seconds = self.mail_retry_seconds
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 86400:
@@ -110,16 +118,15 @@ class RoutingSettings:
 
     @property
     def usable_sip_domain(self) -> str | None:
-        """The SIP domain when it is a plausible DNS name, else None (the SIP step is skipped)."""
+        """The SIP domain when it is a host name, else None (the SIP step is skipped)."""
         domain = (self.sip_domain or "").strip()
-        return domain if domain and _DOMAIN.match(domain) else None
+        return domain if domain and host_problem(domain) is None else None
 
     @property
     def usable_voice_mail_url(self) -> str | None:
         """The voice mail audio URL when it is an http(s) URL, else None (a <Say> is used)."""
         url = (self.voice_mail_url or "").strip()
-        parts = urlsplit(url)
-        return url if parts.scheme in ("http", "https") and parts.netloc else None
+        return url if url and url_problem(url) is None else None
 
     def url(self, path: str) -> str:
         """The absolute public URL of one of the service's routes."""
@@ -153,61 +160,43 @@ class RoutingSettings:
     # --- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config: Any, *, public_url: str, **overrides: Any) -> RoutingSettings:
-        """Build settings from the element's configuration.
-
-        ``config`` may be a ``PhoneConfig`` (attributes ``auth_token``, ``account_sid``,
-        ``sip_domain``, ``voice_mail_url``, ``callers`` of objects with ``user_id``,
-        ``caller_id``, ``client_mail``) or the element's data-model dict (optionally wrapped
-        in ``{"data_model": ...}``). Keyword ``overrides`` win over the configuration.
+    def from_config(cls, config: PhoneConfig | Mapping[str, Any], *, public_url: str,
+                    **overrides: Any) -> RoutingSettings:
+        """Settings from the element's configuration: a ``PhoneConfig``, or its data model (JSON,
+        with or without the ``data_model`` key), read and checked as ``PhoneConfig`` reads it.
+        Keyword ``overrides`` win over the configuration.
         """
-        if isinstance(config, Mapping) and isinstance(config.get("data_model"), Mapping):
-            config = config["data_model"]
-        token = _secret(_get(config, "auth_token"))
-        if token and set(token) == {"*"}:  # a masked export ("********") is no token
-            token = None
-        callers = callers_from(_get(config, "callers") or ())
+        if not isinstance(config, PhoneConfig):
+            config = PhoneConfig.from_data_model(config)
         values: dict[str, Any] = {
             "public_url": public_url,
-            "auth_token": token or "",
-            "callers": callers,
-            "account_sid": _get(config, "account_sid") or None,
-            "sip_domain": _get(config, "sip_domain") or None,
-            "voice_mail_url": _get(config, "voice_mail_url") or None,
-            "smtp": _get(config, "smtp"),
+            "auth_token": config.auth_token if usable(config.auth_token) else "",  # withheld: no token
+            "callers": config.callers,
+            "account_sid": config.account_sid or None,
+            "sip_domain": config.sip_domain or None,
+            "voice_mail_url": config.voice_mail_url or None,
+            "smtp": config.smtp,
+            **overrides,
         }
-        values.update(overrides)
-        if isinstance(values.get("callers"), Iterable) and not isinstance(values["callers"], Mapping):
-            values["callers"] = callers_from(values["callers"])
+        values["callers"] = callers_from(values["callers"])
         return cls(**values)
 
 
-def callers_from(items: Iterable[Any] | Mapping[str, Any]) -> dict[str, CallerRoute]:
-    """Read callers (objects or dicts with user_id, caller_id, client_mail) into routes."""
+#: Callers as the settings take them: the config's, dicts shaped like them, or routes.
+CallerItems = Iterable[Caller | CallerRoute | Mapping[str, Any]] | Mapping[str, Any]
+
+
+def callers_from(items: CallerItems) -> dict[str, CallerRoute]:
+    """Routes by identity for the callers that have a number: the config's callers (or dicts
+    shaped like them), routes as they are, or a mapping of either by user id."""
     if isinstance(items, Mapping):
-        items = [
-            v if isinstance(v, CallerRoute) or _get(v, "user_id") else {**dict(v), "user_id": k}
-            for k, v in items.items()
-        ]
-    routes: dict[str, CallerRoute] = {}
-    for item in items:
-        if isinstance(item, CallerRoute):
-            routes[item.identity] = item
-            continue
-        user = str(_get(item, "user_id") or _get(item, "identity") or "").strip()
-        caller_id = str(_get(item, "caller_id") or "").strip()
-        if not user or not caller_id:
-            continue
-        # The browser registers under the same identity the token names (see voice.identity_for).
-        identity = _identity_of(user)
-        mail = _get(item, "client_mail") or None
-        routes[identity] = CallerRoute(
-            identity=identity,
-            caller_id=caller_id,
-            client_mail=str(mail).strip() if mail else None,
-            sip_user=_get(item, "sip_user") or (user if user != identity else None),
-        )
-    return routes
+        items = [v if isinstance(v, CallerRoute | Caller) else {"user_id": k, **v} for k, v in items.items()]
+    routes = (item if isinstance(item, CallerRoute) else CallerRoute.of(_caller(item)) for item in items)
+    return {route.identity: route for route in routes if route is not None}
+
+
+def _caller(item: Caller | Mapping[str, Any]) -> Caller:
+    return item if isinstance(item, Caller) else Caller(**item)
 
 
 def _identity_of(user_id: str) -> str:
@@ -215,20 +204,3 @@ def _identity_of(user_id: str) -> str:
         return identity_for(user_id)
     except ValueError:
         return user_id  # left as given: validation names the bad user_id
-
-def _get(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    for accessor in ("get_secret_value", "reveal"):
-        fn = getattr(value, accessor, None)
-        if callable(fn):
-            return str(fn())
-    return str(value)

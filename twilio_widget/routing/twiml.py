@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from .settings import CallerRoute, RoutingSettings, normalize_number
+from ..contacts import normalize as normalize_number
+from ..vocabulary import ANSWERED_DIAL_STATUSES, DIAL_CALL_STATUSES
+from .settings import CallerRoute, RoutingSettings
 
 # Route paths, relative to the public URL.
 VOICE_OUTGOING = "/voice/outgoing"
@@ -45,8 +47,6 @@ STATUS_RECORDING = "/status/recording"
 STATUS_MESSAGE = "/status/message"
 SMS_INCOMING = "/sms/incoming"
 
-DIAL_CALL_STATUSES = ("completed", "answered", "busy", "no-answer", "failed", "canceled")
-ANSWERED = frozenset({"completed", "answered"})
 CALL_STATUS_EVENTS = "initiated ringing answered completed"
 MAX_PARAM_CHARS = 2048
 
@@ -183,7 +183,7 @@ def _dial_result(settings: RoutingSettings, params: Mapping[str, str]) -> tuple[
     require(params, "CallSid")
     status = dial_call_status(params)
     caller = incoming_caller(settings, params)
-    if status not in ANSWERED:
+    if status not in ANSWERED_DIAL_STATUSES:
         return caller, None
     response = VoiceResponse()
     response.hangup()

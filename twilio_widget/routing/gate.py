@@ -1,0 +1,156 @@
+"""The request gate every webhook passes before its handler: the body read as a bounded
+urlencoded form, the Twilio signature checked against the public URL, the parameters parsed.
+
+A request that fails here gets its status (413, 400, 403) with the reason and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from twilio.request_validator import RequestValidator
+
+from .settings import RoutingSettings
+from .twiml import BadParams
+
+try:  # newer twilio: the signature algorithm can be named in a header (HMAC-SHA256)
+    from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, get_signature_algorithm
+except ImportError:  # pragma: no cover - older twilio signs with HMAC-SHA1 only
+    SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+    def get_signature_algorithm(header: str | None) -> str | None:  # type: ignore[misc]
+        return None
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FIELDS = 256
+
+
+class Problem(Exception):
+    """An HTTP error with a reason the caller may see (never a secret)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
+    """The body as the form Twilio posts: read no further than ``limit`` bytes, UTF-8, urlencoded."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.strip().isdigit():
+            raise Problem(400, "Content-Length: not a number")
+        if int(length) > limit:
+            raise Problem(413, f"body larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Problem(413, f"body larger than {limit} bytes")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and content_type != FORM_TYPE:
+        raise Problem(400, f"Content-Type: expected {FORM_TYPE}")
+    try:
+        text = bytes(body).decode("utf-8")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            max_num_fields=MAX_FIELDS,
+            encoding="utf-8",
+            errors="strict",
+        )
+    except UnicodeDecodeError:
+        raise Problem(400, "body: not valid UTF-8") from None
+    except ValueError as exc:
+        raise Problem(400, f"body: not a readable form ({exc})") from None
+    return ImmutableMultiDict(pairs)
+
+
+def signed_url(settings: RoutingSettings, path: str, query: str) -> str:
+    """The URL Twilio signed: the configured public URL, the route, the raw query."""
+    return settings.url(path) + (f"?{query}" if query else "")
+
+
+def _matches_as_is(
+    validator: RequestValidator, url: str, form: ImmutableMultiDict, signature: str, algorithm: str | None
+) -> bool:
+    """One HMAC over the URL exactly as configured: the common case. ``validate`` (which
+    also tries the URL with and without its default port) decides everything else."""
+    try:
+        expected = validator.compute_signature(url, form, algorithm)
+    except ValueError:  # an algorithm this twilio does not know
+        return False
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def verify_signature(
+    settings: RoutingSettings, validator: RequestValidator, request: Request, path: str, form: ImmutableMultiDict
+) -> None:
+    """403 unless Twilio signed this request, for this account, at the URL it was sent to."""
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        raise Problem(403, "missing Twilio signature")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    url = signed_url(settings, path, query)
+    if not (
+        _matches_as_is(validator, url, form, signature, algorithm)
+        or validator.validate(url, form, signature, algorithm)
+    ):
+        raise Problem(403, "invalid Twilio signature")
+    account = form.get("AccountSid")
+    if settings.account_sid and account and account != settings.account_sid:
+        raise Problem(403, "request for another account")
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def int_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit() or len(raw) > 12:
+        raise BadParams(f"{name}: {raw[:40]!r} is not an integer")
+    return int(raw)
+
+
+def float_param(params: Mapping[str, str], name: str) -> float | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadParams(f"{name}: {raw[:40]!r} is not a number") from None
+
+
+def one_of(
+    params: Mapping[str, str],
+    name: str,
+    allowed: Mapping[str, Any] | set[str],
+    *,
+    fallback: str | None = None,
+    default: str = "",
+) -> str:
+    """A status parameter (``name``, else ``fallback``, else ``default``) that ``allowed`` knows."""
+    value = (params.get(name) or (params.get(fallback) if fallback else "") or default).strip()
+    if not value:
+        raise BadParams(f"{name}: missing")
+    if value not in allowed:
+        raise BadParams(f"{name}: {value[:40]!r} is not a known status")
+    return value
+
+
+def message_sid(params: Mapping[str, str]) -> str:
+    """The message a webhook is about (Twilio names it MessageSid, older callbacks SmsSid)."""
+    sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
+    if not sid:
+        raise BadParams("MessageSid: missing")
+    return sid

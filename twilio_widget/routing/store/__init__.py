@@ -1,0 +1,27 @@
+"""The routing service's durable store: one SQLite file, WAL mode, written before any 200.
+
+Every webhook that carries news (a call status, an incoming call, a recording, an inbound
+SMS, an outbound SMS status) becomes one row in ``events`` keyed by what Twilio repeats when
+it retries (``call:<CallSid>:<status>``, ``message:<MessageSid>:<status>`` ...), so a retry
+finds its key taken and changes nothing. The latest state of each call, message and
+recording is kept beside it, for history and threads. Opt-outs block sends; outbound
+messages that failed to send wait in ``outbox``; mail waits in ``mail_outbox`` until the
+SMTP server took it.
+
+One :class:`Store` serves every thread (the uvicorn thread, the kernel). Its parts, by
+concern: ``schema`` (tables and records), ``base`` (connections, the writer thread, events),
+``calls`` (calls and recordings), ``messages`` (messages and opt-outs), ``outbox`` (what
+waits to be sent or mailed).
+"""
+
+from .calls import CallStore
+from .messages import MessageStore, OptedOutError
+from .outbox import OutboxStore
+from .schema import SCHEMA_VERSION, Recorded, now_iso, parse_time
+
+__all__ = ["SCHEMA_VERSION", "OptedOutError", "Recorded", "Store", "now_iso", "parse_time"]
+
+
+class Store(CallStore, MessageStore, OutboxStore):
+    """Durable state of the routing service. Safe to share between threads; a write method
+    returns once its transaction is committed (how: :class:`~.base.StoreBase`)."""
