@@ -128,6 +128,14 @@ class TestCalls:
         command(phone, "cmd_hang_up")
         assert phone.call["status"] == "canceled"
 
+    def test_dismiss_clears_an_ended_call_only(self, phone, sandbox):
+        command(phone, "cmd_call")
+        assert command(phone, "cmd_dismiss_call")["ok"]
+        assert phone.call["status"] == "ringing"  # a call still going stays on the panel
+        command(phone, "cmd_hang_up")
+        command(phone, "cmd_dismiss_call")
+        assert phone.call == {}
+
     def test_one_call_at_a_time(self, phone):
         command(phone, "cmd_call")
         response = command(phone, "cmd_call")

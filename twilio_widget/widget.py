@@ -231,6 +231,7 @@ class TwilioPhone(anywidget.AnyWidget):
         return {"call": self.accept(sid)}
 
     cmd_reject = panel_command(forwarded("_calls.current", ModeCalls.reject))
+    cmd_dismiss_call = panel_command(forwarded("_calls.current", ModeCalls.dismiss))
 
     @panel_command
     def cmd_send_message(self, body: str, to: str | None = None) -> dict[str, Any]:

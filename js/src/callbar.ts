@@ -77,7 +77,7 @@ function callControls(act: Actions, call: CallState): HTMLElement[] {
       "data-testid": "callbar-hangup", onclick: () => void act.hangUp(),
     }, "Hang up")
     : h("button", {
-      className: "twp-dismiss", type: "button", "aria-label": "Dismiss", onclick: () => act.set("call", {}),
+      className: "twp-dismiss", type: "button", "aria-label": "Dismiss", onclick: () => void act.run("cmd_dismiss_call"),
     }, "✕");
   return mute ? [mute, end] : [end];
 }

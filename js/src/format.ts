@@ -1,5 +1,7 @@
 // How times, durations and statuses read on the panel.
 
+import { ACTIVE_CALL_STATUSES } from "./vocabulary";
+
 export function formatDuration(totalSeconds: number): string {
   const seconds = Math.max(0, Math.floor(totalSeconds));
   const h = Math.floor(seconds / 3600);
@@ -56,8 +58,6 @@ export function callStatusText(status: string | undefined): string {
   return (status && CALL_STATUS_TEXT[status]) || status || "";
 }
 
-export const ACTIVE_CALL = new Set(["queued", "initiated", "connecting", "ringing", "in-progress", "reconnecting"]);
-
 export function isActive(status: string | undefined): boolean {
-  return !!status && ACTIVE_CALL.has(status);
+  return !!status && ACTIVE_CALL_STATUSES.has(status);
 }

@@ -3,6 +3,7 @@
 
 import { h, replaceChildren } from "./dom";
 import { formatWhen } from "./format";
+import { VOCABULARY } from "./vocabulary";
 import type { RegionContext } from "./region";
 import type { ThreadRow } from "./types";
 
@@ -10,7 +11,7 @@ export function messages(ctx: RegionContext): HTMLElement {
   const { act, scope } = ctx;
   const thread = h("ol", { className: "twp-thread", "aria-label": "Messages" });
   const compose = h("textarea", {
-    className: "twp-compose", rows: 2, maxlength: 1600, placeholder: "Write a message…",
+    className: "twp-compose", rows: 2, maxlength: VOCABULARY.limits.max_body_chars, placeholder: "Write a message…",
     "aria-label": "Message text",
     onkeydown: (e: Event) => {
       const key = e as KeyboardEvent;

@@ -203,6 +203,16 @@ describe("call bar", () => {
     expect($("[data-testid=callbar-hangup]")).not.toBeNull();
   });
 
+  it("asks the kernel to clear an ended call, and writes no call itself", async () => {
+    const { model, $ } = mount({ call: { sid: "CA1", status: "completed", duration: 5 } });
+    const saves = model.saves;
+    $(".twp-dismiss").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)).toEqual({ name: "cmd_dismiss_call", msg: {} });
+    expect(model.saves).toBe(saves);
+    expect(model.state.call).toMatchObject({ sid: "CA1" });
+  });
+
   it("mutes and unmutes through the kernel", async () => {
     const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", started_at: null, muted: false } });
     $(".twp-mute").click();

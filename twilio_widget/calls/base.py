@@ -139,6 +139,12 @@ class ModeCalls:
         self._selection.show_caller(ringing["from"], ringing["contact"])
         return self._phone.call
 
+    def dismiss(self) -> None:
+        """Clear the call bar of a call that has ended; a call still going stays shown."""
+        with self._lock:
+            if self._phone.call.get("status") not in ACTIVE_CALL:
+                self._phone.call = {}
+
     def reject(self) -> None:
         """Decline the ringing incoming call."""
         ringing = self._phone.incoming
