@@ -126,6 +126,17 @@ class FakeSignalling:
     def all(self, kind: str) -> list[dict]:
         return [m for m in self.received if m["type"] == kind]
 
+    def invited(self) -> tuple[dict[str, str], str]:
+        """The Device's outgoing invite: its parameters and call SID."""
+        invite = _wait_for(self, lambda: self.first("invite"))
+        return dict(urllib.parse.parse_qsl(invite["payload"]["twilio"]["params"])), invite["payload"]["callsid"]
+
+    def answer(self, callsid: str) -> None:
+        """The far end picks up: its answer goes back to the Device, media over loopback."""
+        offer = self.first("invite")["payload"]["sdp"]
+        answer = self.page.evaluate(ANSWERER, loopback_only(offer))
+        self.send("answer", {"callsid": callsid, "sdp": loopback_only(answer)})
+
 
 @pytest.fixture
 def voice_notebook(lab) -> None:
@@ -153,17 +164,14 @@ def test_registers_dials_and_hangs_up(page, lab, voice_notebook, artifacts):
 
         # Calling sends an invite whose parameters carry the number and the user's caller ID.
         panel.locator("[data-testid=call-button]").click()
-        invite = _wait_for(twilio, lambda: twilio.first("invite"))
-        params = dict(urllib.parse.parse_qsl(invite["payload"]["twilio"]["params"]))
+        params, callsid = twilio.invited()
         assert params == {"To": "+14155550100", "CallerId": "+15005550006"}
-        callsid = invite["payload"]["callsid"]
 
         twilio.send("ringing", {"callsid": callsid})
         expect(panel.locator("[data-testid=call-status]")).to_have_text("Ringing…")
         panel.screenshot(path=str(artifacts / "voice-ringing.png"))
 
-        answer = page.evaluate(ANSWERER, loopback_only(invite["payload"]["sdp"]))
-        twilio.send("answer", {"callsid": callsid, "sdp": loopback_only(answer)})
+        twilio.answer(callsid)
         expect(panel.locator("[data-testid=call-status]")).to_have_text("In call", timeout=15_000)
         settles_to(kernel, "phone.call['status'], phone.call['remote']", ("in-progress", "+14155550100"),
                    pump=twilio.pump)
@@ -184,12 +192,9 @@ def test_a_cell_places_mutes_sends_digits_and_hangs_up_through_the_displayed_pan
         settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
         # A cell places the call: it returns at once, and the displayed panel's Device dials.
         assert python_value(kernel, "phone.place_call('+14155550101')['status']") == "connecting"
-        invite = _wait_for(twilio, lambda: twilio.first("invite"))
-        params = dict(urllib.parse.parse_qsl(invite["payload"]["twilio"]["params"]))
+        params, callsid = twilio.invited()
         assert params == {"To": "+14155550101", "CallerId": "+15005550006"}
-        callsid = invite["payload"]["callsid"]
-        answer = page.evaluate(ANSWERER, loopback_only(invite["payload"]["sdp"]))
-        twilio.send("answer", {"callsid": callsid, "sdp": loopback_only(answer)})
+        twilio.answer(callsid)
         settles_to(kernel, "phone.call['status'], phone.call['remote']", ("in-progress", "+14155550101"),
                    timeout=15, pump=twilio.pump)
 
@@ -214,10 +219,8 @@ def test_rerunning_the_cell_during_a_call_closes_the_old_device(page, lab, voice
         settles_to(kernel, "phone.device.get('status')", "registered", timeout=20, pump=twilio.pump)
         first_socket = twilio.socket
         panel.locator("[data-testid=call-button]").click()
-        invite = _wait_for(twilio, lambda: twilio.first("invite"))
-        callsid = invite["payload"]["callsid"]
-        answer = page.evaluate(ANSWERER, loopback_only(invite["payload"]["sdp"]))
-        twilio.send("answer", {"callsid": callsid, "sdp": loopback_only(answer)})
+        _, callsid = twilio.invited()
+        twilio.answer(callsid)
         expect(panel.locator("[data-testid=call-status]")).to_have_text("In call", timeout=15_000)
 
         # The user re-runs the phone's cell mid-call: a new phone replaces the old one.
