@@ -2,7 +2,7 @@
 
 import { h, replaceChildren } from "./dom";
 import type { RegionContext } from "./region";
-import { VOICE_HINTS } from "./voice";
+import { VOICE_HINTS } from "./sdk";
 
 const HINTS: Record<number, string> = {
   ...VOICE_HINTS,

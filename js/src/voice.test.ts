@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Panel } from "./panel";
 import { FakeModel, proxyOf } from "./testing";
 import type { DeviceState } from "./types";
-import type { SdkAudio, SdkCall, SdkDevice } from "./voice";
+import type { SdkAudio, SdkCall, SdkDevice } from "./sdk";
 import { controllerFor, manageVoice } from "./widget";
 
 type Listener = (...args: any[]) => void;

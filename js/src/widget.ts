@@ -7,7 +7,8 @@ import { Call, Device } from "@twilio/voice-sdk";
 import { openChannel } from "./channel";
 import { Panel } from "./panel";
 import type { Invoke, Model } from "./types";
-import { type DeviceFactory, type SdkDevice, VoiceController } from "./voice";
+import type { DeviceFactory, SdkDevice } from "./sdk";
+import { VoiceController } from "./voice";
 
 // anywidget hands initialize and each render its own proxy of the model, so the registry is
 // keyed by the widget's own id (a synced trait) rather than by the proxy object.
