@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...checks import EMPTY_BODY, body_problem
-from ...vocabulary import BODY_REQUIRED, BODY_TOO_LONG, NOT_FOUND, OPTED_OUT, opt_keyword
-from ..base import TwilioError
+from ...vocabulary import NOT_FOUND, OPTED_OUT, opt_keyword
+from ..base import TwilioError, body_refused
 from .records import MESSAGE_PRICE_PER_SEGMENT, message_record, public, require_number
 from .state import SandboxState
 
@@ -26,10 +25,9 @@ class Messaging(SandboxState):
         ``status_callback`` has nothing to add."""
         to = require_number(to, "to")
         from_ = require_number(from_, "from_")
-        problem = body_problem(body)
-        if problem:
-            code = BODY_REQUIRED if problem == EMPTY_BODY else BODY_TOO_LONG
-            raise TwilioError(f"body: {problem}", code=code, status=400)
+        refused = body_refused(body)
+        if refused:
+            raise refused
         if to in self._opted_out:
             raise TwilioError(f"Attempt to send to unsubscribed recipient {to}", code=OPTED_OUT, status=400)
         record = message_record(self._sid("SM"), "outbound-api", from_, to, body, "queued", self.now(), None)
