@@ -61,9 +61,12 @@ def sid(value: Any, kind: str, field: str) -> str:
 
 
 def url(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value.strip()):
-        raise InputError(field, f"{value!r} is not an http(s) URL")
-    return value.strip()
+    """An absolute http(s) URL (surrounding blanks dropped): where Twilio fetches TwiML or posts statuses."""
+    text = value.strip() if isinstance(value, str) else value
+    problem = checks.url_problem(text)
+    if problem:
+        raise InputError(field, problem)
+    return text
 
 
 def timestamp(value: Any, field: str, *, upper: bool = False) -> pd.Timestamp | None:
