@@ -114,6 +114,20 @@ def test_bad_since_and_number_name_the_field():
     assert http.seen == []
 
 
+@pytest.mark.parametrize(("to", "problem"), [("+1 (415) 555-0100", None),
+                                             ("+10000000000", "not a valid phone number"),
+                                             ("4155550100", "is not an E.164 number")])
+def test_numbers_follow_the_shared_rule_separators_aside(to, problem):
+    """The number rule of checks.py (the pad's and the config's), with the field named."""
+    backend, http = backend_for([])
+    if problem is None:
+        assert tw.inputs.phone(to, "to") == "+14155550100"
+        return
+    with pytest.raises(tw.InputError, match=f"to: .*{problem}"):
+        backend.send_message(to, "+14155550111", "Hello")
+    assert http.seen == []
+
+
 def test_progress_bar_for_multi_page_fetches(monkeypatch):
     bars = []
 
