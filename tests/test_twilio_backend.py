@@ -18,6 +18,7 @@ from twilio.rest import Client
 from twilio_widget import frames
 from twilio_widget.backends import twilio as tw
 from twilio_widget.backends.base import Backend, TwilioError
+from twilio_widget.backends.twilio import pages, retries
 
 ACCOUNT_SID = "AC" + "1" * 32
 TOKEN = "super-secret-token-0000000000000"
@@ -113,6 +114,20 @@ def test_bad_since_and_number_name_the_field():
     assert http.seen == []
 
 
+@pytest.mark.parametrize(("to", "problem"), [("+1 (415) 555-0100", None),
+                                             ("+10000000000", "not a valid phone number"),
+                                             ("4155550100", "is not an E.164 number")])
+def test_numbers_follow_the_shared_rule_separators_aside(to, problem):
+    """The number rule of checks.py (the pad's and the config's), with the field named."""
+    backend, http = backend_for([])
+    if problem is None:
+        assert tw.inputs.phone(to, "to") == "+14155550100"
+        return
+    with pytest.raises(tw.InputError, match=f"to: .*{problem}"):
+        backend.send_message(to, "+14155550111", "Hello")
+    assert http.seen == []
+
+
 def test_progress_bar_for_multi_page_fetches(monkeypatch):
     bars = []
 
@@ -140,12 +155,12 @@ def test_progress_bar_for_multi_page_fetches(monkeypatch):
 def test_decoders_agree_with_and_without_msgspec(monkeypatch):
     pytest.importorskip("msgspec")
     text = json.dumps({"calls": [call(1), call(2) | {"from": None}], "next_page_uri": "/x"})
-    tw._DECODERS.clear()
-    fast = tw._page_decoder(tw._CALLS)
-    tw._DECODERS.clear()
+    pages._DECODERS.clear()
+    fast = pages.page_decoder(pages.CALLS)
+    pages._DECODERS.clear()
     monkeypatch.setitem(sys.modules, "msgspec", None)  # import msgspec now fails
-    plain = tw._page_decoder(tw._CALLS)
-    tw._DECODERS.clear()
+    plain = pages.page_decoder(pages.CALLS)
+    pages._DECODERS.clear()
     assert fast is not plain
     assert fast(text) == plain(text)
     assert plain(text)[1] == "/x"
@@ -162,9 +177,9 @@ def test_retry_after_as_http_date():
                            usegmt=True)
     response = Response(429, "", {"Retry-After": when})
     now = pd.Timestamp("2030-01-01 00:00:00", tz="UTC").timestamp()
-    assert tw._retry_after(response, now=lambda: now) == 10
-    assert tw._retry_after(Response(429, "", {"retry-after": "7"})) == 7
-    assert tw._retry_after(Response(429, "", {})) is None
+    assert retries.retry_after(response, now=lambda: now) == 10
+    assert retries.retry_after(Response(429, "", {"retry-after": "7"})) == 7
+    assert retries.retry_after(Response(429, "", {})) is None
 
 
 def test_errors_never_carry_the_token():

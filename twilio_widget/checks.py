@@ -18,6 +18,7 @@ from .contacts.parsing import InvalidNumber, parse_number
 from .vocabulary import MAX_BODY_CHARS, MAX_E164_DIGITS, MAX_IDENTITY_CHARS
 
 __all__ = [
+    "EMPTY_BODY",
     "SID_KINDS",
     "body_problem",
     "e164_problem",
@@ -108,10 +109,15 @@ def identity_problem(value: Any) -> str | None:
     return f"{value!r} is not a client identity (1-{MAX_IDENTITY_CHARS} letters, digits or underscores)"
 
 
+#: :func:`body_problem`'s answer for a body with no text (Twilio's code for it differs from a
+#: body too long's, and the sandbox answers with Twilio's codes).
+EMPTY_BODY = "the message is empty"
+
+
 def body_problem(value: Any) -> str | None:
     """A message body Twilio accepts: some text, at most :data:`~.vocabulary.MAX_BODY_CHARS`."""
     if not isinstance(value, str) or not value.strip():
-        return "the message is empty"
+        return EMPTY_BODY
     if len(value) > MAX_BODY_CHARS:
         return f"{len(value)} characters; Twilio accepts at most {MAX_BODY_CHARS}"
     return None

@@ -19,9 +19,9 @@ import pandas as pd
 
 from .backends.base import Backend, Event, TwilioError
 from .contacts import Contacts, parse_number
-from .frames import ACTIVE_CALL_STATUSES, PENDING_MESSAGE_STATUSES
 from .payloads import HistoryRow, ThreadRow, iso, missing_as_none
 from .runners import Background
+from .vocabulary import ACTIVE_CALL_STATUSES, PENDING_MESSAGE_STATUSES
 
 if TYPE_CHECKING:
     from .widget import TwilioPhone

@@ -12,15 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# The status vocabularies moved to ``vocabulary.py``; these names stay importable from here
-# until the widget and the backends import them from there (then this block goes).
-from .vocabulary import (  # noqa: F401
-    ACTIVE_CALL_STATUSES,
-    FINAL_CALL_STATUSES,
-    PENDING_MESSAGE_STATUSES,
-    opt_keyword,
-)
-
 UTC_TIME = "datetime64[ns, UTC]"
 
 CALLS: dict[str, str] = {

@@ -17,10 +17,11 @@ from twilio.jwt.access_token.grants import VoiceGrant
 from twilio.twiml.voice_response import VoiceResponse
 
 from .backends.base import TwilioError
+from .checks import identity_problem
 from .config import ConfigError, PhoneConfig
 
-#: Twilio's limits for a Voice SDK identity: letters, digits and underscores, up to 121.
-IDENTITY = re.compile(r"^[A-Za-z0-9_]{1,121}$")
+#: What a user id may not keep in its identity (checks.identity_problem holds the rule).
+_NOT_IN_IDENTITY = re.compile(r"[^A-Za-z0-9_]")
 DEFAULT_IDENTITY = "twilio_widget"
 MIN_TTL, MAX_TTL = 60, 24 * 3600
 #: How long the panel's tokens last; the panel renews them before they expire.
@@ -31,9 +32,10 @@ def identity_for(user_id: str | None) -> str:
     """The client identity a user registers under (``client:<identity>`` in TwiML)."""
     if not user_id:
         return DEFAULT_IDENTITY
-    identity = re.sub(r"[^A-Za-z0-9_]", "_", str(user_id))
-    if not IDENTITY.match(identity):
-        raise ConfigError("user_id", f"{user_id!r} cannot be a Voice identity (1-121 letters, digits, _)")
+    identity = _NOT_IN_IDENTITY.sub("_", str(user_id))
+    problem = identity_problem(identity)
+    if problem:
+        raise ConfigError("user_id", f"{user_id!r} cannot be a Voice identity: {problem}")
     return identity
 
 
@@ -46,8 +48,9 @@ def mint_token(config: PhoneConfig, identity: str, *, ttl: int = 3600) -> str:
     if missing:
         raise ConfigError([(name, "is needed for browser calling; phone.setup() can create "
                             "the API key and TwiML App") for name in missing])
-    if not IDENTITY.match(identity):
-        raise ConfigError("identity", f"{identity!r} must be 1-121 letters, digits or underscores")
+    problem = identity_problem(identity)
+    if problem:
+        raise ConfigError("identity", problem)
     if not MIN_TTL <= ttl <= MAX_TTL:
         raise ConfigError("ttl", f"must be between {MIN_TTL} and {MAX_TTL} seconds, not {ttl}")
     token = AccessToken(config.account_sid, config.api_key_sid, config.api_key_secret,

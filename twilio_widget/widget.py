@@ -17,7 +17,7 @@ from . import voice
 from .backends import Backend, Event, Simulator, TwilioError, default_backend
 from .calls import CALL_MODES, CallsByMode, ModeCalls
 from .channel import CommandChannel, panel_command
-from .config import PhoneConfig, contacts_from_config
+from .config import INTERPRETATIONS, PhoneConfig, contacts_from_config
 from .contacts import Contacts, parse_number
 from .conversations import Conversations
 from .forwarding import forwarded
@@ -44,7 +44,7 @@ class TwilioPhone(anywidget.AnyWidget):
     selected_number = traitlets.Unicode("").tag(sync=True)
     selected_display = traitlets.Unicode("").tag(sync=True)
     tab = traitlets.Enum(("numpad", "history", "messages"), default_value="numpad").tag(sync=True)
-    interpretation = traitlets.Enum(("panel", "default"), default_value="panel").tag(sync=True)
+    interpretation = traitlets.Enum(INTERPRETATIONS, default_value="panel").tag(sync=True)
     multiple_value = traitlets.Bool(True).tag(sync=True)
     numbers = traitlets.List(traitlets.Dict()).tag(sync=True)
     dialpad = traitlets.Unicode("").tag(sync=True)

@@ -8,6 +8,7 @@ from routing_helpers import ACCOUNT, ALICE, LEAD, Twilio
 from twilio_widget import frames
 from twilio_widget.backends.base import TwilioError
 from twilio_widget.routing import Store, retry_outbox, send_message
+from twilio_widget.vocabulary import MAX_BODY_CHARS
 
 CALL_SID = "CA" + "c" * 32
 MSG_SID = "SM" + "d" * 32
@@ -195,6 +196,14 @@ def test_failed_sends_wait_in_the_outbox_and_can_be_retried(store: Store) -> Non
     assert retry_outbox(up, store) == {"sent": 1, "failed": 0, "blocked": 0}
     assert store.outbox_pending() == []
     assert store.thread(LEAD)[0]["body"] == "Quote attached"
+
+
+def test_a_body_twilio_would_refuse_is_an_error_and_never_waits(store: Store) -> None:
+    backend = FakeBackend()
+    with pytest.raises(TwilioError) as info:
+        send_message(backend, store, LEAD, ALICE, "x" * (MAX_BODY_CHARS + 1))
+    assert info.value.code == 21617 and "body" in str(info.value)
+    assert backend.sent == [] and store.outbox_pending() == []  # nothing sent, nothing to retry
 
 
 def test_outbox_does_not_send_to_who_opted_out_meanwhile(store: Store) -> None:

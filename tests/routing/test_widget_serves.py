@@ -9,7 +9,7 @@ import pytest
 from routing_helpers import free_port, smtp_server
 from twilio.request_validator import RequestValidator
 
-from twilio_widget import TwilioPhone
+from twilio_widget import TwilioError, TwilioPhone
 from twilio_widget.config import Caller, PhoneConfig
 
 PUBLIC_URL = "https://tunnel.example.com"
@@ -85,15 +85,27 @@ def test_only_one_service_at_a_time(serving_phone):
         phone.serve(PUBLIC_URL, port=0)
 
 
-def test_a_failed_send_waits_in_the_outbox(serving_phone):
+def test_a_failed_send_waits_in_the_outbox(serving_phone, sandbox, monkeypatch):
     phone, handle = serving_phone
-    too_long = "x" * 1601  # the sandbox refuses it as Twilio would (21617)
-    response, _ = phone.cmd_send_message({"body": too_long}, [])
-    assert response["error"]["code"] == 21617
+
+    def unavailable(*args, **kwargs):
+        raise TwilioError("Service unavailable", code=20503, status=503)
+
+    monkeypatch.setattr(sandbox, "send_message", unavailable)
+    response, _ = phone.cmd_send_message({"body": "Quote attached"}, [])
+    assert response["error"]["code"] == 20503
     waiting = phone.outbox()
-    assert list(waiting["body"]) == [too_long] and list(waiting["error_code"]) == [21617]
+    assert list(waiting["body"]) == ["Quote attached"] and list(waiting["error_code"]) == [20503]
     assert phone.retry_outbox() == {"sent": 0, "failed": 1, "blocked": 0}
     assert len(phone.outbox()) == 1  # still there, with its error, for a later try
+
+
+def test_a_body_twilio_would_refuse_never_waits_in_the_outbox(serving_phone):
+    phone, handle = serving_phone
+    too_long = "x" * 1601  # refused before sending, with Twilio's code for it (21617)
+    response, _ = phone.cmd_send_message({"body": too_long}, [])
+    assert response["error"]["code"] == 21617 and "body" in response["error"]["message"]
+    assert len(phone.outbox()) == 0  # no retry could ever send it
 
 
 def mailing_phone(leads, sandbox, **options) -> TwilioPhone:

@@ -16,6 +16,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
+from ..checks import EMPTY_BODY, body_problem
+from ..vocabulary import BODY_REQUIRED, BODY_TOO_LONG
+
 EventKind = Literal["call", "incoming_call", "message"]
 
 
@@ -57,6 +60,16 @@ class TwilioError(Exception):
 
     def __str__(self) -> str:
         return f"Twilio error {self.code}: {self.message}" if self.code else self.message
+
+
+def body_refused(body: Any) -> TwilioError | None:
+    """The error Twilio answers a message body it refuses with (21602 empty, 21617 too long),
+    or None for a body it takes; for those who must refuse it the same way before sending."""
+    problem = body_problem(body)
+    if problem is None:
+        return None
+    code = BODY_REQUIRED if problem == EMPTY_BODY else BODY_TOO_LONG
+    return TwilioError(f"body: {problem}", code=code, status=400)
 
 
 class Simulator(Protocol):

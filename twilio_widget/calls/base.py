@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import traitlets
 
 from ..backends.base import Backend, TwilioError
-from ..frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from ..payloads import CallEvent, CallState, DeviceEvent, IncomingCall, iso
+from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 
 if TYPE_CHECKING:
     from ..channel import CommandChannel

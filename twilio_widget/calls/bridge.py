@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import voice
 from ..backends.base import TwilioError
-from ..frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from ..payloads import IncomingCall
+from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from .base import ModeCalls
 
 if TYPE_CHECKING:

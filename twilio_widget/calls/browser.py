@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 from ..backends.base import TwilioError
 from ..config import ConfigError
 from ..contacts import InvalidNumber, parse_number
-from ..frames import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from ..payloads import CallEvent, DeviceEvent, IncomingCall
+from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 from .base import ModeCalls
 
 #: How the Device reports any end of a call; the lead's leg may know better (busy ...).

@@ -1,4 +1,5 @@
-"""Sending through a backend with the store's rules: opt-outs block, failures wait in the outbox.
+"""Sending through a backend with the store's rules: a body Twilio would refuse and opt-outs
+block, failures wait in the outbox.
 
 The widget's send command can call :func:`send_message` instead of ``backend.send_message``
 when a store is at hand; :func:`retry_outbox` sends what failed before.
@@ -6,24 +7,15 @@ when a store is at hand; :func:`retry_outbox` sends what failed before.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from ..backends.base import TwilioError
+from ..backends.base import TwilioError, body_refused
 from ..vocabulary import OPTED_OUT
 from .store import OptedOutError, Store
 
 
 def _send(backend: Any, to: str, from_: str, body: str, status_callback: str | None) -> dict[str, Any]:
-    send = backend.send_message
-    if status_callback:
-        try:
-            accepts = "status_callback" in inspect.signature(send).parameters
-        except (TypeError, ValueError):
-            accepts = False
-        if accepts:
-            return send(to, from_, body, status_callback=status_callback)
-    return send(to, from_, body)
+    return backend.send_message(to, from_, body, status_callback=status_callback or None)
 
 
 def send_message(
@@ -37,9 +29,13 @@ def send_message(
 ) -> dict[str, Any]:
     """Send one SMS: refuse opted-out numbers, record what was sent, keep what failed.
 
-    Raises :class:`TwilioError` (code 21610 for an opted-out recipient, Twilio's own code
-    otherwise); a failed send is added to the outbox with its error before raising.
+    Raises :class:`TwilioError` (code 21610 for an opted-out recipient, 21602 or 21617 for a
+    body Twilio would refuse, Twilio's own code otherwise); a failed send is added to the outbox
+    with its error before raising. A refused body is not: no retry would ever send it.
     """
+    refused = body_refused(body)
+    if refused:
+        raise refused
     try:
         store.check_can_send(to)
     except OptedOutError as exc:
