@@ -192,7 +192,7 @@ class TestPollingWithoutRoutingService:
         sent = phone.send_message("Yes!")
         rest_only.advance(rest_only.delivery_seconds)
         assert phone.thread[-1]["status"] == "queued"  # nothing pushed it
-        assert phone.cmd_poll({}, [])[0] == {"ok": True}  # answered at once; the work runs behind
+        assert phone.cmd_poll({}) == {"ok": True}  # answered at once; the work runs behind
         phone.wait_until_idle()
         assert [m["body"] for m in phone.thread[-2:]] == ["Anyone there?", "Yes!"]
         assert phone.thread[-1] == {**phone.thread[-1], "sid": sent["sid"], "status": "delivered"}
@@ -211,9 +211,9 @@ def test_a_new_browser_phone_closes_the_older_one_of_the_same_identity(leads, sa
 
 def test_call_controls_of_a_bridged_call_are_on_the_users_phone(leads, sandbox, config):
     phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="bridge", bridge_to="+12025550143")
-    phone.cmd_call({}, [])
+    phone.cmd_call({})
     sandbox.advance(sandbox.ring_seconds)
-    response = phone.cmd_mute({"muted": True}, [])[0]
+    response = phone.cmd_mute({"muted": True})
     assert not response["ok"] and "your own phone" in response["error"]["message"]
     phone.close()
 
@@ -301,7 +301,7 @@ def test_the_users_hang_up_ends_the_leads_leg_in_the_sandbox(leads, sandbox, con
 def test_closing_a_phone_with_queued_work_is_quiet(leads, sandbox, config, caplog):
     phone = TwilioPhone(leads, ["mobile"], backend=sandbox, config=config, mode="twilio", runner=WorkerRunner())
     for _ in range(20):
-        phone.cmd_refresh({}, [])
+        phone.cmd_refresh({})
     phone.close()
     assert "background work failed" not in caplog.text
 

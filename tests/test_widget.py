@@ -8,15 +8,10 @@ import json
 import pandas as pd
 import pytest
 import traitlets
+from phone_helpers import command
 
 from twilio_widget import SandboxBackend, TwilioPhone, frames
 from twilio_widget.config import PhoneConfig
-
-
-def command(phone, name, **msg):
-    response, buffers = getattr(phone, name)(msg, [])
-    assert buffers == []
-    return response
 
 
 class TestSelection:

@@ -28,11 +28,11 @@ logger = logging.getLogger(__name__)
 REQUEST, RESPONSE, DEVICE = "twp:request", "twp:response", "twp:device"
 #: Failures a command reports as they are; anything else is a bug, logged and reported as one.
 EXPECTED = (TwilioError, ValueError, KeyError, traitlets.TraitError)
-Handler = Callable[..., tuple[dict[str, Any], list[bytes]]]
+Handler = Callable[..., dict[str, Any]]
 
 
 def panel_command(method: Callable[..., dict[str, Any] | None] | None = None, *, user_action: bool = True):
-    """Make a method a panel command: ``cmd(args, buffers) -> ({"ok": ..., ...}, [])``.
+    """Make a method a panel command: ``cmd(args) -> {"ok": ..., ...}``.
 
     A user's action starts by clearing the last error (its own failure, even one found later
     by background work, then shows); the panel's own requests (polls, device reports) leave
@@ -43,18 +43,18 @@ def panel_command(method: Callable[..., dict[str, Any] | None] | None = None, *,
         return functools.partial(panel_command, user_action=user_action)
 
     @functools.wraps(method)
-    def handler(self: Any, args: dict[str, Any] | None = None, buffers: list[bytes] | None = None):
+    def handler(self: Any, args: dict[str, Any] | None = None) -> dict[str, Any]:
         if user_action:
             self.error = None
         try:
             result = method(self, **(args or {}))
         except EXPECTED as exc:
-            return {"ok": False, "error": self.report(exc)}, []
+            return {"ok": False, "error": self.report(exc)}
         except Exception as exc:  # a bug: say so on the panel rather than leave the command unanswered
             logger.exception("panel command %s failed", method.__name__)
             failure = RuntimeError(f"{method.__name__.removeprefix('cmd_')} failed: {type(exc).__name__}: {exc}")
-            return {"ok": False, "error": self.report(failure)}, []
-        return {"ok": True, **(result or {})}, []
+            return {"ok": False, "error": self.report(failure)}
+        return {"ok": True, **(result or {})}
 
     handler.panel_command = True  # type: ignore[attr-defined]
     return handler
@@ -89,7 +89,7 @@ class CommandChannel:
         if not isinstance(args, dict):
             return _failed(request_id, {"message": f"{name}: its arguments must be an object", "code": None})
         try:
-            response, _ = handler(self._widget, args, [])
+            response = handler(self._widget, args)
         except Exception as exc:  # the handler reports its own failures; this is the last guard
             logger.exception("panel command %s failed", name)
             return _failed(request_id, error_payload(exc))

@@ -111,7 +111,7 @@ def test_setup_needs_an_account(leads, sandbox):
 
 def test_bridge_call_is_a_valid_create_call_with_inline_twiml(spec_backend, spec_api):
     phone = phone_on(spec_backend, bridge=True)
-    response, _ = phone.cmd_call({}, [])
+    response = phone.cmd_call({})
     assert response["ok"], response
     create = posts(spec_api)[0]
     assert create["path"].endswith(f"/Accounts/{ACCOUNT_SID}/Calls.json")

@@ -64,7 +64,7 @@ def test_stop_blocks_sending_from_the_panel(serving_phone, sandbox):
     post(handle, "/sms/incoming", {"MessageSid": "SM" + "3" * 32, "AccountSid": "AC" + "0" * 32,
                                    "From": "+14155550100", "To": "+15005550006", "Body": "STOP"})
     before = len(sandbox.messages())
-    response, _ = phone.cmd_send_message({"body": "Hello again"}, [])
+    response = phone.cmd_send_message({"body": "Hello again"})
     assert not response["ok"] and response["error"]["code"] == 21610
     assert len(sandbox.messages()) == before
 
@@ -92,7 +92,7 @@ def test_a_failed_send_waits_in_the_outbox(serving_phone, sandbox, monkeypatch):
         raise TwilioError("Service unavailable", code=20503, status=503)
 
     monkeypatch.setattr(sandbox, "send_message", unavailable)
-    response, _ = phone.cmd_send_message({"body": "Quote attached"}, [])
+    response = phone.cmd_send_message({"body": "Quote attached"})
     assert response["error"]["code"] == 20503
     waiting = phone.outbox()
     assert list(waiting["body"]) == ["Quote attached"] and list(waiting["error_code"]) == [20503]
@@ -103,7 +103,7 @@ def test_a_failed_send_waits_in_the_outbox(serving_phone, sandbox, monkeypatch):
 def test_a_body_twilio_would_refuse_never_waits_in_the_outbox(serving_phone):
     phone, handle = serving_phone
     too_long = "x" * 1601  # refused before sending, with Twilio's code for it (21617)
-    response, _ = phone.cmd_send_message({"body": too_long}, [])
+    response = phone.cmd_send_message({"body": too_long})
     assert response["error"]["code"] == 21617 and "body" in response["error"]["message"]
     assert len(phone.outbox()) == 0  # no retry could ever send it
 
