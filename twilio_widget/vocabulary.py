@@ -97,6 +97,11 @@ RECORDING_RANK = {
     "deleted": 3,
 }
 
+#: The edges of Twilio's media path that report to Voice Insights.
+INSIGHTS_EDGES = ("carrier_edge", "sip_edge", "sdk_edge", "client_edge")
+#: The media directions Voice Insights' metrics can be asked for.
+INSIGHTS_DIRECTIONS = ("inbound", "outbound", "both")
+
 # --------------------------------------------------------------------------------------
 # Twilio's error codes this package raises or reacts to
 # --------------------------------------------------------------------------------------
