@@ -107,6 +107,9 @@ INSIGHTS_DIRECTIONS = ("inbound", "outbound", "both")
 # --------------------------------------------------------------------------------------
 
 AUTHENTICATION_FAILED = 20003
+#: The Voice SDK's errors for a page that cannot use a microphone: refused by the user or the
+#: frontend (VS Code outputs and other webviews), or none there.
+MICROPHONE_UNAVAILABLE = frozenset({31208, 31401, 31402})
 NOT_FOUND = 20404
 TOO_MANY_REQUESTS = 20429
 INVALID_TO_NUMBER = 21211

@@ -243,6 +243,12 @@ class TwilioPhone(anywidget.AnyWidget):
 
     cmd_step_contact = panel_command(forwarded("_selection", Selection.step))
 
+    @panel_command
+    def cmd_use_bridge(self) -> dict[str, Any]:
+        """The panel's offer where the page cannot use a microphone: calls ring ``bridge_to``."""
+        self.mode = "bridge"
+        return {"mode": self.mode}
+
     # The panel's own requests and reports: they leave the error shown until the user acts.
 
     @panel_command(user_action=False)
