@@ -8,6 +8,9 @@ export const REFRESH_AT = 0.75;
 /** A registration missing this long (no call on) is stale: incoming calls will not ring here. */
 export const STALE_MS = 90_000;
 export const WATCHDOG_MS = 30_000;
+/** A tab hidden this long may have lost its registration while the browser throttled its timers
+ *  (the SDK renews it every 30 s): back in view, it registers afresh. Shorter absences do not. */
+export const HIDDEN_MS = 30_000;
 
 /** When to renew a token that lasts `ttlSeconds`. */
 export function refreshDelayMs(ttlSeconds: number): number {
@@ -39,6 +42,8 @@ export interface Registration {
   state(): string;
   busy(): boolean;
   register(): void;
+  /** Unregister and register again: the SDK refuses register() while it thinks it is registered. */
+  reregister(): void;
   stale(): void;
 }
 
@@ -48,6 +53,7 @@ export class RegistrationWatch {
   private timer: ReturnType<typeof setInterval>;
   private readonly onVisibility = () => this.visible();
   private reportedStale = false;
+  private hiddenSince: number | null = null;
 
   constructor(private device: Registration, private doc: Document | null = globalThis.document ?? null) {
     this.doc?.addEventListener("visibilitychange", this.onVisibility);
@@ -64,10 +70,18 @@ export class RegistrationWatch {
     clearInterval(this.timer);
   }
 
-  /** A tab back from the background may have lost its socket while the browser throttled it. */
+  /** A tab back from the background may have lost its registration while the browser throttled it. */
   private visible(): void {
-    if (this.doc?.visibilityState !== "visible") return;
-    if (!this.device.busy() && this.device.state() !== "registered") this.device.register();
+    if (this.doc?.visibilityState !== "visible") {
+      this.hiddenSince ??= Date.now();
+      return;
+    }
+    const hiddenFor = this.hiddenSince === null ? 0 : Date.now() - this.hiddenSince;
+    this.hiddenSince = null;
+    if (this.device.busy()) return;
+    const state = this.device.state();
+    if (state === "unregistered") this.device.register();
+    else if (state === "registered" && hiddenFor >= HIDDEN_MS) this.device.reregister();
   }
 
   private check(): void {

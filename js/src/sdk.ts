@@ -27,6 +27,7 @@ export interface SdkDevice {
   edge?: string | null;
   audio: SdkAudio | null;
   register(): Promise<void>;
+  unregister(): Promise<void>;
   connect(options: { params: Record<string, string> }): Promise<SdkCall>;
   updateToken(token: string): void;
   destroy(): void;

@@ -66,6 +66,8 @@ export class VoiceController {
       state: () => device.state,
       busy: () => this.call !== null || this.ringing !== null,
       register: () => void device.register().catch((err: SdkError) => this.onDeviceError(err)),
+      reregister: () => void device.unregister().then(() => device.register())
+        .catch((err: SdkError) => this.onDeviceError(err)),
       stale: () => this.reportDevice({ status: "stale" }),
     });
     this.reportDevice({ status: "registering", identity: token.identity });
