@@ -145,6 +145,20 @@ describe("the preflight test", () => {
       id: "run2", status: "failed", mos: null, error: { message: "Cannot connect", code: 31000 } });
   });
 
+  it("refuses a second test while one runs, leaving the first on the panel", async () => {
+    const phone = setUp();
+    await settle();
+    phone.model.kernelSends({ type: "twp:device", action: "preflight", args: { id: "run1" } });
+    await settle();
+    phone.preflights[0].emit("connected");
+    phone.model.kernelSends({ type: "twp:device", action: "preflight", args: { id: "run2" } });
+    await settle();
+    expect(phone.preflights).toHaveLength(1);
+    expect(phone.reports("cmd_preflight_report")).toMatchObject([{ id: "run2", status: "failed",
+      error: { message: "A preflight test is already running" } }]);
+    expect(phone.$("[data-testid=preflight-status]").textContent).toContain("Testing the connection");
+  });
+
   it("is offered after a failed call, through the kernel", async () => {
     const phone = setUp();
     await settle();
@@ -250,6 +264,16 @@ describe("long sessions", () => {
     phone.model.kernelSets({ device: { status: "stale", bridge_offer: { number: "+12025550143", display: "(202) 555-0143" } } });
     expect(phone.$("[data-testid=mode-banner]").textContent).toContain("Not registered for a while");
     expect(phone.$("[data-testid=use-bridge]").textContent).toContain("(202) 555-0143");
+  });
+
+  it("leaves a Device Twilio refused to its error, not to the watchdog", async () => {
+    vi.useFakeTimers();
+    const phone = setUp();
+    await flush();
+    phone.devices[0].emit("error", { code: 20101, message: "Invalid token" });
+    await vi.advanceTimersByTimeAsync(STALE_MS * 3);
+    expect(phone.reports("cmd_device_event").map((r) => r.status)).not.toContain("stale");
+    expect(phone.model.state.device.status).toBe("error");
   });
 
   it("asks before the tab closes during a call, and only then", async () => {

@@ -41,6 +41,8 @@ export interface Registration {
   /** The SDK's Device.state: "registered", "unregistered", "registering", "destroyed". */
   state(): string;
   busy(): boolean;
+  /** Refused by Twilio (a bad token): it waits for the configuration, not for a watchdog. */
+  refused(): boolean;
   register(): void;
   /** Unregister and register again: the SDK refuses register() while it thinks it is registered. */
   reregister(): void;
@@ -85,7 +87,7 @@ export class RegistrationWatch {
   }
 
   private check(): void {
-    if (this.device.busy() || this.device.state() === "registered") {
+    if (this.device.busy() || this.device.refused() || this.device.state() === "registered") {
       this.lastRegistered = Date.now();
       return;
     }

@@ -66,16 +66,20 @@ export class PreflightRunner {
     test.on("failed", (err: SdkError) => void this.finish(failedReport(id, err)));
   }
 
-  /** A test the kernel could not start (no token, say) still ends with a report. */
+  /** A test that could not start (no token, one already running) still ends with a report; the
+   *  test already running keeps the panel. */
   fail(id: string, err: SdkError): void {
-    void this.finish(failedReport(id, err));
+    void this.finish(failedReport(id, err), !this.running);
   }
 
-  private async finish(report: PreflightReport): Promise<void> {
-    this.show({ id: report.id, status: report.status as "completed" | "failed", samples: this.view?.samples ?? 0 });
+  private async finish(report: PreflightReport, shown = true): Promise<void> {
+    const status = report.status as "completed" | "failed";
+    if (shown) this.show({ id: report.id, status, samples: this.view?.samples ?? 0 });
     try {
       const answer = await this.invoke("cmd_preflight_report", { ...report });
-      if (answer.ok) this.show({ ...this.view!, verdict: String(answer.verdict), advice: String(answer.advice) });
+      if (answer.ok && shown && this.view?.id === report.id) {
+        this.show({ ...this.view, verdict: String(answer.verdict), advice: String(answer.advice) });
+      }
     } catch (err) {
       console.warn("twilio-widget: the preflight report did not reach the kernel", err);
     }

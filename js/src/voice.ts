@@ -65,6 +65,7 @@ export class VoiceController {
     this.watch = new RegistrationWatch({
       state: () => device.state,
       busy: () => this.call !== null || this.ringing !== null,
+      refused: () => this.status === "error",
       register: () => void device.register().catch((err: SdkError) => this.onDeviceError(err)),
       reregister: () => void device.unregister().then(() => device.register())
         .catch((err: SdkError) => this.onDeviceError(err)),
