@@ -76,6 +76,7 @@ class TestPreflight:
         assert run.done and run.report["verdict"] == "good" and run.report["edge"] == "ashburn"
         row = run.frame().iloc[0]
         assert (row["verdict"], row["mos"], row["rtt_ms"], row["edge"]) == ("good", 4.3, 80.5, "ashburn")
+        assert row["advice"] == answer["advice"]
         assert str(run.frame()["finished_at"].dtype) == frames.UTC_TIME
         assert browser_phone.last_preflight is run
 

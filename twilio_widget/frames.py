@@ -147,6 +147,7 @@ PREFLIGHT: dict[str, str] = {
     "id": "string",
     "status": "string",
     "verdict": "string",
+    "advice": "string",
     "edge": "string",
     "call_sid": "string",
     "mos": "Float64",
