@@ -31,7 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from ..backends.base import EventHub
 from . import twiml
-from .gate import Problem, read_form, verify_signature
+from .gate import ClientGone, Problem, read_form, verify_signature
 from .handlers import ROUTES, Context, Handler
 from .mail import Mailer, MailRetry
 from .settings import RoutingSettings
@@ -54,6 +54,9 @@ def _webhook(ctx: Context, path: str, handler: Handler) -> Route:
             return PlainTextResponse(problem.reason, status_code=problem.status)
         except twiml.BadParams as exc:
             return PlainTextResponse(f"bad request: {exc}", status_code=400)
+        except ClientGone as gone:  # nothing was stored; Twilio sends the request again
+            log.info("%s: %s", path, gone)
+            return Response(status_code=400)
 
     return Route(path, endpoint, methods=["POST"], name=path.strip("/").replace("/", "-"))
 
