@@ -2,12 +2,14 @@
 
     twilio-widget serve --public-url https://phone.example.com [--host 0.0.0.0 --port 8080]
                         [--store PATH] [--config element.json]
+    twilio-widget token USER_ID          # a user's token for phone.connect (the team API)
 
 The element's options are read as the widget reads them (``PhoneConfig``): from the
 configuration file, checked with errors naming each option, and from the ``TWILIO_*``
 variables ``PhoneConfig.from_env`` knows, which fill what the file leaves empty. Secrets do
 not go on the command line (other users can read it): the auth token comes from
-``TWILIO_AUTH_TOKEN`` (or the file), the SMTP password from ``TWILIO_WIDGET_SMTP_PASSWORD``.
+``TWILIO_AUTH_TOKEN`` (or the file), the SMTP password from ``TWILIO_WIDGET_SMTP_PASSWORD``,
+the team secret that signs the users' API tokens from ``TWILIO_WIDGET_TEAM_SECRET``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .routing.settings import RoutingSettings
 
 ENV_PUBLIC_URL = "TWILIO_WIDGET_PUBLIC_URL"
 ENV_SMTP_PASSWORD = "TWILIO_WIDGET_SMTP_PASSWORD"
+ENV_TEAM_SECRET = "TWILIO_WIDGET_TEAM_SECRET"
 #: Settings of the service alone that a configuration file may carry beside the element's options.
 SERVICE_KEYS = ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "store_path")
 #: The options PhoneConfig.from_env can set: those a TWILIO_* variable names, and the callers
@@ -98,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    token = commands.add_parser(
+        "token",
+        help="print a user's token for the team API (phone.connect)",
+        description=f"Print the API token of one configured user, signed with ${ENV_TEAM_SECRET} "
+        "(the service must run with the same secret). Give it to that user only.",
+    )
+    token.add_argument("user_id", help="the user's user_id (their browser identity)")
     return parser
 
 
@@ -130,6 +140,7 @@ def settings_from_args(
         if getattr(args, name) is not None:  # a flag wins over the file
             service[name] = getattr(args, name)
     service["store_path"] = args.store or service.get("store_path") or "twilio-widget.sqlite3"
+    service["team_secret"] = env.get(ENV_TEAM_SECRET) or None
     return RoutingSettings.from_config(config, public_url=args.public_url, **service)
 
 
@@ -196,12 +207,25 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def token(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    from .routing.team import user_token
+    from .voice import identity_for
+
+    secret = (os.environ if environ is None else environ).get(ENV_TEAM_SECRET, "")
+    if len(secret) < 16:
+        raise ValueError(f"{ENV_TEAM_SECRET}: missing or shorter than 16 characters")
+    print(user_token(secret, identity_for(args.user_id)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "token":
+            return token(args)
     except (ValueError, OSError) as exc:  # configuration problems: say which, no traceback
         parser.exit(2, f"twilio-widget: error: {exc}\n")
     return 2

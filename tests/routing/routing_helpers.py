@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from twilio_widget.backends.base import Event, EventHub
+from twilio_widget.backends.base import Event, EventHub, TwilioError
 from twilio_widget.routing import CallerRoute, RoutingSettings, SmtpSettings, Store, create_app
 
 PUBLIC_URL = "https://hooks.example.com/twilio"
@@ -63,6 +63,28 @@ class Twilio:
             hdrs.pop("X-Twilio-Signature")
         url = path + (f"?{query}" if query else "")
         return self.client.post(url, data=dict(params), headers=hdrs)
+
+
+class FakeBackend:
+    """Sends nothing anywhere: keeps what it was asked to send (with its StatusCallback), or
+    fails as Twilio would with ``fail``."""
+
+    def __init__(self, fail: TwilioError | None = None) -> None:
+        self.fail = fail
+        self.sent: list[tuple[str, str, str, str | None]] = []
+
+    def send_message(self, to: str, from_: str, body: str, status_callback: str | None = None):
+        if self.fail:
+            raise self.fail
+        self.sent.append((to, from_, body, status_callback))
+        return {
+            "sid": f"SM{len(self.sent):032d}",
+            "status": "queued",
+            "direction": "outbound-api",
+            "from": from_,
+            "to": to,
+            "body": body,
+        }
 
 
 class Recorder:

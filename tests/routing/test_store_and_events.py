@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from routing_helpers import ACCOUNT, ALICE, LEAD, Twilio
+from routing_helpers import ACCOUNT, ALICE, LEAD, FakeBackend, Twilio
 
 from twilio_widget import frames
 from twilio_widget.backends.base import TwilioError
@@ -126,25 +126,6 @@ def test_status_of_a_message_sent_elsewhere_creates_it(twilio: Twilio, store: St
     twilio.post("/status/message", params)
     row = store.message("SM" + "e" * 32)
     assert row["direction"] == "outbound-api" and row["error_code"] == 30003
-
-
-class FakeBackend:
-    def __init__(self, fail: TwilioError | None = None) -> None:
-        self.fail = fail
-        self.sent: list[tuple[str, str, str, str | None]] = []
-
-    def send_message(self, to: str, from_: str, body: str, status_callback: str | None = None):
-        if self.fail:
-            raise self.fail
-        self.sent.append((to, from_, body, status_callback))
-        return {
-            "sid": f"SM{len(self.sent):032d}",
-            "status": "queued",
-            "direction": "outbound-api",
-            "from": from_,
-            "to": to,
-            "body": body,
-        }
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", " Unsubscribe ", "QUIT", "end", "StopAll"])

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -36,6 +37,7 @@ from .handlers import ROUTES, Context, Handler
 from .mail import Mailer, MailRetry
 from .settings import RoutingSettings
 from .store import Store
+from .team import TeamApi
 
 __all__ = ["ROUTES", "ServerHandle", "create_app", "serve_in_thread"]
 
@@ -67,9 +69,12 @@ def create_app(
     hub: EventHub | None = None,
     *,
     mailer: Mailer | None = None,
+    backend: Any = None,
 ) -> Starlette:
     """The ASGI app. ``store`` defaults to one at ``settings.store_path`` (closed with the app);
-    ``mailer`` defaults to one for ``settings.smtp`` when that is set."""
+    ``mailer`` defaults to one for ``settings.smtp`` when that is set. With a team secret in the
+    settings the team API is served too (``team.py``); ``backend`` sends its texts (by default
+    the account's REST API)."""
     own_store = store is None
     if store is None:
         store = Store(settings.store_path, durability=settings.durability)
@@ -96,6 +101,8 @@ def create_app(
 
     routes = [_webhook(ctx, path, handler) for path, handler in ROUTES.items()]
     routes.append(Route("/healthz", health, methods=["GET"]))
+    if settings.team_secret is not None:
+        routes += TeamApi(settings, store, backend).routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store

@@ -30,8 +30,12 @@ class OutboxStore(StoreBase):
             )
             return int(cur.lastrowid)
 
-    def outbox_pending(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")]
+    def outbox_pending(self, *, from_: str | None = None) -> list[dict[str, Any]]:
+        """Messages waiting to be sent again, oldest first; ``from_`` keeps one sender's."""
+        if from_ is None:
+            return [dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")]
+        rows = self._query("SELECT * FROM outbox WHERE sent_at IS NULL AND from_number=? ORDER BY id", (from_,))
+        return [dict(r) for r in rows]
 
     @writes
     def outbox_mark_sent(self, outbox_id: int, sid: str | None = None) -> None:
