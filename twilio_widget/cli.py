@@ -61,10 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     serve.add_argument(
+        "--database",
         "--store",
-        type=Path,
+        dest="store",
         default=None,
-        help="SQLite file for events, threads, opt-outs, outbox (twilio-widget.sqlite3)",
+        help="where events, threads, opt-outs and the outbox live: a SQLite file "
+        "(twilio-widget.sqlite3) or a postgresql:// URL (a team's service, several workers)",
     )
     serve.add_argument(
         "--config",

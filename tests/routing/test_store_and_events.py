@@ -225,10 +225,10 @@ def test_a_failing_listener_does_not_fail_twilios_request(
     assert store.count_events("message") == 1
 
 
-def test_concurrent_writers_and_retries_make_one_event_each(tmp_path) -> None:
+def test_concurrent_writers_and_retries_make_one_event_each(database) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    with Store(tmp_path / "concurrent.sqlite3") as store:
+    with Store(database) as store:
         def work(worker: int) -> int:
             new = 0
             for i in range(100):  # every worker sends the same 100 callbacks: 7 of 8 are retries
@@ -256,8 +256,8 @@ def test_a_failing_write_does_not_undo_the_others_in_its_batch(store: Store) -> 
     assert len(store.opt_outs()) == 40
 
 
-def test_writes_after_close_fail_instead_of_hanging(tmp_path) -> None:
-    store = Store(tmp_path / "closed.sqlite3")
+def test_writes_after_close_fail_instead_of_hanging(database) -> None:
+    store = Store(database)
     store.close()
     with pytest.raises(RuntimeError, match="closed"):
         store.opt_out(LEAD)

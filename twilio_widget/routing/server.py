@@ -36,7 +36,7 @@ from .gate import ClientGone, Problem, read_form, verify_signature
 from .handlers import ROUTES, Context, Handler
 from .mail import Mailer, MailRetry
 from .settings import RoutingSettings
-from .store import Store
+from .store import Store, StoreUnavailable
 from .team import TeamApi
 
 __all__ = ["ROUTES", "ServerHandle", "create_app", "serve_in_thread"]
@@ -59,6 +59,8 @@ def _webhook(ctx: Context, path: str, handler: Handler) -> Route:
         except ClientGone as gone:  # nothing was stored; Twilio sends the request again
             log.info("%s: %s", path, gone)
             return Response(status_code=400)
+        except StoreUnavailable as exc:  # nothing acknowledged is lost: Twilio retries a 503
+            return PlainTextResponse(f"store unavailable: {exc}", status_code=503, headers={"Retry-After": "1"})
 
     return Route(path, endpoint, methods=["POST"], name=path.strip("/").replace("/", "-"))
 

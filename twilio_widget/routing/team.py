@@ -37,7 +37,7 @@ from ..backends.base import TwilioError
 from ..contacts import normalize
 from .messaging import missing_value, retry_outbox, send_message
 from .settings import CallerRoute, RoutingSettings
-from .store import Store
+from .store import Store, StoreUnavailable
 from .twiml import STATUS_MESSAGE
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,10 @@ class TeamApi:
             caller = token_user(self.settings, token.strip()) if scheme.lower() == "bearer" else None
             if caller is None:
                 return error(401, "Authorization: a Bearer token of a configured user is needed")
-            return await endpoint(request, caller)
+            try:
+                return await endpoint(request, caller)
+            except StoreUnavailable as exc:
+                return error(503, f"store unavailable: {exc}")
 
         return guarded
 

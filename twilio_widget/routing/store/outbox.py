@@ -23,12 +23,12 @@ class OutboxStore(StoreBase):
     ) -> int:
         with self._tx() as cur:
             at = now_iso()
-            cur.execute(
+            row = cur.execute(
                 "INSERT INTO outbox(to_number, from_number, body, error_code, error_message,"
-                " attempts, created_at, last_attempt_at) VALUES (?,?,?,?,?,1,?,?)",
+                " attempts, created_at, last_attempt_at) VALUES (?,?,?,?,?,1,?,?) RETURNING id",
                 (to, from_, body, error_code, error_message, at, at),
-            )
-            return int(cur.lastrowid)
+            ).fetchone()
+            return int(row["id"])
 
     def outbox_pending(self, *, from_: str | None = None) -> list[dict[str, Any]]:
         """Messages waiting to be sent again, oldest first; ``from_`` keeps one sender's."""
