@@ -29,10 +29,15 @@ from .config.phone import SECRET_OPTIONS
 from .config.secrets import usable
 from .routing import twiml
 from .routing.settings import RoutingSettings
+from .routing.store import is_postgres
+from .routing.store.engines import redacted
 
 ENV_PUBLIC_URL = "TWILIO_WIDGET_PUBLIC_URL"
 ENV_SMTP_PASSWORD = "TWILIO_WIDGET_SMTP_PASSWORD"
 ENV_TEAM_SECRET = "TWILIO_WIDGET_TEAM_SECRET"
+#: How `serve --workers N` hands its arguments (never secrets: those stay in the environment) to
+#: the worker processes, which build their app with ``worker_app``.
+ENV_WORKER_ARGS = "TWILIO_WIDGET_SERVE_ARGS"
 #: Settings of the service alone that a configuration file may carry beside the element's options.
 SERVICE_KEYS = ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "store_path")
 #: The options PhoneConfig.from_env can set: those a TWILIO_* variable names, and the callers
@@ -99,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="SQLite synchronous level: FULL survives power loss (default), "
         "NORMAL survives crashes of the process",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (1); more than one needs a postgresql:// --database, which "
+        "keeps them in step: a dead worker is replaced, the others serve on",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -181,13 +193,20 @@ def _smtp_options(given: Any, args: argparse.Namespace, environ: Mapping[str, st
     return smtp
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     import uvicorn
 
     settings = settings_from_args(args)
-    app = routing.create_app(settings)
+    if args.workers < 1:
+        raise ValueError(f"--workers: {args.workers} is not a number of processes")
+    if args.workers > 1 and not is_postgres(settings.store_path):
+        raise ValueError("--workers: several workers need a postgresql:// --database (a SQLite file has one writer)")
+    app: Any = routing.create_app(settings) if args.workers == 1 else "twilio_widget.cli:worker_app"
+    if args.workers > 1:
+        os.environ[ENV_WORKER_ARGS] = json.dumps(list(argv))
     print(
-        f"twilio-widget: listening on http://{args.host}:{args.port}, store {settings.store_path}",
+        f"twilio-widget: listening on http://{args.host}:{args.port} ({args.workers} worker(s)), "
+        f"store {redacted(str(settings.store_path))}",
         file=sys.stderr,
     )
     for label, path in (
@@ -205,8 +224,16 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.log_level in ("info", "debug"),
         lifespan="on",
+        workers=args.workers,
+        factory=args.workers > 1,
     )
     return 0
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``serve --workers N``: the same arguments, read again."""
+    args = build_parser().parse_args(json.loads(os.environ[ENV_WORKER_ARGS]))
+    return routing.create_app(settings_from_args(args))
 
 
 def token(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
@@ -225,10 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
-            return serve(args)
+            return serve(args, sys.argv[1:] if argv is None else argv)
         if args.command == "token":
             return token(args)
-    except (ValueError, OSError) as exc:  # configuration problems: say which, no traceback
+    except (ValueError, OSError, routing.StoreUnavailable) as exc:  # say which, no traceback
         parser.exit(2, f"twilio-widget: error: {exc}\n")
     return 2
 

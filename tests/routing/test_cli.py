@@ -155,3 +155,11 @@ def test_database_takes_a_postgresql_url_as_given(tmp_path) -> None:
     url = "postgresql://phone@db.example.com:5432/phone?sslmode=require"
     args = parse("--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT), "--database", url)
     assert cli.settings_from_args(args, environ={}).store_path == url
+
+
+def test_several_workers_need_postgresql(tmp_path, capsys) -> None:
+    argv = ["serve", "--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT), "--workers", "2",
+            "--database", str(tmp_path / "one-writer.sqlite3")]
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert "--workers: several workers need a postgresql:// --database" in capsys.readouterr().err

@@ -66,3 +66,31 @@ def test_a_database_restart_is_503_then_service_as_before(database, tmp_path) ->
 def test_an_unreachable_database_is_named_when_the_store_opens() -> None:
     with pytest.raises(StoreUnavailable, match="database: cannot connect"):
         Store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_store_of_the_first_version_is_brought_up_to_date(tmp_path) -> None:
+    import sqlite3
+
+    from twilio_widget.routing.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:  # as the package's first release left it
+        old.executescript(MIGRATIONS[1])
+        old.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        old.execute("INSERT INTO mail_outbox(key, to_addr, subject, body, created_at) VALUES ('k','a@b.c','s','b','t')")
+    with Store(path) as store:
+        (mail,) = store.mail_all()
+        assert mail["claimed_until"] is None and store.mail_claim(mail["id"], 60)
+
+
+def test_one_mail_is_claimed_by_one_worker(database) -> None:
+    with Store(database) as first, Store(database) as second:
+        first.mail_add("voicemail:RE1", "alice@example.org", "Voicemail", "Listen")
+        (mail,) = first.mail_pending()
+        assert first.mail_claim(mail["id"], 60)
+        assert not second.mail_claim(mail["id"], 60)
+        first.mail_mark(mail["id"], error="SMTPServerDisconnected: down")  # failed: free again
+        assert second.mail_claim(mail["id"], 60)
+        assert not first.mail_claim(mail["id"], 60)
+        second.mail_mark(mail["id"])
+        assert not first.mail_claim(mail["id"], 60)  # sent: nobody sends it again

@@ -28,6 +28,7 @@ from routing_helpers import (
 from starlette.testclient import TestClient
 
 from twilio_widget.routing import Mailer, Store, create_app, deliver_pending
+from twilio_widget.routing.store import is_postgres
 
 REPO = Path(__file__).resolve().parents[2]
 CALL_SID = "CA" + "7" * 32
@@ -193,7 +194,7 @@ def test_restart_in_process_loses_nothing_and_retries_stay_single(tmp_path) -> N
         assert len(store.thread(LEAD)) == 20
 
 
-def _start(store: str | Path, port: int, config: dict) -> subprocess.Popen:
+def _start(store: str | Path, port: int, config: dict, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "TWILIO_AUTH_TOKEN": TOKEN}
     proc = subprocess.Popen(
         [
@@ -213,6 +214,7 @@ def _start(store: str | Path, port: int, config: dict) -> subprocess.Popen:
             json.dumps(config),
             "--log-level",
             "warning",
+            *extra,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -286,3 +288,35 @@ def test_kill_9_in_the_middle_loses_no_acknowledged_event(database) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_workers_share_the_database_and_a_killed_one_loses_nothing(database) -> None:
+    """Two worker processes on PostgreSQL: callbacks spread over both, one is killed with
+    SIGKILL mid-way and replaced; every callback answered 200 is stored once."""
+    if not is_postgres(database):
+        pytest.skip("several workers need PostgreSQL")
+    import psutil
+
+    config = {"data_model": {"callers": [{"user_id": "alice", "caller_id": ALICE}]}}
+    port = free_port()
+    proc = _start(database, port, config, "--workers", "2")
+    try:
+        workers = [w for w in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(w.cmdline())]
+        assert len(workers) == 2
+        sent = [sms(f"SM{i:032d}", f"hello {i}") for i in range(60)]
+        answered = []
+        for i, params in enumerate(sent):
+            if i == 30:
+                workers[-1].kill()
+            try:
+                if _post(port, "/sms/incoming", params) == 200:
+                    answered.append(params["MessageSid"])
+            except httpx.HTTPError:
+                pass  # the killed worker's connection: Twilio would retry it
+        assert len(answered) >= 55
+        with Store(database) as store:
+            stored = {m["sid"] for m in store.messages()}
+            assert set(answered) <= stored and store.count_events("message") == len(stored)
+    finally:
+        proc.terminate()
+        proc.wait(15)

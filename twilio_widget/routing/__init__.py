@@ -11,7 +11,7 @@ from .mail import Mailer, deliver_pending
 from .messaging import retry_outbox, send_message
 from .server import ServerHandle, create_app, serve_in_thread
 from .settings import CallerRoute, RoutingSettings, SmtpSettings
-from .store import OptedOutError, Store
+from .store import OptedOutError, Store, StoreUnavailable
 
 __all__ = [
     "CallerRoute",
@@ -21,6 +21,7 @@ __all__ = [
     "ServerHandle",
     "SmtpSettings",
     "Store",
+    "StoreUnavailable",
     "create_app",
     "deliver_pending",
     "retry_outbox",

@@ -68,8 +68,13 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
 """
 
 
+#: A mail is claimed by the worker that sends it, until then: no two workers send one mail.
+_V2 = """
+ALTER TABLE mail_outbox ADD COLUMN claimed_until TEXT;
+"""
+
 #: Version n's statements, in SQLite's words. Append; never change one that shipped.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 SCHEMA_VERSION = max(MIGRATIONS)
 #: Serialises the migrations of workers starting together on one PostgreSQL database.
 _MIGRATION_LOCK = 7_007_001
