@@ -226,6 +226,7 @@ def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         lifespan="on",
         workers=args.workers,
         factory=args.workers > 1,
+        timeout_graceful_shutdown=5,  # webhooks take milliseconds; the team's event streams never end
     )
     return 0
 

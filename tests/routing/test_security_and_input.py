@@ -231,6 +231,8 @@ def test_unreadable_bodies_are_400(twilio: Twilio, store: Store) -> None:
     many = urlencode({f"P{i}": "v" for i in range(300)}).encode()
     response = _raw(twilio, "/status/call", many, "application/x-www-form-urlencoded")
     assert response.status_code == 400
+    nul = _raw(twilio, "/sms/incoming", b"MessageSid=SM1&Body=a%00b", "application/x-www-form-urlencoded")
+    assert nul.status_code == 400 and "'Body': contains a NUL character" in nul.text
     assert nothing_stored(store)
 
 

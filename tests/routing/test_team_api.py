@@ -97,3 +97,13 @@ def test_a_number_that_is_none_is_refused_naming_the_field(team: Api) -> None:
     response = team.call("POST", "/api/messages", json={"to": "call me", "body": "x"})
     assert response.status_code == 400 and response.json()["error"]["message"].startswith("to: 'call me'")
     assert team.backend.sent == []
+
+
+def test_an_event_id_skipped_by_a_stream_is_looked_for_again_until_it_commits() -> None:
+    from twilio_widget.routing.team import _note_gaps
+
+    gaps: dict[int, float] = {}
+    assert _note_gaps(gaps, 0, [{"id": 1}, {"id": 4}]) == 4  # 2 and 3 not committed yet
+    assert sorted(gaps) == [2, 3]
+    assert _note_gaps(gaps, 4, [{"id": 3}, {"id": 5}]) == 5  # 3 came late; it is delivered, 2 still awaited
+    assert sorted(gaps) == [2]

@@ -77,6 +77,9 @@ async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
         raise Problem(400, "body: not valid UTF-8") from None
     except ValueError as exc:
         raise Problem(400, f"body: not a readable form ({exc})") from None
+    for name, value in pairs:  # Twilio sends none; no database keeps one in a text column
+        if "\x00" in name or "\x00" in value:
+            raise Problem(400, f"{name[:40]!r}: contains a NUL character")
     return ImmutableMultiDict(pairs)
 
 

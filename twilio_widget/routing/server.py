@@ -155,6 +155,7 @@ def serve_in_thread(
     *,
     store: Store | None = None,
     mailer: Mailer | None = None,
+    backend: Any = None,
     startup_timeout: float = 15.0,
 ) -> ServerHandle:
     """Run the service with uvicorn in a daemon thread (the kernel keeps serving the panel).
@@ -170,8 +171,10 @@ def serve_in_thread(
         sock.close()
         raise RuntimeError(f"routing service cannot listen on {host}:{port}: {exc.strerror}") from None
     own_store = store is None  # then the app opens it and closes it when it shuts down
-    app = create_app(settings, store, hub, mailer=mailer)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30)
+    app = create_app(settings, store, hub, mailer=mailer, backend=backend)
+    # Open event streams (the team API) never end by themselves: a stop closes them after a second.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30,
+                            timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="twilio-widget-routing")
     thread.start()

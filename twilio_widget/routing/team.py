@@ -6,10 +6,12 @@ kernel. Through these routes the phone sends texts with the service's rules (the
 check before sending, StatusCallback on every send, failures kept in the outbox), reads and
 retries its outbox, and follows its own user's events as they are stored:
 
+    GET  /api/me                                  -> {"user", "caller_id", "last_event"}
     POST /api/messages        {"to", "body"}      -> {"message": record}    (from the user's number)
     GET  /api/outbox                              -> {"outbox": [...]}      (the user's own)
     POST /api/outbox/retry                        -> {"sent", "failed", "blocked"}
-    GET  /api/events?after=ID                     -> server-sent events, the user's own, from ID on
+    GET  /api/events?after=ID                     -> server-sent events, the user's own, after ID
+                                                     (from now on without ID)
 
 Every route wants ``Authorization: Bearer <token>``. A token names its user and is signed
 with the service's team secret (:func:`user_token`; ``twilio-widget token USER`` prints one),
@@ -25,6 +27,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -42,6 +45,7 @@ from .twiml import STATUS_MESSAGE
 
 log = logging.getLogger(__name__)
 
+API_ME = "/api/me"
 API_MESSAGES = "/api/messages"
 API_OUTBOX = "/api/outbox"
 API_OUTBOX_RETRY = "/api/outbox/retry"
@@ -49,6 +53,10 @@ API_EVENTS = "/api/events"
 #: How often an event stream looks for new events, and sends a comment that keeps proxies from closing it.
 POLL_SECONDS = 0.1
 KEEPALIVE_SECONDS = 15.0
+#: An id skipped by a stream is looked for again this long: on PostgreSQL a lower id can commit
+#: after a higher one (and one of a retry that changed nothing never commits at all).
+GAP_SECONDS = 10.0
+MAX_GAPS = 10_000
 #: The event kinds a phone acts on (recordings and opt-outs stay in the store's history).
 USER_EVENT_KINDS = ("call", "incoming_call", "message")
 
@@ -92,6 +100,7 @@ class TeamApi:
 
     def routes(self) -> list[Route]:
         return [
+            Route(API_ME, self._authenticated(self.me), methods=["GET"]),
             Route(API_MESSAGES, self._authenticated(self.send), methods=["POST"]),
             Route(API_OUTBOX, self._authenticated(self.outbox), methods=["GET"]),
             Route(API_OUTBOX_RETRY, self._authenticated(self.retry), methods=["POST"]),
@@ -122,6 +131,10 @@ class TeamApi:
 
         return guarded
 
+    async def me(self, request: Request, caller: CallerRoute) -> Response:
+        last = await run_in_threadpool(self.store.last_event_id)
+        return JSONResponse({"user": caller.identity, "caller_id": caller.caller_id, "last_event": last})
+
     async def send(self, request: Request, caller: CallerRoute) -> Response:
         try:
             args = await request.json()
@@ -151,7 +164,9 @@ class TeamApi:
         return JSONResponse(counts)
 
     async def events(self, request: Request, caller: CallerRoute) -> Response:
-        after = request.query_params.get("after") or request.headers.get("last-event-id") or "0"
+        after = request.query_params.get("after") or request.headers.get("last-event-id")
+        if after is None:
+            after = str(await run_in_threadpool(self.store.last_event_id))
         if not after.isdigit():
             return error(400, f"after: {after[:20]!r} is not an event id")
         return StreamingResponse(self._stream(caller, int(after)), media_type="text/event-stream",
@@ -160,14 +175,16 @@ class TeamApi:
     async def _stream(self, caller: CallerRoute, after: int) -> AsyncIterator[str]:
         """The user's events as server-sent events, for as long as the client listens."""
         quiet = 0.0
+        gaps: dict[int, float] = {}  # ids skipped -> when first missed
         yield ": connected\n\n"
         while True:
             batch = await run_in_threadpool(self.store.events_since, after)
+            batch += await run_in_threadpool(self.store.events_by_id, gaps) if gaps else []
+            after = _note_gaps(gaps, after, batch)
             for event in batch:
-                after = event["id"]
                 if owns(caller, event, self.settings.default_region):
                     data = json.dumps({"kind": event["kind"], "record": event["record"]}, default=str)
-                    yield f"id: {after}\ndata: {data}\n\n"
+                    yield f"id: {event['id']}\ndata: {data}\n\n"
             if batch:
                 quiet = 0.0
                 continue
@@ -176,6 +193,22 @@ class TeamApi:
             if quiet >= KEEPALIVE_SECONDS:
                 quiet = 0.0
                 yield ": keep-alive\n\n"
+
+
+def _note_gaps(gaps: dict[int, float], after: int, batch: list[dict[str, Any]]) -> int:
+    """Update the skipped ids with what ``batch`` brought; returns the new high-water id."""
+    now = time.monotonic()
+    seen = {event["id"] for event in batch}
+    top = max(seen | {after})
+    for missing in set(range(after + 1, top)) - seen:
+        gaps.setdefault(missing, now)
+    for found in seen & gaps.keys():
+        del gaps[found]
+    for stale in [i for i, since in gaps.items() if now - since > GAP_SECONDS]:
+        del gaps[stale]
+    while len(gaps) > MAX_GAPS:
+        del gaps[min(gaps)]
+    return top
 
 
 def error(status: int, message: str, code: int | None = None) -> JSONResponse:
