@@ -127,9 +127,11 @@ class StoreBase:
         if self._wcur is None:
             self._wcur = self._engine.writer()
         cur = self._wcur
+        if len(batch) == 1:
+            return self._run_alone(cur, batch[0])
         done: list[tuple[Future, Any, BaseException | None]] = []
         busy: list[tuple[Future, Callable[[], Any]]] = []
-        self._alone = len(batch) == 1
+        self._alone = False
         cur.execute(self._engine.begin)
         for future, call in batch:
             if not future.running() and not future.set_running_or_notify_cancel():
@@ -152,6 +154,22 @@ class StoreBase:
         for job in busy:
             done += self._commit([job])
         return done
+
+    def _run_alone(self, cur: Cursor, job: Job) -> list[Outcome]:
+        """One job, its own transaction: no savepoint needed (two round trips fewer, which is
+        what a lightly loaded PostgreSQL worker mostly runs)."""
+        future, call = job
+        if not future.running() and not future.set_running_or_notify_cancel():
+            return []
+        self._alone = True
+        cur.execute(self._engine.begin)
+        try:
+            result = call()
+        except Exception as exc:
+            cur.execute("ROLLBACK")
+            return [(future, None, exc)]
+        cur.execute("COMMIT")
+        return [(future, result, None)]
 
     def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Queue a write (a bound write method of this store); the future resolves once it
