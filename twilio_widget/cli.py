@@ -35,6 +35,8 @@ from .routing.store.engines import redacted
 ENV_PUBLIC_URL = "TWILIO_WIDGET_PUBLIC_URL"
 ENV_SMTP_PASSWORD = "TWILIO_WIDGET_SMTP_PASSWORD"
 ENV_TEAM_SECRET = "TWILIO_WIDGET_TEAM_SECRET"
+#: The database URL holds a password: it may come from the environment instead of the command line.
+ENV_DATABASE = "TWILIO_WIDGET_DATABASE"
 #: How `serve --workers N` hands its arguments (never secrets: those stay in the environment) to
 #: the worker processes, which build their app with ``worker_app``.
 ENV_WORKER_ARGS = "TWILIO_WIDGET_SERVE_ARGS"
@@ -69,9 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--database",
         "--store",
         dest="store",
-        default=None,
+        default=os.environ.get(ENV_DATABASE) or None,
         help="where events, threads, opt-outs and the outbox live: a SQLite file "
-        "(twilio-widget.sqlite3) or a postgresql:// URL (a team's service, several workers)",
+        "(twilio-widget.sqlite3) or a postgresql:// URL (a team's service, several workers); "
+        f"default ${ENV_DATABASE}",
     )
     serve.add_argument(
         "--config",

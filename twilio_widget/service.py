@@ -62,14 +62,17 @@ class RoutingLink:
             self._handle = None
             self._follow()
 
-    def connect(self, url: str, token: str) -> TeamClient:
+    def connect(self, url: str, token: str | None = None) -> TeamClient:
         """Connect to a team's routing service (``twilio-widget serve`` with a team secret) as
         the user ``token`` was made for (``twilio-widget token USER``): this user's events reach
         the panel as they are stored, texts go out through the service from the user's number,
         and the outbox is theirs on the service. No Twilio secret is needed in this kernel for
-        that, and none reaches the browser."""
-        from .team_client import TeamClient
+        that, and none reaches the browser. Without ``token``, ``$TWILIO_WIDGET_TOKEN`` is used."""
+        import os
 
+        from .team_client import ENV_TOKEN, TeamClient
+
+        token = token if token is not None else os.environ.get(ENV_TOKEN, "")
         if self._handle is not None:
             raise RuntimeError(f"serving at {self._handle.url} in this kernel; phone.stop_serving() first")
         self.disconnect()

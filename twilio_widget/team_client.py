@@ -22,6 +22,8 @@ from .backends.base import Event, TwilioError
 
 log = logging.getLogger(__name__)
 
+#: Where a user's token is read from when ``phone.connect`` is given none.
+ENV_TOKEN = "TWILIO_WIDGET_TOKEN"
 #: Longer than the service's keep-alive (15 s): a stream silent for this long is dead.
 READ_SECONDS = 40.0
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
@@ -32,7 +34,8 @@ class TeamClient:
 
     def __init__(self, url: str, token: str, on_event: Callable[[Event], Any], *, timeout: float = 10.0) -> None:
         if not token or not token.strip():
-            raise ValueError("token: empty; ask whoever runs the service for yours (twilio-widget token USER)")
+            raise ValueError(f"token: empty (give it, or set ${ENV_TOKEN}); ask whoever runs the service for "
+                             "yours (twilio-widget token USER)")
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token.strip()}"},
                                   timeout=timeout)

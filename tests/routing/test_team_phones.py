@@ -98,3 +98,18 @@ def test_a_refused_token_is_named_and_nothing_is_connected(service) -> None:
             phone.outbox()
     finally:
         phone.close()
+
+
+def test_the_token_may_come_from_the_environment(service, monkeypatch) -> None:
+    handle, _ = service
+    monkeypatch.setenv("TWILIO_WIDGET_TOKEN", user_token(SECRET, "bob"))
+    phone = TwilioPhone(LEADS, ["mobile"], config=PhoneConfig(callers=[Caller(user_id="bob", caller_id=BOB)]),
+                        backend=SandboxBackend(numbers=[LEAD]), mode="sandbox")
+    try:
+        assert phone.connect(handle.url).user == "bob" and phone.live_events
+        phone.disconnect()
+        monkeypatch.delenv("TWILIO_WIDGET_TOKEN")
+        with pytest.raises(ValueError, match=r"token: empty \(give it, or set \$TWILIO_WIDGET_TOKEN\)"):
+            phone.connect(handle.url)
+    finally:
+        phone.close()
