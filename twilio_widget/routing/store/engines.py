@@ -51,7 +51,7 @@ class Engine(Protocol):
 
     def drop_writer(self) -> None: ...
     def query(self, sql: str, args: Iterable[Any] = ()) -> list[Mapping[str, Any]]: ...
-    def lock(self, cur: Cursor, key: str, *, wait: bool) -> None: ...
+    def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]: ...
     def unavailable(self, exc: BaseException) -> bool: ...
     def close(self) -> None: ...
 
@@ -104,8 +104,10 @@ class SqliteEngine:
         with self._rlock:
             return self._rconn.execute(sql, tuple(args)).fetchall()
 
-    def lock(self, cur: Cursor, key: str, *, wait: bool) -> None:
-        """Nothing to do: BEGIN IMMEDIATE already made this the only writer of the file."""
+    def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]:
+        """The row as it stands; BEGIN IMMEDIATE already made this the only writer of the file."""
+        row = cur.execute(f"SELECT * FROM {table} WHERE sid=?", (sid,)).fetchone()
+        return dict(row) if row else {}
 
     def unavailable(self, exc: BaseException) -> bool:
         return False
@@ -195,19 +197,33 @@ class PostgresEngine:
                     raise StoreUnavailable(f"database: {_first_line(exc)}") from None
         raise AssertionError("unreachable")
 
-    def lock(self, cur: Cursor, key: str, *, wait: bool) -> None:
-        """Hold ``key`` until this transaction ends: another worker's write of the same record
+    def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]:
+        """The row, locked until this transaction ends: another worker's write of the same record
         waits, so statuses arriving at two workers at once still never move a record backwards.
+        ``FOR UPDATE`` reads the row as the writer it waited for left it, in one round trip. A
+        record not stored yet has no row to lock: its first writers take turns on an advisory
+        lock of its key, then lock the row one of them may have stored meanwhile.
 
         A transaction of many writes never waits (``wait=False``: :class:`RecordBusy` when the
-        key is taken), only one of a single write does; so no two transactions can each hold
+        record is taken), only one of a single write does; so no two transactions can each hold
         what the other waits for, and no deadlock costs a second of waiting."""
-        if wait:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
-            return
-        row = cur.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS held", (key,)).fetchone()
-        if not row["held"]:
-            raise RecordBusy(key)
+        row = self._row_for_update(cur, table, sid, wait)
+        if row is None:
+            key = f"{table}:{sid}"
+            if wait:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+            elif not cur.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS held",
+                                 (key,)).fetchone()["held"]:
+                raise RecordBusy(key)
+            row = self._row_for_update(cur, table, sid, wait)
+        return dict(row) if row else {}
+
+    def _row_for_update(self, cur: Cursor, table: str, sid: str, wait: bool) -> Any:
+        try:
+            return cur.execute(f"SELECT * FROM {table} WHERE sid=? FOR UPDATE{'' if wait else ' NOWAIT'}",
+                               (sid,)).fetchone()
+        except self._psycopg.errors.LockNotAvailable:
+            raise RecordBusy(f"{table}:{sid}") from None
 
     def unavailable(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.OperationalError | StoreUnavailable)

@@ -57,8 +57,7 @@ class MessageStore(StoreBase):
         """
         at = now_iso()
         with self._tx() as cur:
-            self._lock(cur, f"messages:{sid}")
-            current = self._stored(cur, "messages", sid)
+            current = self._held(cur, "messages", sid)
             old_status = current.get("status")
             advance = moves_forward(MESSAGE_RANK, old_status, status)
             merged = {
