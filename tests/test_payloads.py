@@ -13,7 +13,7 @@ from twilio_widget import payloads
 TYPES_TS = pathlib.Path(__file__).parents[1] / "js" / "src" / "types.ts"
 PAYLOADS = ["NumberButton", "ContactCard", "DialpadCheck", "CallState", "IncomingCall", "HistoryRow", "ThreadRow",
             "PanelError", "AudioDevice", "DeviceState", "DeviceEvent", "CallEvent", "Request", "Response",
-            "DeviceRequest"]
+            "DeviceRequest", "SessionLead", "OutcomeChoice", "SessionView"]
 
 
 def typescript_keys(source: str) -> dict[str, dict[str, bool]]:
