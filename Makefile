@@ -23,7 +23,7 @@ DEMO_NOTEBOOKS := $(patsubst notebooks/%,$(DEMO_HOME)/notebooks/%,$(wildcard not
 DEMO_ARGS ?=
 DEMO_FRONTEND ?= lab
 
-.PHONY: install js lock lint test test-py test-js test-e2e wheel demo chromium clean bench bench-contacts bench-history bench-routing
+.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium clean bench bench-contacts bench-history bench-routing
 
 install: $(PIP_STAMP) $(NPM_STAMP) $(BUNDLE)
 
@@ -108,6 +108,10 @@ $(DEMO_HOME)/notebooks/%.ipynb: notebooks/%.ipynb
 
 demo: install $(DEMO_NOTEBOOKS)
 	$(PY) scripts/jupyter_app.py --frontend $(DEMO_FRONTEND) --home $(DEMO_HOME) $(DEMO_HOME)/notebooks/demo.ipynb $(DEMO_ARGS)
+
+# marimo's app view of its demo (marimo run writes nothing back to the file).
+demo-marimo: install
+	$(VENV)/bin/marimo run notebooks/demo_marimo.py $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) js/node_modules tests/contract/node_modules twilio_widget/static dist $(DEMO_HOME)

@@ -12,12 +12,13 @@ from twilio_widget import payloads
 
 TYPES_TS = pathlib.Path(__file__).parents[1] / "js" / "src" / "types.ts"
 PAYLOADS = ["NumberButton", "ContactCard", "DialpadCheck", "CallState", "IncomingCall", "HistoryRow", "ThreadRow",
-            "PanelError", "AudioDevice", "DeviceState", "DeviceEvent", "CallEvent", "Request", "Response",
-            "DeviceRequest", "SessionLead", "OutcomeChoice", "SessionView"]
+            "PanelError", "AudioDevice", "BridgeOffer", "DeviceState", "DeviceEvent", "CallEvent", "Request",
+            "Response", "DeviceRequest", "SessionLead", "OutcomeChoice", "SessionView"]
 
 
 def typescript_keys(source: str) -> dict[str, dict[str, bool]]:
-    """{interface: {key: required}} for each exported interface, and for ``type X = Partial<Y>``."""
+    """{interface: {key: required}} for each exported interface, and for ``type X = Partial<Y>``
+    or ``Partial<Omit<Y, "a" | "b">>``."""
     found: dict[str, dict[str, bool]] = {}
     for match in re.finditer(r"export interface (\w+)\s*\{", source):
         depth, body, at = 1, [], match.end()
@@ -29,8 +30,9 @@ def typescript_keys(source: str) -> dict[str, dict[str, bool]]:
         text = re.sub(r"//[^\n]*", "", "".join(body))
         found[match.group(1)] = {key: not optional for key, optional in
                                  re.findall(r"^\s*(\w+)(\??):", text, flags=re.MULTILINE)}
-    for name, base in re.findall(r"export type (\w+) = Partial<(\w+)>;", source):
-        found[name] = dict.fromkeys(found[base], False)
+    for name, base, omitted in re.findall(r'export type (\w+) = Partial<(?:Omit<)?(\w+)(?:, ([^>]+)>)?>;', source):
+        left_out = set(re.findall(r'"(\w+)"', omitted))
+        found[name] = {key: False for key in found[base] if key not in left_out}
     return found
 
 
@@ -58,9 +60,11 @@ export interface Outer {
   nested: { inner: string; other?: boolean }[];
 }
 export type Loose = Partial<Outer>;
+export type Fewer = Partial<Omit<Outer, "maybe" | "nested">>;
 """)
     assert parsed == {"Outer": {"plain": True, "maybe": False, "nested": True},
-                      "Loose": {"plain": False, "maybe": False, "nested": False}}
+                      "Loose": {"plain": False, "maybe": False, "nested": False},
+                      "Fewer": {"plain": False}}
 
 
 def test_every_interface_the_kernel_sends_or_reads_is_checked(interfaces):

@@ -174,6 +174,39 @@ class TestBridge:
             TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, mode="bridge")
 
 
+class TestNoMicrophone:
+    """Where the page cannot use a microphone (VS Code outputs, some webviews), the panel offers
+    bridge mode from the kernel's configuration, and one click switches to it."""
+
+    REFUSED = {"message": "Permission denied", "code": 31401}
+
+    def test_a_refused_microphone_offers_the_users_phone_and_the_switch_works(self, leads, sandbox, config):
+        phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, config=config, mode="twilio",
+                            bridge_to="+1 202 555 0143")
+        command(phone, "cmd_device_event", status="registered")
+        assert "bridge_offer" not in phone.device
+        command(phone, "cmd_device_event", error=self.REFUSED)
+        assert phone.device["bridge_offer"] == {"number": "+12025550143", "display": "(202) 555-0143"}
+        assert phone.error["code"] == 31401
+        assert command(phone, "cmd_use_bridge") == {"ok": True, "mode": "bridge"}
+        assert phone.mode == "bridge" and phone.device == {"status": "off"}
+        command(phone, "cmd_call")  # rings the user's own phone, on the sandbox
+        assert sandbox.calls().iloc[0]["to"] == "+12025550143"
+        assert (phone.call["status"], phone.call["leg"]) == ("ringing", "you")
+        phone.close()
+
+    def test_other_device_errors_offer_nothing(self, browser_phone):
+        command(browser_phone, "cmd_device_event", status="offline", error={"message": "gone", "code": 31005})
+        assert "bridge_offer" not in browser_phone.device
+
+    def test_without_a_number_to_ring_the_offer_says_how_and_the_switch_is_refused(self, browser_phone):
+        command(browser_phone, "cmd_device_event", error={"message": "No microphone", "code": 31402})
+        assert browser_phone.device["bridge_offer"] == {"number": "", "display": ""}
+        answer = command(browser_phone, "cmd_use_bridge")
+        assert not answer["ok"] and "bridge_to" in answer["error"]["message"]
+        assert browser_phone.mode == "twilio"
+
+
 def test_browser_call_state_gets_the_display_format(browser_phone):
     command(browser_phone, "cmd_call_event", sid="CA1", status="ringing", direction="outbound", remote="+14155550100")
     assert browser_phone.call["remote_display"] == "(415) 555-0100"

@@ -21,6 +21,7 @@ __all__ = [
     "EMPTY_BODY",
     "SID_KINDS",
     "body_problem",
+    "choice_problem",
     "e164_problem",
     "email_problem",
     "host_or_ip_problem",
@@ -73,6 +74,12 @@ SID_KINDS = {
     "recording_sid": (("RE",), "a Recording SID"),
 }
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def choice_problem(value: Any, allowed: tuple[str, ...]) -> str | None:
+    if value in allowed:
+        return None
+    return f"{value!r} is not one of {', '.join(allowed)}"
 
 
 def sid_problem(value: Any, kind: str) -> str | None:

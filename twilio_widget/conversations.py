@@ -172,6 +172,29 @@ class Conversations:
         """Call recordings as a typed DataFrame, newest first."""
         return self._backend.recordings(call_sid, **window)
 
+    def call_summaries(self, number: str | None = None, *, with_contacts: bool = False,
+                       **window: Any) -> pd.DataFrame:
+        """Voice Insights' summaries of calls as a typed DataFrame, newest first (see
+        ``frames.CALL_SUMMARIES``): quality tags, answered_by, carriers, edges, the worst MOS,
+        jitter, packet loss and round trip. On a Twilio account this needs Voice Insights
+        Advanced Features; with no ``since``, all Insights keeps (30 days)."""
+        frame = self._backend.call_summaries(self._optional_number(number), **window)
+        return self._with_contacts(frame) if with_contacts else frame
+
+    def call_summary(self, call_sid: str) -> dict[str, Any]:
+        """One call's Voice Insights summary, as a dict of the call_summaries columns."""
+        return self._backend.call_summary(call_sid)
+
+    def call_events(self, call_sid: str, **which: Any) -> pd.DataFrame:
+        """One call's events (Voice Insights) as a typed DataFrame, oldest first; ``edge=``
+        keeps one edge's."""
+        return self._backend.call_events(call_sid, **which)
+
+    def call_metrics(self, call_sid: str, **which: Any) -> pd.DataFrame:
+        """One call's media samples (Voice Insights), one per 10 seconds per edge and direction,
+        oldest first; ``edge=`` and ``direction=`` narrow them."""
+        return self._backend.call_metrics(call_sid, **which)
+
     def _optional_number(self, number: str | None) -> str | None:
         return parse_number(number, self._region, field="number") if number else None
 

@@ -57,15 +57,85 @@ RECORDINGS: dict[str, str] = {
     "media_url": "string",
 }
 
+#: Voice Insights' summary of one call, flattened: the parties and their carriers, the edges
+#: that saw the call, the worst of its media figures and the quality tags Insights gave it.
+CALL_SUMMARIES: dict[str, str] = {
+    "call_sid": "string",
+    "direction": "string",
+    "call_type": "string",
+    "call_state": "string",
+    "answered_by": "string",
+    "processing_state": "string",
+    "created_time": UTC_TIME,
+    "start_time": UTC_TIME,
+    "end_time": UTC_TIME,
+    "duration": "Int64",
+    "connect_duration": "Int64",
+    "from": "string",
+    "to": "string",
+    "from_carrier": "string",
+    "to_carrier": "string",
+    "from_country_code": "string",
+    "to_country_code": "string",
+    "from_connection": "string",
+    "to_connection": "string",
+    "edges": "string",
+    "edge_location": "string",
+    "media_region": "string",
+    "codec": "string",
+    "packet_loss_pct": "Float64",
+    "jitter_avg": "Float64",
+    "jitter_max": "Float64",
+    "mos": "Float64",
+    "rtt_ms": "Float64",
+    "pdd_ms": "Int64",
+    "disconnected_by": "string",
+    "last_sip_response": "Int64",
+    "verified_caller": "boolean",
+    "tags": "string",
+}
+
+#: One event of a call as an edge saw it (Voice Insights), in time order.
+CALL_EVENTS: dict[str, str] = {
+    "timestamp": UTC_TIME,
+    "call_sid": "string",
+    "edge": "string",
+    "group": "string",
+    "level": "string",
+    "name": "string",
+    "error_code": "Int64",
+    "details": "string",
+}
+
+#: One 10-second media sample of a call on one edge (Voice Insights), in time order.
+CALL_METRICS: dict[str, str] = {
+    "timestamp": UTC_TIME,
+    "call_sid": "string",
+    "edge": "string",
+    "direction": "string",
+    "codec": "string",
+    "packets_received": "Int64",
+    "packets_sent": "Int64",
+    "packets_lost": "Int64",
+    "packet_loss_pct": "Float64",
+    "jitter": "Float64",
+    "mos": "Float64",
+    "rtt_ms": "Float64",
+    "audio_in": "Float64",
+    "audio_out": "Float64",
+}
+
 #: Columns added when history is matched to contacts.
 CONTACT_COLUMNS: dict[str, str] = {"contact": "object", "field": "string"}
 
 SCHEMAS: dict[str, dict[str, str]] = {
     "calls": CALLS, "messages": MESSAGES, "recordings": RECORDINGS,
+    "call_summaries": CALL_SUMMARIES, "call_events": CALL_EVENTS, "call_metrics": CALL_METRICS,
 }
 
 #: Which column orders each kind of history, newest first.
-TIME_COLUMN = {"calls": "start_time", "messages": "date_created", "recordings": "date_created"}
+TIME_COLUMN = {"calls": "start_time", "messages": "date_created", "recordings": "date_created",
+               "call_summaries": "start_time", "call_events": "timestamp", "call_metrics": "timestamp"}
 
 
 def empty(kind: str) -> pd.DataFrame:
@@ -99,6 +169,13 @@ def from_records(records: Iterable[Mapping[str, Any]], kind: str) -> pd.DataFram
     return coerce(pd.DataFrame(columns), kind)
 
 
+def in_time_order(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Sort by the kind's time column, oldest first (a call's events and samples), with a fresh
+    RangeIndex."""
+    ordered = frame.sort_values(TIME_COLUMN[kind], na_position="last", kind="stable")
+    return ordered.reset_index(drop=True)
+
+
 def utc(moment: Any) -> pd.Timestamp:
     """A timestamp in UTC; naive dates and strings are taken as UTC."""
     stamp = pd.Timestamp(moment)
@@ -121,6 +198,8 @@ def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
         return _as_utc_time(series)
     if dtype in ("Int64", "Float64"):
         return pd.to_numeric(series, errors="coerce").astype(dtype)
+    if dtype == "boolean":
+        return series.astype("object").where(series.notna(), None).astype("boolean")
     if dtype == "string":
         return series.astype("string")
     return series.astype(dtype)

@@ -102,8 +102,16 @@ class AudioDevice(TypedDict):
     label: str
 
 
+class BridgeOffer(TypedDict):
+    """Calling through the user's own phone, offered where the page cannot use a microphone."""
+
+    number: str  # bridge_to, E.164 ("" when the phone has none: the offer then says how to set it)
+    display: str
+
+
 class DeviceState(TypedDict):
-    """The ``device`` trait: the panel's Voice SDK Device as the panel last reported it."""
+    """The ``device`` trait: the panel's Voice SDK Device as the panel last reported it, and
+    the kernel's offer of bridge mode once the Device could not use a microphone."""
 
     status: str  # off, starting, registering, registered, unregistered, offline, error, destroyed
     identity: NotRequired[str]
@@ -113,6 +121,7 @@ class DeviceState(TypedDict):
     output_selection: NotRequired[bool]
     input: NotRequired[str]  # the chosen microphone's id
     output: NotRequired[str]  # the chosen speaker's id
+    bridge_offer: NotRequired[BridgeOffer]
 
 
 class DeviceEvent(TypedDict, total=False):

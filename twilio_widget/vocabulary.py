@@ -97,11 +97,19 @@ RECORDING_RANK = {
     "deleted": 3,
 }
 
+#: The edges of Twilio's media path that report to Voice Insights.
+INSIGHTS_EDGES = ("carrier_edge", "sip_edge", "sdk_edge", "client_edge")
+#: The media directions Voice Insights' metrics can be asked for.
+INSIGHTS_DIRECTIONS = ("inbound", "outbound", "both")
+
 # --------------------------------------------------------------------------------------
 # Twilio's error codes this package raises or reacts to
 # --------------------------------------------------------------------------------------
 
 AUTHENTICATION_FAILED = 20003
+#: The Voice SDK's errors for a page that cannot use a microphone: refused by the user or the
+#: frontend (VS Code outputs and other webviews), or none there.
+MICROPHONE_UNAVAILABLE = frozenset({31208, 31401, 31402})
 NOT_FOUND = 20404
 TOO_MANY_REQUESTS = 20429
 INVALID_TO_NUMBER = 21211

@@ -183,6 +183,10 @@ class TwilioPhone(anywidget.AnyWidget):
     calls = forwarded("_conversations", Conversations.calls)
     messages = forwarded("_conversations", Conversations.messages)
     recordings = forwarded("_conversations", Conversations.recordings)
+    call_summaries = forwarded("_conversations", Conversations.call_summaries)
+    call_summary = forwarded("_conversations", Conversations.call_summary)
+    call_events = forwarded("_conversations", Conversations.call_events)
+    call_metrics = forwarded("_conversations", Conversations.call_metrics)
     send_message = forwarded("_conversations", Conversations.send_message)
     hang_up = forwarded("_calls.current", ModeCalls.hang_up)
     mute = forwarded("_calls.current", ModeCalls.mute)
@@ -255,6 +259,12 @@ class TwilioPhone(anywidget.AnyWidget):
     cmd_session_outcome = panel_command(forwarded("_sessions", Sessions.panel_outcome))
     cmd_session_skip = panel_command(forwarded("_sessions", Sessions.panel_skip))
     cmd_session_pause = panel_command(forwarded("_sessions", Sessions.panel_pause))
+
+    @panel_command
+    def cmd_use_bridge(self) -> dict[str, Any]:
+        """The panel's offer where the page cannot use a microphone: calls ring ``bridge_to``."""
+        self.mode = "bridge"
+        return {"mode": self.mode}
 
     # The panel's own requests and reports: they leave the error shown until the user acts.
 

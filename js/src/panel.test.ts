@@ -59,6 +59,28 @@ describe("top of the panel", () => {
     expect(mount({ mode: "twilio" }).$("[data-testid=mode-banner]").hidden).toBe(true);
   });
 
+  it("offers the user's own phone where the page cannot use a microphone", async () => {
+    const blocked = { message: "Permission denied", code: 31401 };
+    const { model, $ } = mount({
+      mode: "twilio",
+      device: { status: "registered", error: blocked, bridge_offer: { number: "+12025550143", display: "(202) 555-0143" } },
+    });
+    expect($("[data-testid=mode-banner]").hidden).toBe(false);
+    expect($("[data-testid=mode-banner]").textContent).toMatch(/cannot use a microphone/);
+    $<HTMLButtonElement>("[data-testid=use-bridge]").click();
+    await Promise.resolve();
+    expect(model.commands).toContainEqual({ name: "cmd_use_bridge", msg: {} });
+    model.kernelSets({ mode: "bridge" });
+    expect($("[data-testid=use-bridge]")).toBeNull();
+    expect($("[data-testid=mode-banner]").textContent).toMatch(/Bridge mode/);
+  });
+
+  it("says how to set up bridge mode when the phone has no number to ring", () => {
+    const { $ } = mount({ mode: "twilio", device: { status: "registered", bridge_offer: { number: "", display: "" } } });
+    expect($("[data-testid=use-bridge]")).toBeNull();
+    expect($("[data-testid=mode-banner]").textContent).toMatch(/bridge_to=/);
+  });
+
   it("steps between contacts with the kernel's command", async () => {
     const { model, $ } = mount();
     $("[aria-label='Next contact']").click();

@@ -78,6 +78,13 @@ export interface AudioDevice {
   label: string;
 }
 
+// Calling through the user's own phone, offered by the kernel where the page cannot use a
+// microphone (number is "" when the phone has no bridge_to: the offer then says how to set it).
+export interface BridgeOffer {
+  number: string;
+  display: string;
+}
+
 export interface DeviceState {
   status: "off" | "starting" | "registering" | "registered" | "unregistered" | "offline" | "error" | "destroyed";
   identity?: string;
@@ -87,11 +94,12 @@ export interface DeviceState {
   output_selection?: boolean;
   input?: string; // the chosen microphone's id, once the user picked one
   output?: string; // the chosen speaker's id
+  bridge_offer?: BridgeOffer;
 }
 
 // What the panel's Device reports to the kernel, which writes the `device` and `call` traits.
 // cmd_device_event: what changed on the Device (merged into `device`).
-export type DeviceEvent = Partial<DeviceState>;
+export type DeviceEvent = Partial<Omit<DeviceState, "bridge_offer">>; // the offer is the kernel's
 
 // cmd_call_event: what the Device did with a call. A report with a direction begins a call
 // (dialled or answered); the others change the current one.

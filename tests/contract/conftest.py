@@ -5,7 +5,9 @@
   (never copied into it). Absent: the tests skip saying so, or fail under CI (``CI=true``).
 - ``spec_api``: an in-process Twilio: every request the backend sends is validated with
   openapi-core against the spec (a violation fails the test), and answered with the spec's
-  own response example for that operation, or with what a test scripted.
+  own response example for that operation, or with what a test scripted. ``insights_api``
+  also plays insights.twilio.com, against Twilio's Voice Insights description
+  (``twilio_insights_v1.json`` beside the other, or ``$TWILIO_OAI_INSIGHTS_SPEC``).
 - ``prism``: Stoplight Prism (pinned in package.json here) serving the spec on loopback,
   started and stopped by the tests; requests are validated with openapi-core on the way out.
 - ``loopback``: a plain HTTP server on 127.0.0.1 answering scripted statuses (429/503, then
@@ -39,6 +41,7 @@ from contract_helpers import (
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DEFAULT_SPEC = REPO.parent / "shared" / "twilio-oai" / "twilio_api_v2010.json"
+DEFAULT_INSIGHTS_SPEC = DEFAULT_SPEC.with_name("twilio_insights_v1.json")
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -76,9 +79,35 @@ def openapi(spec: dict[str, Any]):
     return OpenAPI.from_dict(spec)
 
 
+@pytest.fixture(scope="session")
+def insights_spec() -> dict[str, Any]:
+    """Twilio's OpenAPI description of Voice Insights (insights.twilio.com), found at
+    ``$TWILIO_OAI_INSIGHTS_SPEC`` or beside the 2010 API's."""
+    path = Path(os.environ.get("TWILIO_OAI_INSIGHTS_SPEC") or DEFAULT_INSIGHTS_SPEC)
+    if not path.is_file():
+        unavailable(f"Twilio's Voice Insights OpenAPI description not found at {path} "
+                    "(set TWILIO_OAI_INSIGHTS_SPEC to twilio_insights_v1.json)")
+    with path.open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="session")
+def insights_openapi(insights_spec: dict[str, Any]):
+    from openapi_core import OpenAPI
+
+    return OpenAPI.from_dict(insights_spec)
+
+
 @pytest.fixture
 def spec_api(openapi, spec) -> SpecApi:
     return SpecApi(openapi, spec)
+
+
+@pytest.fixture
+def insights_api(spec_api: SpecApi, insights_openapi, insights_spec) -> SpecApi:
+    """``spec_api`` that also plays insights.twilio.com, validating against its spec."""
+    spec_api.serve("insights.twilio.com", insights_openapi, insights_spec)
+    return spec_api
 
 
 @pytest.fixture

@@ -34,6 +34,17 @@ def twilio_error_body(code: int, message: str, status: int) -> dict[str, Any]:
             "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
 
 
+def assert_schema(frame: Any, kind: str) -> None:
+    """``frame`` has exactly the columns and dtypes of the ``kind`` schema."""
+    import pandas as pd
+
+    from twilio_widget import frames
+
+    assert list(frame.columns) == list(frames.SCHEMAS[kind])
+    assert {c: str(t) for c, t in frame.dtypes.items()} == {
+        c: str(pd.Series([], dtype=t).dtype) for c, t in frames.SCHEMAS[kind].items()}
+
+
 def validate(openapi, method: str, url: str, params: Any = None, data: Any = None,
              headers: dict | None = None, auth: Any = None) -> None:
     """Fail the test if this request breaks Twilio's OpenAPI description."""
@@ -86,22 +97,29 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
 
 
 class SpecApi(HttpClient):
-    """Plays api.twilio.com in-process: validates every request against the spec, then
-    answers with a scripted response for that operation or the spec's example."""
+    """Plays api.twilio.com in-process (and insights.twilio.com once :meth:`serve` is given its
+    spec): validates every request against the host's spec, then answers with a scripted
+    response for that operation or the spec's example."""
 
     def __init__(self, openapi, spec: dict[str, Any]) -> None:
         super().__init__(logger=logging.getLogger("spec-api"), is_async=False)
-        self.openapi = openapi
-        self.ops = operations(spec)
+        self.hosts: dict[str, tuple[Any, list[Operation]]] = {}
+        self.serve("api.twilio.com", openapi, spec)
         self.requests: list[dict[str, Any]] = []
         self.scripts: dict[tuple[str, str], list[Any]] = {}
         self.handlers: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {}
 
-    def operation(self, method: str, path: str) -> Operation:
-        for op in self.ops:
+    def serve(self, host: str, openapi, spec: dict[str, Any]) -> None:
+        """Also play ``host``, as ``spec`` describes it."""
+        self.hosts[host] = (openapi, operations(spec))
+
+    def operation(self, method: str, path: str, host: str = "api.twilio.com") -> Operation:
+        if host not in self.hosts:
+            raise AssertionError(f"no spec for the host {host} (see SpecApi.serve)")
+        for op in self.hosts[host][1]:
             if op.method == method and op.regex.match(path):
                 return op
-        raise AssertionError(f"no operation in the spec for {method} {path}")
+        raise AssertionError(f"no operation in the spec for {method} {host}{path}")
 
     def script(self, method: str, path_suffix: str, *answers: Any) -> None:
         """Queue answers (status, body[, headers]) for requests whose path ends so."""
@@ -117,11 +135,13 @@ class SpecApi(HttpClient):
         split = urlsplit(uri)
         query = dict(parse_qsl(split.query))
         query.update({k: str(v) for k, v in (params or {}).items()})
-        record = {"method": method, "url": uri, "path": split.path, "params": query,
+        record = {"method": method, "url": uri, "host": split.netloc, "path": split.path,
+                  "params": query,
                   "data": dict(data or {}), "headers": dict(headers or {}), "auth": auth}
         self.requests.append(record)
-        validate(self.openapi, method, uri, params=params, data=data, headers=headers, auth=auth)
-        op = self.operation(method, split.path)
+        op = self.operation(method, split.path, split.netloc)
+        validate(self.hosts[split.netloc][0], method, uri, params=params, data=data,
+                 headers=headers, auth=auth)
         answer = None
         for (m, suffix), queue in self.scripts.items():
             if m == method and split.path.endswith(suffix) and queue:

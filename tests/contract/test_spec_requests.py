@@ -13,19 +13,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
-from contract_helpers import ACCOUNT_SID, AUTH_TOKEN, NUMBER, OTHER, twilio_error_body
+from contract_helpers import ACCOUNT_SID, AUTH_TOKEN, NUMBER, OTHER, assert_schema, twilio_error_body
 
 from twilio_widget import frames
 from twilio_widget.backends.base import TwilioError
 from twilio_widget.backends.twilio import MAX_PAGE_SIZE, InputError, as_twilio_error
 
 pytestmark = pytest.mark.contract
-
-
-def assert_schema(frame: pd.DataFrame, kind: str) -> None:
-    assert list(frame.columns) == list(frames.SCHEMAS[kind])
-    assert {c: str(t) for c, t in frame.dtypes.items()} == {
-        c: str(pd.Series([], dtype=t).dtype) for c, t in frames.SCHEMAS[kind].items()}
 
 
 def page(key: str, records: list[dict], next_page_uri: str | None = None) -> dict:

@@ -3,14 +3,16 @@ fresh offline page per test."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 import pytest
 
-from .lab import CHROMIUM_ARGS, REPO, find_chromium, start_server
+from .lab import CHROMIUM_ARGS, REPO, find_chromium, start_marimo, start_server
 
 DEMO = REPO / "notebooks" / "demo.ipynb"
+MARIMO_DEMO = REPO / "notebooks" / "demo_marimo.py"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -42,6 +44,15 @@ def notebook7(tmp_path_factory, chromium_path):
     server = start_server("notebook", tmp_path_factory.mktemp("notebook7"), [DEMO])
     yield server
     server.stop()
+
+
+@pytest.fixture
+def marimo_demo(tmp_path, chromium_path):
+    """The marimo demo, served fresh for each test (its phone lives in the app's kernel)."""
+    _require(importlib.util.find_spec("marimo") is not None, "marimo is not installed: `make install` installs it")
+    app = start_marimo(MARIMO_DEMO, tmp_path / "marimo")
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="session")

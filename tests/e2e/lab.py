@@ -1,4 +1,5 @@
-"""Real Jupyter servers on loopback, driven by headless Chromium, for the browser tests.
+"""Real Jupyter servers (and a marimo app) on loopback, driven by headless Chromium, for the
+browser tests.
 
 The servers start as `make demo` starts one (scripts/jupyter_app.py): their own settings,
 workspace and runtime folders, no news pop-up, and each notebook's kernel started before
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client import BlockingKernelClient
@@ -51,6 +56,47 @@ def start_server(frontend: str, workdir: Path, notebooks: list[Path]) -> Jupyter
     for notebook in notebooks:
         shutil.copy(notebook, root / notebook.name)
     return start(frontend, root, workdir / "home", SERVER_ARGS, log=workdir / "server.log")
+
+
+@dataclass
+class MarimoApp:
+    """``marimo run`` of one notebook on loopback (app view: its cells run on page load)."""
+
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_marimo(notebook: Path, workdir: Path, timeout: float = 60) -> MarimoApp:
+    """Serve a copy of ``notebook`` with ``marimo run``, headless, no token, on a free port."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    copy = workdir / notebook.name
+    shutil.copy(notebook, copy)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(workdir / "marimo.log", "wb")  # noqa: SIM115 - kept for the server's life
+    process = subprocess.Popen([sys.executable, "-m", "marimo", "run", str(copy), "--headless",
+                                "--host", "127.0.0.1", "--port", str(port), "--no-token"],
+                               cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    app = MarimoApp(f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"marimo exited early:\n{(workdir / 'marimo.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(app.url, timeout=2):
+                return app
+        except OSError:
+            time.sleep(0.2)
+    app.stop()
+    raise TimeoutError(f"marimo did not answer within {timeout:.0f} s")
 
 
 def kernel_for(server: JupyterServer, notebook: str, timeout: float = 30) -> BlockingKernelClient:

@@ -23,5 +23,7 @@ def test_demo_panel_round_trip_in_notebook7(page, notebook7, artifacts):
         run_python(kernel, "phone.tab = 'history'")
         expect(panel.get_by_role("tab", name="Call history")).to_have_attribute("aria-selected", "true")
         panel.screenshot(path=str(artifacts / "panel-notebook7.png"))
+        panel.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "notebook7-page.png"))
     finally:
         kernel.stop_channels()

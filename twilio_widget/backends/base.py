@@ -62,6 +62,17 @@ class TwilioError(Exception):
         return f"Twilio error {self.code}: {self.message}" if self.code else self.message
 
 
+class InputError(TwilioError, ValueError):
+    """Bad input caught before anything was sent; ``field`` names the offending argument."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+    def as_payload(self) -> dict[str, Any]:
+        return {**super().as_payload(), "field": self.field}
+
+
 def body_refused(body: Any) -> TwilioError | None:
     """The error Twilio answers a message body it refuses with (21602 empty, 21617 too long),
     or None for a body it takes; for those who must refuse it the same way before sending."""
@@ -134,6 +145,24 @@ class Backend(Protocol):
     def recordings(self, call_sid: str | None = None, *, since: datetime | str | None = None,
                    until: datetime | str | None = None, limit: int | None = None) -> pd.DataFrame:
         """Recordings, of one call when ``call_sid`` is given, newest first."""
+        ...
+
+    def call_summaries(self, number: str | None = None, *, since: datetime | str | None = None,
+                       until: datetime | str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Voice Insights' summaries of the calls with ``number`` (all when None), newest first."""
+        ...
+
+    def call_summary(self, call_sid: str) -> dict[str, Any]:
+        """One call's Voice Insights summary (a call_summaries-schema record)."""
+        ...
+
+    def call_events(self, call_sid: str, *, edge: str | None = None) -> pd.DataFrame:
+        """One call's events as each edge saw them, oldest first."""
+        ...
+
+    def call_metrics(self, call_sid: str, *, edge: str | None = None,
+                     direction: str | None = None) -> pd.DataFrame:
+        """One call's 10-second media samples per edge, oldest first."""
         ...
 
     def send_message(self, to: str, from_: str, body: str, *,

@@ -22,8 +22,9 @@ from typing import Any, ClassVar
 from ..backends.base import TwilioError
 from ..config import ConfigError
 from ..contacts import InvalidNumber, parse_number
-from ..payloads import CallEvent, DeviceEvent, IncomingCall
+from ..payloads import BridgeOffer, CallEvent, DeviceEvent, IncomingCall
 from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
+from ..vocabulary import MICROPHONE_UNAVAILABLE
 from .base import ModeCalls
 
 #: How the Device reports any end of a call; the lead's leg may know better (busy ...).
@@ -132,9 +133,17 @@ class BrowserCalls(ModeCalls):
         self._conversations.refresh_soon()
 
     def panel_device_event(self, report: DeviceEvent) -> None:
-        self._phone.device = {**self._phone.device, **report}
+        device = {**self._phone.device, **report}
+        if (report.get("error") or {}).get("code") in MICROPHONE_UNAVAILABLE:
+            device["bridge_offer"] = self._bridge_offer()
+        self._phone.device = device
         if report.get("error"):
             self._phone.report(report["error"])
+
+    def _bridge_offer(self) -> BridgeOffer:
+        """Where this page cannot use a microphone, calls can still ring the user's own phone."""
+        number = self._phone.bridge_to
+        return {"number": number, "display": self._selection.contacts.format(number) if number else ""}
 
     def panel_incoming(self, sid: str, **params: str) -> None:
         caller = params.get("from", "")  # a Python keyword: it comes as a keyword of its own

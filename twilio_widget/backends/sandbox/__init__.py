@@ -5,9 +5,10 @@ Time is either the wall clock (``realtime=True``, for demos: a call rings, then 
 virtual clock moved by :meth:`SandboxBackend.advance` (for tests: nothing happens until told).
 
 One concern a module: ``clock`` (the scheduler), ``records`` (Twilio-shaped records and
-checks), ``seeding`` (the past), ``calls`` and ``messages`` (their simulation), ``backend``
-(the face), ``leads`` (dialled numbers that behave like real leads). The names this module
-offered before it became a package are importable from here.
+checks), ``seeding`` (the past), ``calls`` and ``messages`` (their simulation), ``insights``
+(the calls' quality, as Voice Insights reports it), ``leads`` (dialled numbers that behave
+like real leads), ``backend`` (the face). The names this module offered before it became a
+package are importable from here.
 """
 
 from __future__ import annotations

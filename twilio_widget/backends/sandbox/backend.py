@@ -16,6 +16,7 @@ from ... import frames
 from ..base import Event, EventHub
 from .calls import CallSimulation
 from .clock import Scheduler
+from .insights import CallQuality
 from .messages import Messaging
 from .records import involves, public, window
 from .seeding import seed_history
@@ -26,7 +27,7 @@ __all__ = ["SANDBOX_NUMBER", "SandboxBackend"]
 SANDBOX_NUMBER = "+15005550006"
 
 
-class SandboxBackend(CallSimulation, Messaging):
+class SandboxBackend(CallSimulation, Messaging, CallQuality):
     """Twilio without Twilio: same protocol, same frames, no network, no account."""
 
     mode = "sandbox"

@@ -30,6 +30,10 @@ class SandboxState:
     _opted_out: set[str]
     _leg_watchers: dict[str, Callable[[dict[str, Any]], None]]
 
+    def _call(self, sid: str) -> dict[str, Any]:
+        """The call's record; a Twilio-shaped 20404 error when there is none."""
+        raise NotImplementedError
+
     def now(self) -> datetime:
         return self._clock.now()
 

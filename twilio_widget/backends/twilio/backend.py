@@ -18,11 +18,13 @@ import pandas as pd
 from twilio.http import HttpClient
 
 from ... import frames
+from ...vocabulary import INSIGHTS_DIRECTIONS, INSIGHTS_EDGES
 from ..base import Event, EventHub, Listener
 from . import inputs
 from .cache import Entry, covers, merge
 from .errors import InputError
-from .pages import CALLS, EVENT_KIND, MESSAGES, RECORDINGS, Resource, fetch_scope
+from .insights import CALL_SUMMARIES, fetch_call_records
+from .pages import CALLS, EVENT_KIND, MESSAGES, RECORDINGS, Resource
 from .rest import RestApi
 from .retries import RetryingHttpClient, RetryPolicy
 
@@ -128,6 +130,40 @@ class TwilioBackend:
         if call_sid is not None:
             inputs.sid(call_sid, "call_sid", "call_sid")
         return self._history(RECORDINGS, call_sid, since, until, limit, refresh, progress)
+
+    # ---- protocol: call quality (Voice Insights) ----------------------------------------
+
+    def call_summaries(self, number: str | None = None, *, since: datetime | str | None = None,
+                       until: datetime | str | None = None, limit: int | None = None,
+                       refresh: bool = False, progress: bool | None = None) -> pd.DataFrame:
+        """Voice Insights summaries of the calls with ``number`` (all calls when None), newest
+        first: quality tags, answered_by, carriers, edges and the worst media figures. With no
+        ``since``, all that Insights keeps (30 days). Needs Voice Insights Advanced Features on
+        the account."""
+        number = None if number is None else inputs.phone(number, "number", allow_client=True)
+        return self._history(CALL_SUMMARIES, number, since, until, limit, refresh, progress)
+
+    def call_summary(self, call_sid: str) -> dict[str, Any]:
+        """One call's Voice Insights summary (a call_summaries-schema record)."""
+        inputs.sid(call_sid, "call_sid", "call_sid")
+        payload = self._fetch_record(CALL_SUMMARIES, call_sid)
+        return _record(frames.from_records([CALL_SUMMARIES.record(payload)], CALL_SUMMARIES.kind))
+
+    def call_events(self, call_sid: str, *, edge: str | None = None, refresh: bool = False,
+                    progress: bool | None = None) -> pd.DataFrame:
+        """One call's events as each edge saw them (Voice Insights), oldest first."""
+        inputs.sid(call_sid, "call_sid", "call_sid")
+        params = {"Edge": inputs.choice(edge, "edge", INSIGHTS_EDGES)} if edge else {}
+        return self._call_records("call_events", call_sid, params, refresh, progress)
+
+    def call_metrics(self, call_sid: str, *, edge: str | None = None, direction: str | None = None,
+                     refresh: bool = False, progress: bool | None = None) -> pd.DataFrame:
+        """One call's media samples, one per 10 seconds per edge (Voice Insights), oldest first."""
+        inputs.sid(call_sid, "call_sid", "call_sid")
+        params = {"Edge": inputs.choice(edge, "edge", INSIGHTS_EDGES)} if edge else {}
+        if direction:
+            params["Direction"] = inputs.choice(direction, "direction", INSIGHTS_DIRECTIONS)
+        return self._call_records("call_metrics", call_sid, params, refresh, progress)
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -240,13 +276,13 @@ class TwilioBackend:
         with self._fetching:
             frame = self._cached(res, scope, lo, refresh, progress)
             if frame is None:
-                frame, truncated = fetch_scope(self._api, res, scope, lo, hi, limit, self._shows(progress))
+                frame, truncated = res.records(self._api, scope, lo, hi, limit, self._shows(progress))
                 if not truncated:
                     key = (res.kind, scope)
                     with self._lock:
                         old = self._cache.get(key)
                         if old is not None and not refresh:
-                            frame = merge(frame, old.frame)
+                            frame = merge(frame, old.frame, res.id_column)
                         self._cache[key] = Entry(frame, lo, self._clock(), hi)
         if lo is not None or hi is not None:
             times = frame[res.filter_column]
@@ -293,25 +329,38 @@ class TwilioBackend:
             held = entry.frame
         times = held[res.filter_column].dropna()
         newest = times.max() if len(times) else None
-        fresh, _ = fetch_scope(self._api, res, scope, newest if newest is not None else entry.since,
+        fresh, _ = res.records(self._api, scope, newest if newest is not None else entry.since,
                                None, None, self._shows(progress))
-        open_rows = held[~held["status"].isin(list(res.final)).fillna(False).astype(bool)]
-        seen = set(fresh["sid"].tolist())
-        stale = [s for s in open_rows["sid"].tolist() if s not in seen]
+        key = res.id_column
+        open_rows = held[~held[res.state_column].isin(list(res.final)).fillna(False).astype(bool)]
+        seen = set(fresh[key].tolist())
+        stale = [s for s in open_rows[key].tolist() if s not in seen]
         if stale:
-            updated = [self._fetch_record(res, s) for s in stale[:100]]
-            fresh = merge(frames.from_records(updated, res.kind), fresh)
+            updated = [res.record(self._fetch_record(res, s)) for s in stale[:100]]
+            fresh = merge(frames.from_records(updated, res.kind), fresh, key)
         with self._lock:  # merged into what the cache holds now (sends may have added)
-            entry.frame = frames.newest_first(merge(fresh, entry.frame), res.kind)
+            entry.frame = frames.newest_first(merge(fresh, entry.frame, key), res.kind)
             entry.checked = self._clock()
             entry.until = None
+
+    def _call_records(self, kind: str, call_sid: str, params: dict[str, str], refresh: bool,
+                      progress: bool | None) -> pd.DataFrame:
+        """A call's events or metrics, answered from the cache for ``cache_ttl`` seconds."""
+        key = (kind, f"{call_sid}?{sorted(params.items())}")
+        with self._lock:
+            entry = self._cache.get(key)
+        if entry is not None and not refresh and self._clock() - entry.checked < self.cache_ttl:
+            return entry.frame.copy()
+        frame = fetch_call_records(self._api, kind, call_sid, params, self._shows(progress))
+        with self._lock:
+            self._cache[key] = Entry(frame, None, self._clock())
+        return frame.copy()
 
     def _poll(self, res: Resource, sid: str) -> dict[str, Any]:
         return self._absorb(res, self._fetch_record(res, sid))
 
     def _fetch_record(self, res: Resource, sid: str) -> dict[str, Any]:
-        return self._api.json("GET", self._api.url_for(res.item_path.format(sid=sid)),
-                              what="Unable to fetch record")
+        return self._api.json("GET", res.item_url(self._api, sid), what="Unable to fetch record")
 
     def _absorb(self, res: Resource, payload: Mapping[str, Any]) -> dict[str, Any]:
         """A record Twilio returned (created, fetched or updated): typed, merged into the

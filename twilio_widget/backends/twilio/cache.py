@@ -28,10 +28,10 @@ def covers(entry: Entry, lo: pd.Timestamp | None) -> bool:
     return entry.since is None or (lo is not None and lo >= entry.since)
 
 
-def merge(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
-    """Union by sid; where both have a record, the new one wins."""
+def merge(new: pd.DataFrame, old: pd.DataFrame, key: str = "sid") -> pd.DataFrame:
+    """Union by ``key``; where both have a record, the new one wins."""
     if len(new) == 0:
         return old
     if len(old) == 0:
         return new
-    return pd.concat([new, old], ignore_index=True).drop_duplicates("sid", keep="first")
+    return pd.concat([new, old], ignore_index=True).drop_duplicates(key, keep="first")

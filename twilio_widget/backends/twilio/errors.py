@@ -8,26 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.response import Response
 
 from ...vocabulary import AUTHENTICATION_FAILED, TOO_MANY_REQUESTS
-from ..base import TwilioError
+from ..base import InputError, TwilioError
 
 __all__ = ["InputError", "as_twilio_error", "error_from_response"]
-
-
-class InputError(TwilioError, ValueError):
-    """Bad input caught before anything was sent; ``field`` names the offending argument."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-
-    def as_payload(self) -> dict[str, Any]:
-        return {**super().as_payload(), "field": self.field}
 
 
 def error_from_response(response: Response | None, fallback: str) -> TwilioError:

@@ -60,6 +60,14 @@ def sid(value: Any, kind: str, field: str) -> str:
     return value
 
 
+def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed``, exactly."""
+    problem = checks.choice_problem(value, allowed)
+    if problem:
+        raise InputError(field, problem)
+    return value
+
+
 def url(value: Any, field: str) -> str:
     """An absolute http(s) URL (surrounding blanks dropped): where Twilio fetches TwiML or posts statuses."""
     text = value.strip() if isinstance(value, str) else value

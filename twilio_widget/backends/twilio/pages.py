@@ -25,8 +25,8 @@ from ..base import TwilioError
 from .inputs import day_floor, iso
 from .rest import RestApi
 
-__all__ = ["CALLS", "EVENT_KIND", "MAX_PAGE_SIZE", "MESSAGES", "RECORDINGS", "Resource",
-           "fetch_scope", "page_decoder"]
+__all__ = ["CALLS", "EVENT_KIND", "MAX_PAGE_SIZE", "MESSAGES", "PageProgress", "RECORDINGS",
+           "Resource", "fetch_scope", "page_decoder", "page_size"]
 
 #: The API's largest page (twilio-python passes any page_size through uncapped).
 MAX_PAGE_SIZE = 1000
@@ -35,12 +35,33 @@ MAX_PAGE_SIZE = 1000
 @dataclass(frozen=True)
 class Resource:
     kind: str  # frames kind
-    path: str  # under /2010-04-01/Accounts/{sid}/
+    path: str  # under /2010-04-01/Accounts/{sid}/, or on its host
     key: str  # list key in the page JSON
     filter_param: str  # server-side time filter ("StartTime" -> StartTime>, StartTime<)
     filter_column: str  # the frame column that filter acts on
-    final: frozenset[str]  # statuses after which a cached record is not re-fetched by sid
+    final: frozenset[str]  # states after which a cached record is not re-fetched by id
     item_path: str  # one record, formatted with sid
+    id_column: str = "sid"
+    state_column: str = "status"
+    #: (api, resource, scope, since, until, limit, show) -> (typed frame, truncated); the 2010
+    #: API's lists when None.
+    fetch: Callable[..., tuple[pd.DataFrame, bool]] | None = None
+    #: One record's JSON -> a schema record (the 2010 API's JSON already is one).
+    flatten: Callable[[Any], dict[str, Any]] | None = None
+    host: str = "api"  # "api" (api.twilio.com, under the account) or "insights"
+
+    def records(self, api: RestApi, scope: str | None, since: pd.Timestamp | None,
+                until: pd.Timestamp | None, limit: int | None,
+                show: bool | None) -> tuple[pd.DataFrame, bool]:
+        """One scope's records, typed; also whether ``limit`` cut them short."""
+        return (self.fetch or fetch_scope)(api, self, scope, since, until, limit, show)
+
+    def item_url(self, api: RestApi, sid: str) -> str:
+        path = self.item_path.format(sid=sid)
+        return api.insights_url(path) if self.host == "insights" else api.url_for(path)
+
+    def record(self, payload: Any) -> dict[str, Any]:
+        return self.flatten(payload) if self.flatten is not None else payload
 
 
 CALLS = Resource("calls", "Calls.json", "calls", "StartTime", "start_time",
@@ -53,17 +74,48 @@ RECORDINGS = Resource("recordings", "Recordings.json", "recordings", "DateCreate
 EVENT_KIND: dict[str, Any] = {"calls": "call", "messages": "message", "recordings": "call"}
 
 
+def page_size(limit: int | None) -> int:
+    """The PageSize for a query of at most ``limit`` records."""
+    return MAX_PAGE_SIZE if limit is None else max(1, min(MAX_PAGE_SIZE, limit))
+
+
+class PageProgress:
+    """A tqdm bar (``tqdm.auto``: a widget in Jupyter) for a fetch that runs past its first page;
+    none when ``show`` is False. Use as a context manager; ``page(n, more=...)`` after each page."""
+
+    def __init__(self, desc: str, total: int | None, show: bool | None) -> None:
+        self.desc, self.total, self.show = desc, total, show
+        self.count = 0
+        self.bar: Any = None
+
+    def __enter__(self) -> PageProgress:
+        return self
+
+    def page(self, n: int, *, more: bool) -> None:
+        """``n`` records came; ``more`` when another page follows."""
+        self.count += n
+        if self.bar is None and more and self.show is not False:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc=self.desc, unit=" records", leave=False)
+            self.bar.update(self.count)
+        elif self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _pages(api: RestApi, res: Resource, params: dict[str, Any], limit: int | None,
            show: bool | None) -> dict[str, list]:
     """Fetch all pages of one list query, each decoded from raw JSON as it arrives;
     returns the schema's columns as lists."""
     decode = page_decoder(res)
     columns: dict[str, list] = {name: [] for name in _page_columns(res)}
-    page_size = MAX_PAGE_SIZE if limit is None else max(1, min(MAX_PAGE_SIZE, limit))
-    url, query = api.url_for(res.path), {**params, "PageSize": page_size}
-    bar = None
+    url, query = api.url_for(res.path), {**params, "PageSize": page_size(limit)}
     count = 0
-    try:
+    with PageProgress(f"Twilio {res.kind}", limit, show) as progress:
         while True:
             text = api.send("GET", url, params=query, what="Unable to fetch page")
             page, next_uri = _without_gc(decode, text)
@@ -74,20 +126,11 @@ def _pages(api: RestApi, res: Resource, params: dict[str, Any], limit: int | Non
             for values, col in zip(columns.values(), page, strict=True):
                 values.extend(col)
             count += n
-            if not next_uri or (limit is not None and count >= limit):
+            more = bool(next_uri) and (limit is None or count < limit)
+            progress.page(n, more=more)
+            if not more:
                 break
             url, query = api.base_url + next_uri, None
-            if bar is None and show is not False:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=limit, desc=f"Twilio {res.kind}", unit=" records",
-                           leave=False)
-            if bar is not None:
-                bar.update(n)
-    finally:
-        if bar is not None:
-            bar.update(count - bar.n)
-            bar.close()
     return columns
 
 def fetch_scope(api: RestApi, res: Resource, scope: str | None, since: pd.Timestamp | None,

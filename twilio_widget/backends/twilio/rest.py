@@ -34,6 +34,10 @@ class RestApi:
             return f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}.json"
         return f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/{path}"
 
+    def insights_url(self, path: str) -> str:
+        """A Voice Insights URL (its own host, no account in the path)."""
+        return self.client.insights.base_url.rstrip("/") + path
+
     def send(self, method: str, url: str, *, params: dict | None = None,
              data: dict | None = None, what: str) -> str:
         """One request (retried by the HTTP layer); the body of a 2xx answer, else
