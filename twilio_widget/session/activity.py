@@ -41,11 +41,12 @@ class Activity:
                 "talk_time": self.talk_time, "attempts_to_connect": self.attempts_to_connect}
 
     def plot(self, figsize: tuple[float, float] = (12, 7)) -> Any:
-        """One matplotlib figure with the five views; returns the Figure."""
-        from matplotlib.figure import Figure
+        """One matplotlib figure with the five views; returns the Figure (a notebook shows it once)."""
+        from matplotlib import pyplot  # through pyplot, so Jupyter's inline backend draws the figure
 
-        figure = Figure(figsize=figsize, layout="constrained")
-        axes = figure.subplots(2, 3).ravel()
+        figure, axes = pyplot.subplots(2, 3, figsize=figsize, layout="constrained")
+        pyplot.close(figure)  # shown as the cell's value, not a second time as an open figure
+        axes = axes.ravel()
         _bars(axes[0], self.by_hour["connect_rate"], "Connect rate by the lead's local hour", "hour", rate=True)
         _bars(axes[1], self.by_caller_id["connect_rate"], "Connect rate by caller ID", "caller ID", rate=True)
         _bars(axes[2], self.by_outcome["calls"], "Outcomes", "outcome", horizontal=True)
@@ -96,6 +97,8 @@ def _bars(ax: Any, series: pd.Series, title: str, xlabel: str, *, rate: bool = F
     else:
         ax.set_xlabel(xlabel)
         ax.set_ylabel("connect rate" if rate else unit)
-        ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
+        if len(labels) > 12:  # 24 hours: every third labelled, so they stay legible
+            ax.set_xticks(range(0, len(labels), 3), labels[::3])
+        ax.tick_params(axis="x", labelrotation=45 if 6 < len(labels) <= 12 else 0)
     if rate:
         ax.set_ylim(0, 1)
