@@ -109,3 +109,23 @@ def test_outcomes_export_with_pandas(phone, sandbox, call_leads, journal_path, t
 def test_a_bad_journal_option_is_refused_by_name(phone, call_leads):
     with pytest.raises(TypeError, match="journal: expected a path or a Journal"):
         phone.queue(call_leads, journal=42)
+
+
+def test_times_read_back_to_the_nanosecond(journal_path):
+    journal = SQLiteJournal(journal_path)
+    moment = pd.Timestamp("2026-05-01 15:00:00.123456789", tz="UTC")
+    lead = {"attempts": 2, "last_called": moment.value, "next_at": None, "callback": False, "closed": False, "rank": 4}
+    journal.append_outcome({"key": 7, "queue": "q", "outcome": "busy", "started_at": moment, "recorded_at": moment,
+                            "callback_at": None}, lead)
+    _, leads = journal.load_queue("q")
+    assert leads["last_called"].iloc[0] == moment.value and pd.isna(leads["next_at"].iloc[0])
+    assert journal.outcomes()["started_at"].iloc[0] == moment
+    journal.close()
+
+
+def test_a_session_replacing_one_on_the_panel_shows_its_own_state(phone, call_leads, journal_path):
+    phone.queue(call_leads, journal=journal_path, name="paused").pause()
+    phone.queue(call_leads, journal=journal_path, name="other")
+    assert phone.session["queue"] == "other"
+    phone.queue(call_leads, journal=journal_path, name="paused")
+    assert phone.session["queue"] == "paused" and phone.session["status"] == "paused"

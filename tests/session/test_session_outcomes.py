@@ -180,3 +180,12 @@ def test_the_session_trait_is_bounded_whatever_the_number_of_leads(phone, journa
     large, large_size = view_size(20_000)
     assert set(small) == set(large) and large["total"] == 20_000
     assert abs(large_size - small_size) <= 8  # the counts' digits, nothing a lead more
+
+
+def test_skipping_after_an_optional_outcome_leaves_that_call_behind(phone, sandbox, call_leads, journal_path):
+    session = phone.queue(call_leads, lead_name="name", journal=journal_path, require_outcome=False)
+    session.call()
+    finish_call(phone, sandbox)
+    session.skip()
+    session.record("wrong number")  # the next lead, never called
+    assert phone.outcomes[["key", "call_sid", "attempt"]].values.tolist() == [[12, "", 0]]

@@ -156,8 +156,10 @@ class SQLiteJournal:
                                      (queue,)).fetchone()
             leads = self._db.execute(f"SELECT key, {', '.join(LEAD_STATE)} FROM session_leads WHERE queue = ?",
                                      (queue,)).fetchall()
-        frame = pd.DataFrame(leads, columns=["key", *LEAD_STATE])
+        frame = pd.DataFrame(leads, columns=["key", *LEAD_STATE], dtype=object)  # no float detour for ns times
         frame["key"] = [decode_key(k) for k in frame["key"]]
+        for column in LEAD_STATE:
+            frame[column] = pd.array(frame[column], dtype="Int64")
         if saved is None:
             return None, frame
         current, paused, next_rank = saved
@@ -169,7 +171,7 @@ class SQLiteJournal:
         where, args = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())
         with self._lock:
             rows = self._db.execute(f"SELECT {columns} FROM session_outcomes {where} ORDER BY id", args).fetchall()
-        frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
+        frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS), dtype=object)  # no float detour for ns times
         frame["key"] = [decode_key(k) for k in frame["key"]]
         for column in ("started_at", "callback_at", "recorded_at"):  # whole nanoseconds, never via float
             frame[column] = pd.to_datetime(pd.array(frame[column], dtype="Int64"), utc=True)

@@ -27,10 +27,11 @@ class Sessions:
         """Start a calling session over ``leads`` on the panel (replacing the one there)."""
         if fields is None:
             fields = self._phone.contacts.fields
-        session = CallingSession(self._phone, leads, fields, **options)
-        self.end()
+        session = CallingSession(self._phone, leads, fields, **options)  # the old one stays if this fails
+        if self.current is not None:
+            self.current.close()
         self.current = session
-        session.refresh()
+        session.show()
         return session
 
     def end(self) -> None:

@@ -124,8 +124,8 @@ class LeadQueue:
         self.attempts[at] = rows["attempts"].to_numpy(dtype=np.int64)
         self.last_called[at] = rows["last_called"].fillna(NAT).to_numpy(dtype=np.int64)
         self.next_at[at] = rows["next_at"].fillna(NAT).to_numpy(dtype=np.int64)
-        self.callback[at] = rows["callback"].to_numpy(dtype=bool)
-        self.closed[at] = rows["closed"].to_numpy(dtype=bool)
+        self.callback[at] = rows["callback"].to_numpy(dtype=np.int64).astype(bool)
+        self.closed[at] = rows["closed"].to_numpy(dtype=np.int64).astype(bool)
         self.rank[at] = rows["rank"].to_numpy(dtype=np.int64)
         self.next_rank = max(self.next_rank, int(next_rank))
 

@@ -96,7 +96,7 @@ class CallingSession:
         self._call = {"sid": placed.get("sid", ""), "number": number, "placed_at": now, "attempt": attempt,
                       "ended": False, "status": placed.get("status", ""), "suggested": ""}
         self.status = "calling"
-        self._show()
+        self.show()
         return placed
 
     def record(self, outcome: str, note: str = "", callback_at: Any = None) -> dict[str, Any]:
@@ -137,6 +137,7 @@ class CallingSession:
         position = self._current
         self.queue.skip(position)
         self.journal.save_lead(self.name, self.queue.key(position), self.queue.lead_state(position))
+        self._call = None  # an ended call whose outcome was optional stays unrecorded (its attempt counts)
         self._advance(arm=False)
 
     def pause(self) -> None:
@@ -145,7 +146,7 @@ class CallingSession:
             raise ValueError("session: finish the call and its outcome before pausing")
         self.status = "paused"
         self._save_queue()
-        self._show()
+        self.show()
 
     def resume(self) -> None:
         self.status = "ready"
@@ -183,7 +184,7 @@ class CallingSession:
             self._current = self.queue.position(current)
         if saved and saved["paused"]:
             self.status = "paused"
-            self._show()
+            self.show()
         else:
             self._advance(arm=False, keep=self._current is not None)
 
@@ -200,7 +201,7 @@ class CallingSession:
         if arm and self.autodial and self._current is not None:
             self._countdown += 1  # the panel counts down, then calls (the user can cancel)
         self._save_queue()
-        self._show()
+        self.show()
 
     def _callable_now(self, position: int, now: pd.Timestamp) -> bool:
         queue = self.queue
@@ -222,7 +223,7 @@ class CallingSession:
             ours.update(ended=True, duration=call.get("duration"), started_at=call.get("started_at"),
                         suggested=self.vocabulary.suggest(ours["status"], self._answered_by(ours["sid"])))
             self.status = "outcome"
-        self._show()
+        self.show()
 
     def _answered_by(self, sid: str) -> str | None:
         """Who took the call (a machine means voicemail), where the backend knows without a request."""
@@ -284,7 +285,8 @@ class CallingSession:
                 "suggested": self.suggested, "autodial": self.autodial, "countdown": self._countdown,
                 "call_sid": (self._call or {}).get("sid", ""), "next_due": iso(self.queue.next_due(now))}
 
-    def _show(self) -> None:
+    def show(self) -> None:
+        """Write the panel's view of the session (the ``session`` trait)."""
         self._phone.session = self.view()
 
     def _due_text(self) -> str:
