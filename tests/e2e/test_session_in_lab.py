@@ -45,7 +45,7 @@ def test_three_leads_worked_through_on_the_panel(page, lab, artifacts):
         expect(view.locator("[data-testid=session-progress]")).to_have_text("2 of 3")
         view.get_by_role("button", name="Skip lead").click()
 
-        # Linus: a call-back on his own clock.
+        # Linus (503: Portland, Pacific time): a call-back on his own clock.
         expect(lead).to_have_text("Linus Pauling")
         view.get_by_label("Call back at (lead's time)").fill("2030-01-02T10:30")
         view.get_by_role("button", name="Book call-back").click()
@@ -62,7 +62,7 @@ def test_three_leads_worked_through_on_the_panel(page, lab, artifacts):
         settles_to(kernel, "len(phone.outcomes)", 3)
         assert python_value(kernel, "phone.outcomes[['key', 'outcome', 'note']].values.tolist()") == [
             [101, "meeting booked", "Demo on Tuesday"], [105, "call back", ""], [102, "busy", ""]]
-        assert python_value(kernel, "str(phone.outcomes['callback_at'].iloc[1])") == "2030-01-02 10:30:00+00:00"
+        assert python_value(kernel, "str(phone.outcomes['callback_at'].iloc[1])") == "2030-01-02 18:30:00+00:00"
         assert python_value(kernel, "phone.outcomes['call_sid'].str.startswith('CA').tolist()") == [True, False, True]
     finally:
         kernel.stop_channels()

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from twilio_widget import SandboxBackend, TwilioPhone
-from twilio_widget.session import rules_link
 
 #: A Friday, 15:00 UTC: 10:00 in New York.
 START = datetime(2026, 5, 1, 15, 0, tzinfo=UTC)
@@ -41,10 +40,3 @@ def phone(call_leads, sandbox) -> TwilioPhone:
     widget = TwilioPhone(contacts=call_leads, fields=["mobile"], name="name", backend=sandbox, user="ada")
     yield widget
     widget.close()
-
-
-@pytest.fixture
-def new_york(monkeypatch):
-    """Every number in New York (the calling rules' zones are another part's: this fixes them)."""
-    monkeypatch.setattr(rules_link, "_zone_names",
-                        lambda numbers: pd.Series("America/New_York", index=numbers.index))

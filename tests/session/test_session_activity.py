@@ -17,7 +17,7 @@ def row(key, outcome, started, attempt, caller="+15005550006", duration=60, sid=
 
 
 @pytest.fixture
-def activity(new_york):
+def activity():  # every number in New York (212)
     outcomes = outcomes_frame([
         row(1, "no answer", "2026-05-01 14:00", 1, duration=0),          # 10:00 in New York
         row(1, "connected", "2026-05-01 14:30", 2, duration=120),        # 10:30

@@ -74,16 +74,18 @@ def test_an_unknown_outcome_or_a_call_back_without_a_time_is_refused_by_field(ph
         session.record("connected", note=3)
 
 
-@pytest.mark.usefixtures("new_york")
 def test_a_call_back_is_set_on_the_leads_clock_and_comes_first_when_due(phone, sandbox, session):
-    session.call_back("2026-05-01 14:30", note="after lunch")  # 14:30 in New York = 18:30 UTC
-    assert phone.outcomes["callback_at"].iloc[0] == pd.Timestamp("2026-05-01 18:30", tz="UTC")
+    # Alan's number (415) is in Los Angeles: 14:30 there on 1 May is 21:30 UTC.
+    assert phone.session["lead"]["zone"] == "America/Los_Angeles"
+    assert phone.session["lead"]["local_time"] == "2026-05-01T08:00:00"
+    session.call_back("2026-05-01 14:30", note="after lunch")
+    assert phone.outcomes["callback_at"].iloc[0] == pd.Timestamp("2026-05-01 21:30", tz="UTC")
     assert phone.outcomes["call_sid"].iloc[0] == ""
     assert phone.session["lead"]["name"] == "Katherine"
-    sandbox.advance(4 * 3600)
+    sandbox.advance(7 * 3600)
     session.skip()  # Katherine to the back: the call-back is due, so Alan is next
     assert phone.session["lead"]["name"] == "Alan"
-    assert phone.session["lead"]["callback_at"] == "2026-05-01T18:30:00+00:00"
+    assert phone.session["lead"]["callback_at"] == "2026-05-01T21:30:00+00:00"
     assert phone.session["lead"]["local_time"].startswith("2026-05-01T15:00")
 
 

@@ -10,7 +10,6 @@ import pytest
 from twilio_widget.session import RetryRule
 
 
-@pytest.mark.usefixtures("new_york")
 @pytest.mark.parametrize(("now", "expected"), [
     # 10:00 in New York + 2 h: 12:00 there, in hours
     ("2026-05-01 14:00", "2026-05-01 16:00"),
@@ -19,7 +18,7 @@ from twilio_widget.session import RetryRule
     # 05:00 in New York + 2 h = 07:00, before hours: 09:00 that day
     ("2026-05-01 09:00", "2026-05-01 13:00"),
 ])
-def test_a_retry_waits_the_delay_and_lands_in_the_leads_hours(now, expected):
+def test_a_retry_waits_the_delay_and_lands_in_the_leads_hours(now, expected):  # 212: New York
     rule = RetryRule(delay=timedelta(hours=2), max_attempts=3, hours=(9, 20))
     assert rule.next_attempt(pd.Timestamp(now, tz="UTC"), "+12125550102") == pd.Timestamp(expected, tz="UTC")
 
