@@ -207,6 +207,48 @@ class DeviceRequest(TypedDict):
     args: dict[str, Any]
 
 
+class SessionLead(TypedDict):
+    """A lead on the calling session's card: its number, its view columns, its own clock."""
+
+    key: str
+    name: str
+    number: str
+    display: str
+    field: str
+    fields: dict[str, Any]
+    zone: str  # IANA zone of the number ("UTC" where unknown)
+    local_time: str | None  # the lead's wall clock now, ISO 8601 without an offset
+    attempts: int
+    callback_at: str | None  # a call-back booked for the lead (UTC)
+
+
+class OutcomeChoice(TypedDict):
+    """One outcome the session offers (the session's vocabulary, sent as data)."""
+
+    name: str
+    label: str
+    callback: bool  # asks for a time to call back
+
+
+class SessionView(TypedDict):
+    """The ``session`` trait: the calling session as the panel shows it, bounded whatever the leads."""
+
+    queue: str
+    status: Literal["ready", "calling", "outcome", "paused", "done"]
+    position: int
+    total: int
+    open: int
+    lead: SessionLead | None
+    next: SessionLead | None
+    outcomes: list[OutcomeChoice]
+    require_outcome: bool
+    suggested: str
+    autodial: float | None  # seconds of countdown before the next lead is dialled, None for off
+    countdown: int  # grows each time a countdown should start
+    call_sid: str
+    next_due: str | None  # when the next retry or call-back falls due, if none is now
+
+
 def checked(payload: Any, report: dict[str, Any]) -> Any:
     """``report`` (from the panel) when its keys are all ``payload``'s; a ValueError names the others."""
     unknown = set(report) - set(payload.__annotations__)

@@ -26,6 +26,7 @@ from .quality import CallQualityLog, PreflightRun, Preflights
 from .runners import Background, InlineRunner, Runner, WorkerRunner
 from .selection import Selection, as_contacts
 from .service import RoutingLink
+from .session.link import Sessions
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -66,6 +67,8 @@ class TwilioPhone(anywidget.AnyWidget):
     live_events = traitlets.Bool(True).tag(sync=True)
     #: Names this phone to the panel's JavaScript, which keeps one Voice SDK Device per phone.
     _phone_id = traitlets.Unicode().tag(sync=True)
+    #: The calling session on the panel (``queue()``): a bounded view, written by session/session.py.
+    session = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     history_limit = traitlets.Int(50, min=1, max=500)
     #: The row label of the contact on the panel (None for a number in no contact); set it, or link it
     #: to a row picker (``ipywidgets.link``). Kernel-side only: labels may be any hashable.
@@ -82,6 +85,7 @@ class TwilioPhone(anywidget.AnyWidget):
         self._calls: CallsByMode | None = None
         self._routing: RoutingLink | None = None
         self._background: Background | None = None
+        self._sessions = Sessions(self)
         self._owns_backend = backend is None
         self.config = config or PhoneConfig()
         self.region = region
@@ -201,6 +205,15 @@ class TwilioPhone(anywidget.AnyWidget):
     outbox = forwarded("_routing", RoutingLink.outbox)
     retry_outbox = forwarded("_routing", RoutingLink.retry_outbox)
     wait_until_idle = forwarded("_background", Background.wait_until_idle)
+    queue = forwarded("_sessions", Sessions.queue)
+    end_session = forwarded("_sessions", Sessions.end)
+    activity = forwarded("_sessions", Sessions.activity)
+    join_outcomes = forwarded("_sessions", Sessions.join)
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """Every call outcome in the journal, typed (see the README's calling session)."""
+        return self._sessions.outcomes()
 
     @property
     def current(self) -> Any:
@@ -265,6 +278,10 @@ class TwilioPhone(anywidget.AnyWidget):
         return {"message": self._conversations.send_from_panel(body, to)}
 
     cmd_step_contact = panel_command(forwarded("_selection", Selection.step))
+    cmd_session_call = panel_command(forwarded("_sessions", Sessions.panel_call))
+    cmd_session_outcome = panel_command(forwarded("_sessions", Sessions.panel_outcome))
+    cmd_session_skip = panel_command(forwarded("_sessions", Sessions.panel_skip))
+    cmd_session_pause = panel_command(forwarded("_sessions", Sessions.panel_pause))
 
     @panel_command
     def cmd_preflight(self) -> dict[str, Any]:
@@ -320,6 +337,7 @@ class TwilioPhone(anywidget.AnyWidget):
         return payload
 
     def close(self) -> None:
+        self._sessions.end()
         if self._routing is not None:  # None when the constructor failed before it
             self._routing.stop_serving()
             self._routing.disconnect()

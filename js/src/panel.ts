@@ -21,6 +21,7 @@ import { messages } from "./messages";
 import { numpad } from "./numpad";
 import type { RegionContext } from "./region";
 import { Scope } from "./scope";
+import { sessionView } from "./session";
 import { tabBar } from "./tabs";
 import type { CommandResponse, Invoke, Model } from "./types";
 import type { VoiceController } from "./voice";
@@ -73,7 +74,7 @@ export class Panel {
     const tabs = tabBar(ctx, tabRegions);
     const plain = defaultLook(ctx);
     const call = callRegion(ctx);
-    this.root.append(banner(ctx), callQuality(ctx), incomingCall(ctx), h("div", { className: "twp-panel" }, header, body, tabs),
+    this.root.append(banner(ctx), sessionView(ctx), callQuality(ctx), incomingCall(ctx), h("div", { className: "twp-panel" }, header, body, tabs),
       plain.element, errorBox(ctx));
     ctx.scope.watch(["interpretation", "mode", "tab"], () => {
       const look = this.act.get("interpretation");

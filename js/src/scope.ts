@@ -31,6 +31,11 @@ export class Scope {
     this.disposers.push(() => clearInterval(timer));
   }
 
+  /** Something to undo when the panel goes (a timer a region starts and stops itself). */
+  own(dispose: Disposer): void {
+    this.disposers.push(dispose);
+  }
+
   dispose(): void {
     for (const dispose of this.disposers.splice(0)) dispose();
   }

@@ -26,6 +26,7 @@ export function defaultState(): State {
     error: null,
     device: { status: "off" },
     live_events: true,
+    session: null,
     _phone_id: `phone-${Math.random().toString(36).slice(2)}`,
   };
 }

@@ -142,6 +142,43 @@ export interface CallEvent {
   quality?: CallQuality;
 }
 
+export interface SessionLead {
+  key: string;
+  name: string;
+  number: string;
+  display: string;
+  field: string;
+  fields: Record<string, string | number | boolean | null>;
+  zone: string; // IANA zone of the number ("UTC" where unknown)
+  local_time: string | null; // the lead's wall clock now, ISO 8601 without an offset
+  attempts: number;
+  callback_at: string | null;
+}
+
+export interface OutcomeChoice {
+  name: string;
+  label: string;
+  callback: boolean; // asks for a time to call back
+}
+
+// The calling session as the panel shows it (bounded whatever the number of leads).
+export interface SessionView {
+  queue: string;
+  status: "ready" | "calling" | "outcome" | "paused" | "done";
+  position: number;
+  total: number;
+  open: number;
+  lead: SessionLead | null;
+  next: SessionLead | null;
+  outcomes: OutcomeChoice[];
+  require_outcome: boolean;
+  suggested: string;
+  autodial: number | null; // seconds of countdown before dialling the next lead; null: off
+  countdown: number; // grows each time a countdown should start
+  call_sid: string;
+  next_due: string | null;
+}
+
 export interface State {
   selected_number: string;
   selected_display: string;
@@ -162,6 +199,7 @@ export interface State {
   device: DeviceState;
   _phone_id: string;
   live_events: boolean;
+  session: SessionView | null;
 }
 
 // The part of anywidget's model the panel relies on; tests supply a fake with the same shape.

@@ -299,6 +299,18 @@ class Contacts:
                 )
         return buttons
 
+    def first_numbers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each contact's first valid number, for all contacts at once: (E.164 digits, 0 for none;
+        the field's position in ``fields``, -1 for none)."""
+        codes, fields = [], []
+        for part in self._parts:
+            present = part.codes != 0
+            first = np.where(present.any(axis=1), present.argmax(axis=1), -1)
+            codes.append(np.where(first >= 0, part.codes[np.arange(len(first)), np.maximum(first, 0)], 0))
+            remap = np.array([self.fields.index(f) for f in part.fields] + [-1], dtype=np.int64)
+            fields.append(remap[first])  # a row with none picks the appended -1
+        return np.concatenate(codes), np.concatenate(fields)
+
     def record(self, key: Hashable) -> dict:
         """The contact card: the view columns of the row, as JSON-safe values."""
         part, row = self._part_of(key)

@@ -6,13 +6,15 @@ virtual clock moved by :meth:`SandboxBackend.advance` (for tests: nothing happen
 
 One concern a module: ``clock`` (the scheduler), ``records`` (Twilio-shaped records and
 checks), ``seeding`` (the past), ``calls`` and ``messages`` (their simulation), ``insights``
-(the calls' quality, as Voice Insights reports it), ``backend`` (the face). The names this
-module offered before it became a package are importable from here.
+(the calls' quality, as Voice Insights reports it), ``leads`` (dialled numbers that behave
+like real leads), ``backend`` (the face). The names this module offered before it became a
+package are importable from here.
 """
 
 from __future__ import annotations
 
 from .backend import SANDBOX_NUMBER, SandboxBackend
 from .calls import CALL_OUTCOMES
+from .leads import LeadBehaviour
 
-__all__ = ["CALL_OUTCOMES", "SANDBOX_NUMBER", "SandboxBackend"]
+__all__ = ["CALL_OUTCOMES", "SANDBOX_NUMBER", "LeadBehaviour", "SandboxBackend"]

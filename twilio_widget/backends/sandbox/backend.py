@@ -57,6 +57,7 @@ class SandboxBackend(CallSimulation, Messaging, CallQuality):
         self._hub = EventHub()
         self._lock = threading.RLock()
         self._outcomes = {}
+        self.leads = None
         self._opted_out = set()
         self._leg_watchers = {}
         self._calls, self._messages = seed_history(list(numbers), history_days, self.now(), own_number,

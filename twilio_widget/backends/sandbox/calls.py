@@ -8,6 +8,7 @@ from typing import Any
 
 from ...vocabulary import FINAL_CALL_STATUSES, NOT_FOUND
 from ..base import TwilioError
+from .leads import CallPlan, LeadBehaviour
 from .records import call_price, call_record, dialled_number, public, require_number
 from .state import SandboxState
 
@@ -51,17 +52,27 @@ class CallSimulation(SandboxState):
         to = require_number(to, "to")
         from_ = require_number(from_ or self.own_number, "from_")
         record = self._new_call(to, from_, direction, status="ringing", parent=parent)
-        outcome = self._outcomes.get(to, "completed")
-        if outcome == "completed":
+        plan = self._plan(to)
+        if plan.status == "completed":
             def answer() -> None:
-                if self._answer_if_ringing(record["sid"]) and on_answer:
+                if self._answer_if_ringing(record["sid"], plan.answered_by) and on_answer:
                     on_answer(record["sid"])
+                if plan.talk_seconds is not None:  # the lead (or their voicemail) hangs up
+                    self._clock.call_later(plan.talk_seconds, lambda: self._callee_hangs_up(record["sid"]))
 
             self._clock.call_later(self.ring_seconds, answer)
         else:
             self._clock.call_later(self.ring_seconds,
-                                   lambda: self._end_if_ringing(record["sid"], outcome))
+                                   lambda: self._end_if_ringing(record["sid"], plan.status))
         return dict(record)
+
+    def _plan(self, to: str) -> CallPlan:
+        """A scripted outcome, else how the number behaves as a lead (when leads are on), else an answer."""
+        if to in self._outcomes:
+            return CallPlan(self._outcomes[to])
+        if self.leads is not None:
+            return self.leads.plan(to, self.now())
+        return CallPlan("completed")
 
     def hang_up(self, sid: str) -> dict[str, Any]:
         """End a call from our side: completed if it was answered, canceled if still ringing."""
@@ -90,6 +101,13 @@ class CallSimulation(SandboxState):
         if outcome not in CALL_OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(CALL_OUTCOMES)}, not {outcome!r}")
         self._outcomes[require_number(number, "number")] = outcome
+
+    def behave_like_leads(self, seed: int | None = None, **options) -> LeadBehaviour:
+        """Dialled numbers answer, ring out, are busy or reach voicemail as real leads do (by the
+        hour of their own day), deterministically by ``seed`` (the sandbox's own by default);
+        ``options`` go to :class:`LeadBehaviour`. Returns it, to script numbers or read them."""
+        self.leads = LeadBehaviour(self._seed if seed is None else seed, **options)
+        return self.leads
 
     def incoming_call(self, from_: str, to: str | None = None) -> dict[str, Any]:
         """Someone calls in: the panel rings until it accepts or rejects (or the caller gives up)."""
@@ -121,10 +139,15 @@ class CallSimulation(SandboxState):
                                   code=NOT_FOUND, status=404)
             return self._calls[sid]
 
-    def _answer_if_ringing(self, sid: str) -> bool:
-        answered = self._change_call(sid, lambda call: ("in-progress", {"start_time": self.now()})
+    def _answer_if_ringing(self, sid: str, answered_by: str | None = None) -> bool:
+        answered = self._change_call(sid, lambda call: ("in-progress", {"start_time": self.now(),
+                                                                        "answered_by": answered_by})
                                      if call["status"] == "ringing" else None)
         return answered["status"] == "in-progress"
+
+    def _callee_hangs_up(self, sid: str) -> None:
+        self._change_call(sid, lambda call: self._ending(call, "completed") if call["status"] == "in-progress"
+                          else None)
 
     def _bridge(self, parent_sid: str, lead: str, caller_id: str) -> None:
         """The user picked up: dial the lead; when that leg ends, so does the user's call."""

@@ -26,6 +26,7 @@ class SandboxState:
     _calls: dict[str, dict[str, Any]]
     _messages: dict[str, dict[str, Any]]
     _outcomes: dict[str, str]
+    leads: Any  # a LeadBehaviour once behave_like_leads() is called, else None
     _opted_out: set[str]
     _leg_watchers: dict[str, Callable[[dict[str, Any]], None]]
 
