@@ -1,0 +1,146 @@
+"""CallingRules: may this number be called (or texted) now, and if not, why not and when.
+
+One object a phone, built from its configuration (``phone.rules``); the panel's call button,
+``place_call``, ``send_message``, the routing service and the calling queue all ask it. It
+answers for a whole column at once (:meth:`CallingRules.can_call`) and for one number
+(:meth:`CallingRules.refusal`), by the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..config.hours import CallingHours
+from .dnc import DEFAULT_PATH, DoNotCall
+from .hours import judge, window_table
+from .places import place_codes, place_table
+from .zones import NO_ZONE, _zone_codes, as_utc, distinct, local_wall_clock, zone_set_codes, zone_table
+
+if TYPE_CHECKING:
+    from ..config import PhoneConfig
+
+#: The columns of :meth:`CallingRules.can_call`, in order.
+VERDICT_COLUMNS = ("allowed", "reason", "local_time", "next_allowed")
+
+
+def do_not_call_reason(source: str) -> str:
+    return f"on the do-not-call list ({source})"
+
+
+@dataclass
+class CallingRules:
+    """Calling hours (by region and weekday, in the lead's local time) and the do-not-call list."""
+
+    hours: CallingHours
+    do_not_call: DoNotCall
+
+    @classmethod
+    def from_config(cls, config: PhoneConfig, *, region: str = "US", path: str | Path | None = None) -> CallingRules:
+        """The rules a phone's configuration sets; the list lives at ``path`` (default: the
+        configuration's ``do_not_call_path``, else the routing store's file)."""
+        where = path or getattr(config, "do_not_call_path", "") or DEFAULT_PATH
+        return cls(CallingHours.parse(getattr(config, "calling_hours", None)), DoNotCall(where, region=region))
+
+    # -- the list -------------------------------------------------------------------------------
+
+    def block(self, numbers: Any, *, source: str) -> int:
+        """Put numbers on the do-not-call list; how many were new."""
+        return self.do_not_call.block(numbers, source=source)
+
+    def unblock(self, numbers: Any) -> int:
+        """Take numbers off the do-not-call list (lifting a STOP opt-out too); how many were on it."""
+        return self.do_not_call.unblock(numbers)
+
+    def is_blocked(self, number: str) -> bool:
+        return self.do_not_call.is_blocked(number)
+
+    def load(self, data: pd.DataFrame | str | Path, *, column: str = "number", source: str | None = None) -> int:
+        """Block the numbers of a DataFrame's or CSV file's ``column``."""
+        return self.do_not_call.load(data, column=column, source=source)
+
+    def blocked(self) -> pd.DataFrame:
+        """The do-not-call list: number, source, since."""
+        return self.do_not_call.frame()
+
+    # -- verdicts -------------------------------------------------------------------------------
+
+    def can_call(self, numbers: pd.Series, at: pd.Timestamp | pd.Series | None = None) -> pd.DataFrame:
+        """For each E.164 number: ``allowed`` (bool), ``reason`` ("" when allowed), ``local_time``
+        (naive, in the number's zone) and ``next_allowed`` (UTC; NaT when allowed now or never).
+
+        ``at`` is one instant for every row or a column aligned on ``numbers`` (default now; a
+        naive time is UTC). The index is ``numbers``' own.
+        """
+        if not isinstance(numbers, pd.Series):
+            raise TypeError(f"numbers: expected a pandas Series of E.164 numbers, got {type(numbers).__name__}")
+        utc = as_utc(at, numbers.index)
+        if isinstance(utc, pd.Series) and utc.isna().any():
+            raise ValueError(f"at: {int(utc.isna().sum())} row(s) have no instant (NaT)")
+        set_codes = zone_set_codes(numbers)
+        allowed, reason, next_allowed = self._hours(numbers, set_codes, utc)
+        self._apply_do_not_call(numbers, allowed, reason, next_allowed)
+        frame = pd.DataFrame({
+            "allowed": allowed,
+            "reason": pd.array(reason, dtype="string"),
+            "local_time": local_wall_clock(utc, _zone_codes(set_codes)),
+            "next_allowed": pd.DatetimeIndex(next_allowed.view("datetime64[ns]")).tz_localize("UTC"),
+        }, index=numbers.index)
+        return frame
+
+    def refusal(self, number: str, at: pd.Timestamp | None = None) -> str:
+        """Why ``number`` (E.164) may not be called now, "" when it may."""
+        return str(self.can_call(pd.Series([number]), at)["reason"].iloc[0])
+
+    def verdict(self, number: str, at: pd.Timestamp | None = None) -> dict[str, Any]:
+        """One number's row of :meth:`can_call` as a dict."""
+        return self.can_call(pd.Series([number]), at).iloc[0].to_dict()
+
+    def _window_rows(self, numbers: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row, its row of the window table; and the table (starts, ends)."""
+        if not self.hours.regions:  # every number has the same windows: no need to know regions
+            starts, ends = window_table(self.hours, ())
+            return np.zeros(len(numbers), dtype=np.int32), starts, ends
+        names = place_table()[0]
+        starts, ends = window_table(self.hours, names)
+        codes = place_codes(numbers)
+        return np.where(codes == NO_ZONE, len(names), codes).astype(np.int32), starts, ends
+
+    def _hours(self, numbers: pd.Series, set_codes: np.ndarray,
+               utc: pd.Timestamp | pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows, starts, ends = self._window_rows(numbers)
+        if isinstance(utc, pd.Timestamp):  # one instant: judge each distinct (zone set, window row) once
+            keys = (set_codes.astype(np.int64) + 1) * (len(starts) + 1) + rows
+            unique = distinct(keys, (len(zone_table().sets) + 1) * (len(starts) + 1))
+            inverse = np.zeros(unique[-1] + 1 if len(unique) else 0, dtype=np.int64)
+            inverse[unique] = np.arange(len(unique))
+            inverse = inverse[keys]
+            cases_sets = (unique // (len(starts) + 1) - 1).astype(np.int32)
+            cases_rows = (unique % (len(starts) + 1)).astype(np.int32)
+            instants = np.full(len(unique), utc.value, dtype=np.int64)
+            verdicts = judge(cases_sets, cases_rows, instants, starts, ends)
+            return verdicts.allowed[inverse], verdicts.reason[inverse], verdicts.next_allowed[inverse]
+        instants = utc.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        verdicts = judge(set_codes, rows, instants, starts, ends)
+        return verdicts.allowed, verdicts.reason, verdicts.next_allowed
+
+    def _apply_do_not_call(self, numbers: pd.Series, allowed: np.ndarray, reason: np.ndarray,
+                           next_allowed: np.ndarray) -> None:
+        listed = self.do_not_call.frame()
+        if listed.empty:
+            return
+        sources = pd.Series(listed["source"].to_numpy(dtype=object), index=listed["number"].to_numpy(dtype=object))
+        on_list = np.flatnonzero(numbers.isin(sources.index).to_numpy())
+        if not len(on_list):
+            return
+        allowed[on_list] = False
+        next_allowed[on_list] = np.iinfo(np.int64).min
+        found = sources.reindex(numbers.iloc[on_list].to_numpy(dtype=object)).to_numpy()
+        reason[on_list] = [do_not_call_reason(source) for source in found]
+
+    def close(self) -> None:
+        self.do_not_call.close()
