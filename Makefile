@@ -23,7 +23,7 @@ DEMO_NOTEBOOKS := $(patsubst notebooks/%,$(DEMO_HOME)/notebooks/%,$(wildcard not
 DEMO_ARGS ?=
 DEMO_FRONTEND ?= lab
 
-.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium clean bench bench-contacts bench-history bench-routing
+.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium clean bench bench-contacts bench-history bench-routing bench-rules
 
 install: $(PIP_STAMP) $(NPM_STAMP) $(BUNDLE)
 
@@ -89,7 +89,7 @@ wheel: install
 test: lint test-py test-js test-e2e wheel
 
 # Benchmarks print their figures and the ratio against a named baseline (benchmarks/README.md).
-bench: bench-contacts bench-history bench-routing
+bench: bench-contacts bench-history bench-routing bench-rules
 
 bench-contacts: install
 	$(PY) benchmarks/contacts_bench.py
@@ -99,6 +99,9 @@ bench-history: install
 
 bench-routing: install
 	$(PY) benchmarks/routing_load_bench.py --check
+
+bench-rules: install
+	$(PY) benchmarks/rules_bench.py
 
 # The demo runs on copies of the notebooks (refreshed when the originals change), with its
 # own Jupyter settings in $(DEMO_HOME): outputs and edits never touch tracked files.
