@@ -9,7 +9,7 @@ import pytest
 
 from twilio_widget import SandboxBackend, TwilioPhone
 
-NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 5, 1, 17, 0, tzinfo=UTC)  # 10:00 in San Francisco, 18:00 in London: calling hours
 
 
 @pytest.fixture
@@ -43,3 +43,10 @@ def phone(leads, sandbox) -> TwilioPhone:
     yield widget
     widget.close()
 
+
+
+@pytest.fixture(autouse=True)
+def do_not_call_list_of_the_test(tmp_path, monkeypatch):
+    """A phone on an account keeps its do-not-call list in ./twilio-widget.sqlite3 by default; each
+    test gets a file of its own instead, so no test sees another's list or writes in the checkout."""
+    monkeypatch.setattr("twilio_widget.rules.calling.DEFAULT_PATH", str(tmp_path / "twilio-widget.sqlite3"))

@@ -22,6 +22,7 @@ from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 if TYPE_CHECKING:
     from ..channel import CommandChannel
     from ..conversations import Conversations
+    from ..rules.enforce import CallPlan
     from ..selection import Selection
     from ..widget import TwilioPhone
 
@@ -39,8 +40,9 @@ class CallMode(Protocol):
     def stop(self) -> None:
         """The phone leaves this mode, or closes."""
 
-    def place(self, target: str) -> CallState:
-        """Call the E.164 ``target``; returns at once with the call as it stands."""
+    def place(self, target: str, plan: CallPlan | None = None) -> CallState:
+        """Call the E.164 ``target`` as ``plan`` says (caller ID, override); returns at once with
+        the call as it stands."""
 
     def hang_up(self) -> CallState: ...
 
@@ -86,6 +88,7 @@ class ModeCalls:
         self._on_ring = on_ring
         self._lock = threading.RLock()
         self._lead_leg = ""  # the sid of the leg our call dialled, once it reported
+        self._plan: CallPlan | None = None  # the call being placed: its caller ID and override
 
     @staticmethod
     def unavailable(phone: TwilioPhone) -> str:
@@ -100,12 +103,21 @@ class ModeCalls:
 
     # -- the user's controls ----------------------------------------------------------------
 
-    def place(self, target: str) -> CallState:
+    def place(self, target: str, plan: CallPlan | None = None) -> CallState:
         with self._lock:
             if self._phone.call.get("status") in ACTIVE_CALL:
                 raise TwilioError("A call is already in progress: hang up first", status=409)
+            self._plan = plan
             self._dial(target)
+            if plan is not None:  # recorded with the call: which number it showed, and a rule set aside
+                self._write(caller_id=plan.caller_id, caller_id_choice=plan.caller_id_choice,
+                            override=plan.override, overridden=plan.overridden)
             return self._phone.call
+
+    @property
+    def caller_id(self) -> str:
+        """The number the call being placed shows: the plan's (local caller ID), else the phone's."""
+        return self._plan.caller_id if self._plan is not None and self._plan.caller_id else self._phone.caller_id
 
     def hang_up(self) -> CallState:
         """End the current call (or stop it ringing)."""

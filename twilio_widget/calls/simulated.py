@@ -23,7 +23,7 @@ class SimulatedCalls(ModeCalls):
         return self._backend.simulator
 
     def _dial(self, target: str) -> None:
-        record = self._simulator.dial(target, self._phone.caller_id or None)
+        record = self._simulator.dial(target, self.caller_id or None)
         self._track(record, remote=target, direction="outbound")
 
     def _answer(self, ringing: IncomingCall, sid: str | None) -> None:

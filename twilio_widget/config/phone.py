@@ -14,6 +14,7 @@ from ..contacts.display import DEFAULT_REGULAR_EXPRESSION
 from .errors import ConfigError
 from .items import Caller, PhoneSource
 from .reading import CALLER_KEYS, read_flag, read_item, read_list, read_source, read_str
+from .rules import RulesSettings
 from .secrets import exported, usable
 from .smtp import SmtpSettings, smtp_type_problem
 
@@ -34,7 +35,7 @@ DATA_MODEL_KEYS = (
     "voice_mail_url",
 )
 #: Options that are not the element's, exported only when set (the routing service's mail).
-_EXTRA_KEYS = ("smtp",)
+_EXTRA_KEYS = ("smtp", "rules")
 _SID_OPTIONS = ("account_sid", "app_sid", "api_key_sid")
 #: The options that are secrets: never shown, and best kept in the environment.
 SECRET_OPTIONS = ("auth_token", "api_key_secret")
@@ -78,6 +79,8 @@ class PhoneConfig:
     api_key_secret: str = field(default="", repr=False)
     #: The routing service's mail server (``phone.serve``, ``twilio-widget serve``); None: no mail.
     smtp: SmtpSettings | None = None
+    #: The calling rules: hours, do-not-call list, voicemail drop, recording (config/rules.py).
+    rules: RulesSettings = field(default_factory=RulesSettings)
 
     def __post_init__(self) -> None:
         # Plain dicts (the data model's shape) are accepted for the list options and smtp too.
@@ -85,6 +88,7 @@ class PhoneConfig:
         self.fields_with_phones = _items(self.fields_with_phones, PhoneSource)
         if isinstance(self.smtp, Mapping):
             self.smtp = SmtpSettings.from_mapping(self.smtp)
+        self.rules = RulesSettings.from_mapping(self.rules)
         self.validate()
 
     # -- validation ---------------------------------------------------------------------
@@ -103,8 +107,11 @@ class PhoneConfig:
                 found.append((option, f"expected a string, got {type(getattr(self, option)).__name__}"))
         if why := smtp_type_problem(self.smtp):
             found.append(("smtp", why))
+        if not isinstance(self.rules, RulesSettings):
+            found.append(("rules", f"expected rules settings, got {type(self.rules).__name__}"))
         if found:
             return found
+        found += self.rules.problems()
         for option in _SID_OPTIONS:
             if getattr(self, option) and (why := sid_problem(getattr(self, option), option)):
                 found.append((option, why))
@@ -212,6 +219,7 @@ class PhoneConfig:
             interpretation=[str(kind) for kind in read_list(data, "interpretation")],
             regular_expression=read_str(data, "regular_expression", DEFAULT_REGULAR_EXPRESSION),
             smtp=SmtpSettings.from_mapping(data.get("smtp")),
+            rules=RulesSettings.from_mapping(data.get("rules")),
         )
 
     def to_data_model(self, include_secrets: bool = False, *, wrap: bool = False) -> dict:
@@ -231,6 +239,8 @@ class PhoneConfig:
         }
         if self.smtp is not None:
             model["smtp"] = self.smtp.to_data_model(include_secrets)
+        if not self.rules.is_default:
+            model["rules"] = self.rules.to_data_model()
         return {"data_model": model} if wrap else model
 
     # -- the environment ----------------------------------------------------------------

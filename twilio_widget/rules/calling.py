@@ -8,7 +8,11 @@ answers for a whole column at once (:meth:`CallingRules.can_call`) and for one n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +42,28 @@ class CallingRules:
 
     hours: CallingHours
     do_not_call: DoNotCall
+    #: What "now" is: the wall clock, or the sandbox's (virtual in tests and scripts).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _scratch: str = ""  # a folder of the phone's own, removed on close (the sandbox's list)
 
     @classmethod
     def from_config(cls, config: PhoneConfig, *, region: str = "US", path: str | Path | None = None) -> CallingRules:
         """The rules a phone's configuration sets; the list lives at ``path`` (default: the
-        configuration's ``do_not_call_path``, else the routing store's file)."""
-        where = path or getattr(config, "do_not_call_path", "") or DEFAULT_PATH
-        return cls(CallingHours.parse(getattr(config, "calling_hours", None)), DoNotCall(where, region=region))
+        configuration's ``rules.do_not_call_path``, else the routing store's file)."""
+        where = path or config.rules.do_not_call_path or DEFAULT_PATH
+        return cls(config.rules.calling_hours, DoNotCall(where, region=region))
+
+    @classmethod
+    def for_phone(cls, config: PhoneConfig, *, region: str, simulator: Any = None) -> CallingRules:
+        """A phone's rules. On the sandbox (a ``simulator``) "now" is the sandbox's clock, and the
+        list lives in a file of its own that goes with the phone unless the configuration names
+        one: a demo never edits the real list."""
+        if simulator is None:
+            return cls.from_config(config, region=region)
+        folder = "" if config.rules.do_not_call_path else tempfile.mkdtemp(prefix="twilio-widget-rules-")
+        rules = cls.from_config(config, region=region, path=Path(folder) / DEFAULT_PATH if folder else None)
+        rules.clock, rules._scratch = simulator.now, folder
+        return rules
 
     # -- the list -------------------------------------------------------------------------------
 
@@ -78,7 +97,7 @@ class CallingRules:
         """
         if not isinstance(numbers, pd.Series):
             raise TypeError(f"numbers: expected a pandas Series of E.164 numbers, got {type(numbers).__name__}")
-        utc = as_utc(at, numbers.index)
+        utc = as_utc(self.clock() if at is None else at, numbers.index)
         if isinstance(utc, pd.Series) and utc.isna().any():
             raise ValueError(f"at: {int(utc.isna().sum())} row(s) have no instant (NaT)")
         set_codes = zone_set_codes(numbers)
@@ -130,11 +149,8 @@ class CallingRules:
 
     def _apply_do_not_call(self, numbers: pd.Series, allowed: np.ndarray, reason: np.ndarray,
                            next_allowed: np.ndarray) -> None:
-        listed = self.do_not_call.frame()
-        if listed.empty:
-            return
-        sources = pd.Series(listed["source"].to_numpy(dtype=object), index=listed["number"].to_numpy(dtype=object))
-        on_list = np.flatnonzero(numbers.isin(sources.index).to_numpy())
+        sources = self._listed_among(numbers)
+        on_list = np.flatnonzero(numbers.isin(sources.index).to_numpy()) if len(sources) else []
         if not len(on_list):
             return
         allowed[on_list] = False
@@ -142,5 +158,16 @@ class CallingRules:
         found = sources.reindex(numbers.iloc[on_list].to_numpy(dtype=object)).to_numpy()
         reason[on_list] = [do_not_call_reason(source) for source in found]
 
+    def _listed_among(self, numbers: pd.Series) -> pd.Series:
+        """Source by number, of those on the list: asked number by number for a few (the pad's
+        check on each key press), read whole for a column."""
+        if len(numbers) <= 64:
+            found = {n: self.do_not_call.source(n) for n in numbers.dropna().unique() if isinstance(n, str)}
+            return pd.Series({n: s for n, s in found.items() if s is not None}, dtype=object)
+        listed = self.do_not_call.frame()
+        return pd.Series(listed["source"].to_numpy(dtype=object), index=listed["number"].to_numpy(dtype=object))
+
     def close(self) -> None:
         self.do_not_call.close()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
