@@ -14,6 +14,8 @@ from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from twilio_widget.backends.base import Event, EventHub
+from twilio_widget.config.hours import CallingHours
+from twilio_widget.config.rules import RulesSettings
 from twilio_widget.routing import CallerRoute, RoutingSettings, SmtpSettings, Store, create_app
 
 PUBLIC_URL = "https://hooks.example.com/twilio"
@@ -90,6 +92,9 @@ def make_settings(tmp_path: Path, **changes: Any) -> RoutingSettings:
         "voicemail_max_seconds": 90,
         "store_path": tmp_path / "routing.sqlite3",
         "max_body_bytes": 8 * 1024,
+        # every hour a calling hour, so the flows do not depend on when the tests run; the rules'
+        # own tests set theirs (test_rules_in_the_service.py)
+        "rules": RulesSettings(calling_hours=CallingHours.parse({"default": "0:00-24:00"})),
     }
     values.update(changes)
     return RoutingSettings(**values)

@@ -72,7 +72,10 @@ def create_app(
         store = Store(settings.store_path, durability=settings.durability)
     if mailer is None and settings.smtp is not None:
         mailer = Mailer(settings.smtp)
-    ctx = Context(settings, store, hub, mailer, RequestValidator(settings.auth_token))
+    from ..rules import CallingRules, DoNotCall
+
+    rules = CallingRules(settings.rules.calling_hours, DoNotCall(store.path, region=settings.default_region))
+    ctx = Context(settings, store, hub, mailer, RequestValidator(settings.auth_token), rules)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -88,6 +91,7 @@ def create_app(
         finally:
             if retry is not None:
                 retry.stop()
+            rules.close()
             if own_store:
                 store.close()
 

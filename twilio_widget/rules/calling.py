@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..config.hours import CallingHours
 from .dnc import DEFAULT_PATH, DoNotCall
+from .enforce import do_not_call_reason
 from .hours import judge, window_table
 from .places import place_codes, place_table
 from .zones import NO_ZONE, _zone_codes, as_utc, distinct, local_wall_clock, zone_set_codes, zone_table
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 
 #: The columns of :meth:`CallingRules.can_call`, in order.
 VERDICT_COLUMNS = ("allowed", "reason", "local_time", "next_allowed")
-
-
-def do_not_call_reason(source: str) -> str:
-    return f"on the do-not-call list ({source})"
 
 
 @dataclass

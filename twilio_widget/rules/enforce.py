@@ -8,9 +8,16 @@ texts it places.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .callerid import choose_caller_id
-from .calling import CallingRules, do_not_call_reason
+
+if TYPE_CHECKING:
+    from .calling import CallingRules
+
+
+def do_not_call_reason(source: str) -> str:
+    return f"on the do-not-call list ({source})"
 
 
 class CallRefused(ValueError):
