@@ -195,6 +195,7 @@ class TwilioPhone(anywidget.AnyWidget):
     mute = forwarded("_calls.current", ModeCalls.mute)
     send_digits = forwarded("_calls.current", ModeCalls.send_digits)
     accept = forwarded("_calls.current", ModeCalls.accept)
+    drop_voicemail = forwarded("_calls.current", ModeCalls.drop_voicemail)
     reject = forwarded("_calls.current", ModeCalls.reject)
     on_incoming = forwarded("_calls", CallsByMode.on_incoming)
     serve = forwarded("_routing", RoutingLink.serve)
@@ -254,6 +255,10 @@ class TwilioPhone(anywidget.AnyWidget):
         return {"call": self.accept(sid)}
 
     cmd_reject = panel_command(forwarded("_calls.current", ModeCalls.reject))
+
+    @panel_command
+    def cmd_drop_voicemail(self) -> dict[str, Any]:
+        return {"call": self.drop_voicemail()}
     cmd_dismiss_call = panel_command(forwarded("_calls.current", ModeCalls.dismiss))
 
     @panel_command

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import traitlets
 
+from .. import voice
 from ..backends.base import Backend, TwilioError
+from ..config import ConfigError
 from ..payloads import CallEvent, CallState, DeviceEvent, IncomingCall, iso
 from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 
@@ -151,6 +153,28 @@ class ModeCalls:
         self._selection.show_caller(ringing["from"], ringing["contact"])
         return self._phone.call
 
+    def drop_voicemail(self) -> CallState:
+        """The call reached the lead's voicemail: leave the recorded message (``rules.voicemail_drop_url``)
+        on the lead's leg and free the user. The lead's leg is redirected (REST: play, hang up);
+        ``call["voicemail_dropped"]`` says it was done, which makes the call's outcome "left voicemail"."""
+        url = self._phone.config.rules.voicemail_drop_url
+        if not url:
+            raise ConfigError("rules.voicemail_drop_url", "set the recorded message's URL to drop it on voicemail")
+        with self._lock:
+            call = self._phone.call
+            if call.get("status") != "in-progress" or call.get("direction") != "outbound":
+                raise TwilioError("There is no answered outgoing call to leave the message on", status=409)
+            lead = self._lead_sid()
+            if not lead:
+                raise TwilioError("The lead's leg of this call is not known yet: wait until it answers", status=409)
+            self._backend.redirect_call(lead, voice.voicemail_drop_twiml(url))
+            self._write(voicemail_dropped=True)
+            return self._phone.call
+
+    def _lead_sid(self) -> str:
+        """The sid of the lead's leg: the leg our call dialled (bridge, browser), once it reported."""
+        return self._lead_leg
+
     def dismiss(self) -> None:
         """Clear the call bar of a call that has ended; a call still going stays shown."""
         with self._lock:
@@ -256,6 +280,8 @@ class ModeCalls:
             update["leg"] = leg
         if status == "in-progress" and not self._phone.call.get("started_at"):
             update["started_at"] = iso(record.get("start_time") or datetime.now(UTC))
+        if record.get("answered_by") and isinstance(record["answered_by"], str):  # machine detection's verdict
+            update["answered_by"] = record["answered_by"]
         if status not in ACTIVE_CALL:
             update["end_reason"] = status
             update["duration"] = record.get("duration")
