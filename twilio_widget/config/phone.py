@@ -79,7 +79,7 @@ class PhoneConfig:
     api_key_secret: str = field(default="", repr=False)
     #: The routing service's mail server (``phone.serve``, ``twilio-widget serve``); None: no mail.
     smtp: SmtpSettings | None = None
-    #: The calling rules: hours, do-not-call list, voicemail drop, recording (config/rules.py).
+    #: The calling rules: hours, do-not-call list, voicemail drop (config/rules.py).
     rules: RulesSettings = field(default_factory=RulesSettings)
 
     def __post_init__(self) -> None:

@@ -3,10 +3,7 @@
     rules = {"calling_hours": {"default": "8:00-21:00", "sun": "closed"},   # see config/hours.py
              "do_not_call_path": "twilio-widget.sqlite3",   # the list's SQLite file (the routing store's)
              "voicemail_drop_url": "https://example.com/message.mp3",  # played by one click on voicemail
-             "answering_machine_detection": True,            # bridge mode: Twilio tells a machine's greeting
-             "record_calls": False,                          # off unless asked for
-             "consent": "announce",                          # all-party-consent places: "announce" or "skip"
-             "announcement": "This call is recorded."}
+             "answering_machine_detection": True}           # bridge mode: Twilio tells a machine's greeting
 """
 
 from __future__ import annotations
@@ -19,9 +16,6 @@ from ..checks import url_problem
 from .errors import ConfigError
 from .hours import CallingHours
 
-CONSENT_CHOICES = ("announce", "skip")
-DEFAULT_ANNOUNCEMENT = "This call is recorded."
-
 
 @dataclass(frozen=True)
 class RulesSettings:
@@ -29,9 +23,6 @@ class RulesSettings:
     do_not_call_path: str = ""
     voicemail_drop_url: str = ""
     answering_machine_detection: bool = False
-    record_calls: bool = False
-    consent: str = "announce"
-    announcement: str = DEFAULT_ANNOUNCEMENT
 
     @classmethod
     def from_mapping(cls, value: Mapping[str, Any] | RulesSettings | None, option: str = "rules") -> RulesSettings:
@@ -55,20 +46,16 @@ class RulesSettings:
 
     def problems(self, option: str = "rules") -> list[tuple[str, str]]:
         found = []
-        for name in ("do_not_call_path", "voicemail_drop_url", "consent", "announcement"):
+        for name in ("do_not_call_path", "voicemail_drop_url"):
             if not isinstance(getattr(self, name), str):
                 found.append((f"{option}.{name}", f"expected a string, got {type(getattr(self, name)).__name__}"))
-        for name in ("answering_machine_detection", "record_calls"):
+        for name in ("answering_machine_detection",):
             if not isinstance(getattr(self, name), bool):
                 found.append((f"{option}.{name}", f"expected true or false, got {getattr(self, name)!r}"))
         if found:
             return found
         if self.voicemail_drop_url and (why := url_problem(self.voicemail_drop_url)):
             found.append((f"{option}.voicemail_drop_url", why))
-        if self.consent not in CONSENT_CHOICES:
-            found.append((f"{option}.consent", f"{self.consent!r} is not one of {', '.join(CONSENT_CHOICES)}"))
-        if self.record_calls and self.consent == "announce" and not self.announcement.strip():
-            found.append((f"{option}.announcement", "required to announce recording where every party must consent"))
         return found
 
     @property
