@@ -9,7 +9,7 @@ import pytest
 
 from twilio_widget import SandboxBackend, TwilioPhone
 
-NOW = datetime(2026, 5, 1, 17, 0, tzinfo=UTC)  # 10:00 in San Francisco, 18:00 in London: calling hours
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -22,10 +22,15 @@ def early(leads):
     """A phone whose sandbox clock reads 5:00 in San Francisco (12:00 UTC)."""
     backend = SandboxBackend(numbers=[ADA, "+14155550101", "+442079460018"], realtime=False,
                              now=datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
-    phone = TwilioPhone(contacts=leads, fields=["mobile", "office"], name="name", backend=backend)
+    config = PhoneConfig(rules={"calling_hours": {"default": "8:00-21:00"}})  # the sandbox has none unless set
+    phone = TwilioPhone(contacts=leads, fields=["mobile", "office"], name="name", backend=backend, config=config)
     yield phone
     phone.close()
     backend.close()
+
+
+def test_the_sandbox_applies_calling_hours_only_when_set(phone):
+    assert phone.rules.hours.window("US-CA", 0) == (0, 24 * 60)
 
 
 def test_the_pad_shows_the_rule_and_the_call_is_refused_with_it(early):

@@ -29,6 +29,9 @@ from .zones import NO_ZONE, _zone_codes, as_utc, distinct, local_wall_clock, zon
 if TYPE_CHECKING:
     from ..config import PhoneConfig
 
+#: The sandbox's calling hours when none are configured: all day, every day.
+SANDBOX_HOURS = CallingHours({("", ""): (0, 24 * 60)})
+
 #: The columns of :meth:`CallingRules.can_call`, in order.
 VERDICT_COLUMNS = ("allowed", "reason", "local_time", "next_allowed")
 
@@ -52,14 +55,17 @@ class CallingRules:
 
     @classmethod
     def for_phone(cls, config: PhoneConfig, *, region: str, simulator: Any = None) -> CallingRules:
-        """A phone's rules. On the sandbox (a ``simulator``) "now" is the sandbox's clock, and the
-        list lives in a file of its own that goes with the phone unless the configuration names
-        one: a demo never edits the real list."""
+        """A phone's rules. On the sandbox (a ``simulator``) "now" is the sandbox's clock; calling
+        hours apply only when the configuration sets some (its numbers are fictional, and a demo
+        must work at any hour of the day); and the list lives in a file of its own that goes with
+        the phone unless the configuration names one: a demo never edits the real list."""
         if simulator is None:
             return cls.from_config(config, region=region)
         folder = "" if config.rules.do_not_call_path else tempfile.mkdtemp(prefix="twilio-widget-rules-")
         rules = cls.from_config(config, region=region, path=Path(folder) / DEFAULT_PATH if folder else None)
         rules.clock, rules._scratch = simulator.now, folder
+        if not config.rules.calling_hours.windows:
+            rules.hours = SANDBOX_HOURS
         return rules
 
     # -- the list -------------------------------------------------------------------------------
