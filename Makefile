@@ -12,6 +12,8 @@ PRISM_STAMP := tests/contract/node_modules/.installed
 BUNDLE := twilio_widget/static/widget.js
 JS_SOURCES := $(wildcard js/src/*.ts js/src/*.css) js/package.json js/scripts/copy-css.mjs
 CHROMIUM ?= $(firstword $(wildcard /usr/lib/chromium/chromium /usr/bin/chromium /usr/bin/chromium-browser))
+# PostgreSQL's server binaries (Debian's layout): the routing tests run on a throwaway server too.
+PG_INITDB ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) $(shell command -v initdb 2>/dev/null))
 # The editable install must not run the npm build hook: it would rewrite the bundle and
 # js/package-lock.json behind make's back.
 NO_JS_HOOK := SKIP_JUPYTER_BUILDER=1
@@ -23,7 +25,7 @@ DEMO_NOTEBOOKS := $(patsubst notebooks/%,$(DEMO_HOME)/notebooks/%,$(wildcard not
 DEMO_ARGS ?=
 DEMO_FRONTEND ?= lab
 
-.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium clean bench bench-contacts bench-history bench-routing bench-rules
+.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium postgresql clean bench bench-contacts bench-history bench-routing bench-rules
 
 install: $(PIP_STAMP) $(NPM_STAMP) $(BUNDLE)
 
@@ -66,7 +68,9 @@ lint: install
 	$(VENV)/bin/ruff check twilio_widget tests benchmarks scripts
 	cd js && npm run typecheck
 
-test-py: install $(PRISM_STAMP)
+# The routing tests start a throwaway server of their own (scripts/throwaway_postgres.py); without
+# one they skip saying why, except under CI=true, where they fail.
+test-py: install $(PRISM_STAMP) postgresql
 	$(PY) -m pytest -m "not e2e" -q
 
 test-js: $(NPM_STAMP)
@@ -76,6 +80,12 @@ test-js: $(NPM_STAMP)
 chromium:
 	@if [ -z "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Debian's PostgreSQL server when root and missing; otherwise whatever is there.
+postgresql:
+	@if [ -z "$(PG_INITDB)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 test-e2e: install chromium

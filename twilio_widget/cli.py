@@ -2,12 +2,14 @@
 
     twilio-widget serve --public-url https://phone.example.com [--host 0.0.0.0 --port 8080]
                         [--store PATH] [--config element.json]
+    twilio-widget token USER_ID          # a user's token for phone.connect (the team API)
 
 The element's options are read as the widget reads them (``PhoneConfig``): from the
 configuration file, checked with errors naming each option, and from the ``TWILIO_*``
 variables ``PhoneConfig.from_env`` knows, which fill what the file leaves empty. Secrets do
 not go on the command line (other users can read it): the auth token comes from
-``TWILIO_AUTH_TOKEN`` (or the file), the SMTP password from ``TWILIO_WIDGET_SMTP_PASSWORD``.
+``TWILIO_AUTH_TOKEN`` (or the file), the SMTP password from ``TWILIO_WIDGET_SMTP_PASSWORD``,
+the team secret that signs the users' API tokens from ``TWILIO_WIDGET_TEAM_SECRET``.
 """
 
 from __future__ import annotations
@@ -27,9 +29,17 @@ from .config.phone import SECRET_OPTIONS
 from .config.secrets import usable
 from .routing import twiml
 from .routing.settings import RoutingSettings
+from .routing.store import is_postgres
+from .routing.store.engines import redacted
 
 ENV_PUBLIC_URL = "TWILIO_WIDGET_PUBLIC_URL"
 ENV_SMTP_PASSWORD = "TWILIO_WIDGET_SMTP_PASSWORD"
+ENV_TEAM_SECRET = "TWILIO_WIDGET_TEAM_SECRET"
+#: The database URL holds a password: it may come from the environment instead of the command line.
+ENV_DATABASE = "TWILIO_WIDGET_DATABASE"
+#: How `serve --workers N` hands its arguments (never secrets: those stay in the environment) to
+#: the worker processes, which build their app with ``worker_app``.
+ENV_WORKER_ARGS = "TWILIO_WIDGET_SERVE_ARGS"
 #: Settings of the service alone that a configuration file may carry beside the element's options.
 SERVICE_KEYS = ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "store_path")
 #: The options PhoneConfig.from_env can set: those a TWILIO_* variable names, and the callers
@@ -58,10 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     serve.add_argument(
+        "--database",
         "--store",
-        type=Path,
-        default=None,
-        help="SQLite file for events, threads, opt-outs, outbox (twilio-widget.sqlite3)",
+        dest="store",
+        default=os.environ.get(ENV_DATABASE) or None,
+        help="where events, threads, opt-outs and the outbox live: a SQLite file "
+        "(twilio-widget.sqlite3) or a postgresql:// URL (a team's service, several workers); "
+        f"default ${ENV_DATABASE}",
     )
     serve.add_argument(
         "--config",
@@ -96,8 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
         "NORMAL survives crashes of the process",
     )
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (1); more than one needs a postgresql:// --database, which "
+        "keeps them in step: a dead worker is replaced, the others serve on",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    token = commands.add_parser(
+        "token",
+        help="print a user's token for the team API (phone.connect)",
+        description=f"Print the API token of one configured user, signed with ${ENV_TEAM_SECRET} "
+        "(the service must run with the same secret). Give it to that user only.",
+    )
+    token.add_argument("user_id", help="the user's user_id (their browser identity)")
     return parser
 
 
@@ -130,6 +157,7 @@ def settings_from_args(
         if getattr(args, name) is not None:  # a flag wins over the file
             service[name] = getattr(args, name)
     service["store_path"] = args.store or service.get("store_path") or "twilio-widget.sqlite3"
+    service["team_secret"] = env.get(ENV_TEAM_SECRET) or None
     return RoutingSettings.from_config(config, public_url=args.public_url, **service)
 
 
@@ -168,13 +196,20 @@ def _smtp_options(given: Any, args: argparse.Namespace, environ: Mapping[str, st
     return smtp
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     import uvicorn
 
     settings = settings_from_args(args)
-    app = routing.create_app(settings)
+    if args.workers < 1:
+        raise ValueError(f"--workers: {args.workers} is not a number of processes")
+    if args.workers > 1 and not is_postgres(settings.store_path):
+        raise ValueError("--workers: several workers need a postgresql:// --database (a SQLite file has one writer)")
+    app: Any = routing.create_app(settings) if args.workers == 1 else "twilio_widget.cli:worker_app"
+    if args.workers > 1:
+        os.environ[ENV_WORKER_ARGS] = json.dumps(list(argv))
     print(
-        f"twilio-widget: listening on http://{args.host}:{args.port}, store {settings.store_path}",
+        f"twilio-widget: listening on http://{args.host}:{args.port} ({args.workers} worker(s)), "
+        f"store {redacted(str(settings.store_path))}",
         file=sys.stderr,
     )
     for label, path in (
@@ -192,7 +227,27 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.log_level in ("info", "debug"),
         lifespan="on",
+        workers=args.workers,
+        factory=args.workers > 1,
+        timeout_graceful_shutdown=5,  # webhooks take milliseconds; the team's event streams never end
     )
+    return 0
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``serve --workers N``: the same arguments, read again."""
+    args = build_parser().parse_args(json.loads(os.environ[ENV_WORKER_ARGS]))
+    return routing.create_app(settings_from_args(args))
+
+
+def token(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    from .routing.team import user_token
+    from .voice import identity_for
+
+    secret = (os.environ if environ is None else environ).get(ENV_TEAM_SECRET, "")
+    if len(secret) < 16:
+        raise ValueError(f"{ENV_TEAM_SECRET}: missing or shorter than 16 characters")
+    print(user_token(secret, identity_for(args.user_id)))
     return 0
 
 
@@ -201,8 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
-            return serve(args)
-    except (ValueError, OSError) as exc:  # configuration problems: say which, no traceback
+            return serve(args, sys.argv[1:] if argv is None else argv)
+        if args.command == "token":
+            return token(args)
+    except (ValueError, OSError, routing.StoreUnavailable) as exc:  # say which, no traceback
         parser.exit(2, f"twilio-widget: error: {exc}\n")
     return 2
 

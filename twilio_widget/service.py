@@ -1,8 +1,10 @@
-"""The routing service run from the kernel: its life, its outbox, its events on the panel.
+"""The routing service of this phone: one run from the kernel (``serve``), or a team's shared
+one the kernel connects to (``connect``); its outbox, its events on the panel.
 
 Writes ``live_events``: True while events reach the panel by themselves (a backend that pushes
-them, or this service running), else the open panel polls. While the service runs, texts go
-through its store: opt-outs are refused and failures wait in the outbox.
+them, this service running, or a team's service connected), else the open panel polls. While
+a service is there, texts go through its store: opt-outs are refused and failures wait in
+the outbox.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .runners import Background
 
 if TYPE_CHECKING:
     from .routing import ServerHandle
+    from .team_client import TeamClient
     from .widget import TwilioPhone
 
 
@@ -28,6 +31,7 @@ class RoutingLink:
         self._background = background
         self._on_event = on_event
         self._handle: ServerHandle | None = None
+        self._team: TeamClient | None = None
         self._follow()
 
     def serve(self, public_url: str, *, host: str = "127.0.0.1", port: int = 8080,
@@ -40,6 +44,8 @@ class RoutingLink:
 
         if self._handle is not None and self._handle.running:
             raise RuntimeError(f"already serving at {self._handle.url}; phone.stop_serving() first")
+        if self._team is not None:
+            raise RuntimeError(f"connected to the team's service at {self._team.url}; phone.disconnect() first")
         routing = RoutingSettings.from_config(self._phone.config, public_url=public_url, store_path=store_path,
                                               **settings)
         hub = EventHub()
@@ -56,9 +62,37 @@ class RoutingLink:
             self._handle = None
             self._follow()
 
+    def connect(self, url: str, token: str | None = None) -> TeamClient:
+        """Connect to a team's routing service (``twilio-widget serve`` with a team secret) as
+        the user ``token`` was made for (``twilio-widget token USER``): this user's events reach
+        the panel as they are stored, texts go out through the service from the user's number,
+        and the outbox is theirs on the service. No Twilio secret is needed in this kernel for
+        that, and none reaches the browser. Without ``token``, ``$TWILIO_WIDGET_TOKEN`` is used."""
+        import os
+
+        from .team_client import ENV_TOKEN, TeamClient
+
+        token = token if token is not None else os.environ.get(ENV_TOKEN, "")
+        if self._handle is not None:
+            raise RuntimeError(f"serving at {self._handle.url} in this kernel; phone.stop_serving() first")
+        self.disconnect()
+        # Events arrive on the client's thread: the panel's work goes to the phone's worker.
+        self._team = TeamClient(url, token, lambda event: self._background.run(lambda: self._on_event(event)))
+        self._follow()
+        return self._team
+
+    def disconnect(self) -> None:
+        """Leave the team's service joined with ``connect``."""
+        if self._team is not None:
+            self._team.close()
+            self._team = None
+            self._follow()
+
     def deliver(self, to: str, body: str) -> dict[str, Any]:
         """Send a text from the phone's caller ID; through the service's store while it runs."""
         caller_id = self._phone.caller_id
+        if self._team is not None:
+            return self._team.send(to, body)
         if self._handle is None:
             return self._backend.send_message(to, caller_id, body)
         from .routing import send_message
@@ -68,19 +102,24 @@ class RoutingLink:
 
     def outbox(self) -> pd.DataFrame:
         """Messages that failed to send while the routing service ran, with their errors."""
+        if self._team is not None:
+            return pd.DataFrame(self._team.outbox())
         return pd.DataFrame(self._serving().store.outbox_pending())
 
     def retry_outbox(self) -> dict[str, int]:
         """Try the outbox's messages once more; returns how many were sent, failed, blocked."""
         from .routing import retry_outbox
 
+        if self._team is not None:
+            return self._team.retry_outbox()
         handle = self._serving()
         return retry_outbox(self._backend, handle.store, status_callback=handle.public_url + "/status/message")
 
     def _serving(self) -> ServerHandle:
         if self._handle is None:
-            raise RuntimeError("the outbox belongs to the routing service: start it with phone.serve(...)")
+            raise RuntimeError("the outbox belongs to the routing service: start it with phone.serve(...), "
+                               "or join the team's with phone.connect(url, token)")
         return self._handle
 
     def _follow(self) -> None:
-        self._phone.live_events = self._backend.pushes_events or self._handle is not None
+        self._phone.live_events = self._backend.pushes_events or self._handle is not None or self._team is not None

@@ -200,6 +200,8 @@ class TwilioPhone(anywidget.AnyWidget):
     on_incoming = forwarded("_calls", CallsByMode.on_incoming)
     serve = forwarded("_routing", RoutingLink.serve)
     stop_serving = forwarded("_routing", RoutingLink.stop_serving)
+    connect = forwarded("_routing", RoutingLink.connect)
+    disconnect = forwarded("_routing", RoutingLink.disconnect)
     outbox = forwarded("_routing", RoutingLink.outbox)
     retry_outbox = forwarded("_routing", RoutingLink.retry_outbox)
     wait_until_idle = forwarded("_background", Background.wait_until_idle)
@@ -318,6 +320,7 @@ class TwilioPhone(anywidget.AnyWidget):
     def close(self) -> None:
         if self._routing is not None:  # None when the constructor failed before it
             self._routing.stop_serving()
+            self._routing.disconnect()
         if self._calls is not None:
             self._calls.stop()
         self._unsubscribe()

@@ -6,4 +6,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from routing_helpers import hub, recorder, settings, smtp, store, twilio  # noqa: E402, F401
+from routing_helpers import (  # noqa: E402, F401
+    database,
+    hub,
+    postgres_server,
+    recorder,
+    settings,
+    smtp,
+    store,
+    twilio,
+)

@@ -1,9 +1,14 @@
-"""Helpers and fixtures for the routing tests: settings, signed requests, loopback SMTP."""
+"""Helpers and fixtures for the routing tests: settings, signed requests, loopback SMTP, and
+the database every routing test runs on twice: a SQLite file, then a PostgreSQL schema of its
+own on a throwaway server (scripts/throwaway_postgres.py) started once for the session."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 import socket
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -13,10 +18,20 @@ import pytest
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from twilio_widget.backends.base import Event, EventHub
+from twilio_widget.backends.base import Event, EventHub, TwilioError
 from twilio_widget.config.hours import CallingHours
 from twilio_widget.config.rules import RulesSettings
 from twilio_widget.routing import CallerRoute, RoutingSettings, SmtpSettings, Store, create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from throwaway_postgres import ThrowawayPostgres, unavailable_reason  # noqa: E402
+
+#: Set to a server's URL to run the PostgreSQL half on it instead of a throwaway one.
+ENV_TEST_DATABASE = "TWILIO_WIDGET_TEST_DATABASE"
+ENGINES = ("sqlite", "postgresql")
+_schemas = itertools.count(1)
+#: The database of the test that runs now (make_settings' default store).
+current_database: str | Path | None = None
 
 PUBLIC_URL = "https://hooks.example.com/twilio"
 TOKEN = "7e57" + "0123456789abcdef" + "a17b0c3d5e6f"  # a made-up auth token, shaped like one
@@ -67,6 +82,28 @@ class Twilio:
         return self.client.post(url, data=dict(params), headers=hdrs)
 
 
+class FakeBackend:
+    """Sends nothing anywhere: keeps what it was asked to send (with its StatusCallback), or
+    fails as Twilio would with ``fail``."""
+
+    def __init__(self, fail: TwilioError | None = None) -> None:
+        self.fail = fail
+        self.sent: list[tuple[str, str, str, str | None]] = []
+
+    def send_message(self, to: str, from_: str, body: str, status_callback: str | None = None):
+        if self.fail:
+            raise self.fail
+        self.sent.append((to, from_, body, status_callback))
+        return {
+            "sid": f"SM{len(self.sent):032d}",
+            "status": "queued",
+            "direction": "outbound-api",
+            "from": from_,
+            "to": to,
+            "body": body,
+        }
+
+
 class Recorder:
     def __init__(self, hub: EventHub) -> None:
         self.events: list[Event] = []
@@ -90,14 +127,59 @@ def make_settings(tmp_path: Path, **changes: Any) -> RoutingSettings:
         "ring_seconds": 15,
         "sip_seconds": 25,
         "voicemail_max_seconds": 90,
-        "store_path": tmp_path / "routing.sqlite3",
+        "store_path": current_database or tmp_path / "routing.sqlite3",
         "max_body_bytes": 8 * 1024,
         # every hour a calling hour, so the flows do not depend on when the tests run; the rules'
         # own tests set theirs (test_rules_in_the_service.py)
-        "rules": RulesSettings(calling_hours=CallingHours.parse({"default": "0:00-24:00"})),
+        "rules": RulesSettings(calling_hours=CallingHours.parse({"default": "0:00-24:00"}),
+                               do_not_call_path=str(tmp_path / "do-not-call.sqlite3")),
     }
     values.update(changes)
     return RoutingSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """The URL of a PostgreSQL server for the session; None (the PostgreSQL tests skip saying
+    why) where there is none, except under CI=true, where they must run."""
+    given = os.environ.get(ENV_TEST_DATABASE)
+    if given:
+        yield given
+        return
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and no PostgreSQL: {reason}")
+        yield None
+        return
+    with ThrowawayPostgres(fsync=False) as server:
+        yield server.url
+
+
+def fresh_schema(server: str) -> str:
+    """A URL whose connections work in a new, empty schema of ``server``'s database."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_schemas)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    joiner = "&" if "?" in server else "?"
+    return f"{server}{joiner}options=-csearch_path%3D{name}"
+
+
+@pytest.fixture(params=ENGINES, autouse=True)
+def database(request, tmp_path: Path, postgres_server) -> Iterator[str | Path]:
+    """Where this test's store lives: a SQLite file, or an empty PostgreSQL schema."""
+    global current_database
+    if request.param == "sqlite":
+        target: str | Path = tmp_path / "routing.sqlite3"
+    elif postgres_server is None:
+        pytest.skip(f"PostgreSQL: {unavailable_reason()}")
+    else:
+        target = fresh_schema(postgres_server)
+    current_database = target
+    yield target
+    current_database = None
 
 
 @pytest.fixture

@@ -106,12 +106,12 @@ def test_the_file_and_the_environment_are_checked_as_the_widget_checks_them(conf
     assert message in str(info.value) and "not-a-token-but-a-secret" not in str(info.value)
 
 
-def test_serve_in_thread_answers_on_loopback_and_stops(tmp_path) -> None:
+def test_serve_in_thread_answers_on_loopback_and_stops(database) -> None:
     import httpx
 
 
     settings = RoutingSettings.from_config(
-        ELEMENT, public_url=PUBLIC_URL, store_path=tmp_path / "t.sqlite3", smtp=None
+        ELEMENT, public_url=PUBLIC_URL, store_path=database, smtp=None
     )
     handle = serve_in_thread(settings)
     try:
@@ -123,7 +123,7 @@ def test_serve_in_thread_answers_on_loopback_and_stops(tmp_path) -> None:
     assert not handle.running
 
 
-def test_settings_from_the_packages_phone_config(tmp_path) -> None:
+def test_settings_from_the_packages_phone_config(database) -> None:
     config = pytest.importorskip("twilio_widget.config", reason="PhoneConfig not importable")
     phone = config.PhoneConfig.from_data_model({
         "account_sid": "AC" + "1" * 32, "auth_token": "a" * 32,
@@ -131,7 +131,7 @@ def test_settings_from_the_packages_phone_config(tmp_path) -> None:
         "sip_domain": "acme.sip.twilio.com", "voice_mail_url": "https://example.com/vm.mp3",
     })
     settings = RoutingSettings.from_config(phone, public_url=PUBLIC_URL,
-                                           store_path=tmp_path / "p.sqlite3")
+                                           store_path=database)
     assert settings.auth_token == "a" * 32 and settings.account_sid == "AC" + "1" * 32
     assert settings.caller_for_number(ALICE).client_mail == "alice@example.org"
     assert settings.sip_uri(settings.callers["alice"]) == "sip:alice@acme.sip.twilio.com"
@@ -139,13 +139,27 @@ def test_settings_from_the_packages_phone_config(tmp_path) -> None:
         RoutingSettings.from_config({"auth_token": "********"}, public_url=PUBLIC_URL)
 
 
-def test_serve_in_thread_on_a_taken_port_says_so(tmp_path) -> None:
+def test_serve_in_thread_on_a_taken_port_says_so(database) -> None:
     import socket
 
     settings = RoutingSettings.from_config(ELEMENT, public_url=PUBLIC_URL,
-                                           store_path=tmp_path / "busy.sqlite3", smtp=None)
+                                           store_path=database, smtp=None)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
             serve_in_thread(settings, port=taken.getsockname()[1], startup_timeout=5)
+
+
+def test_database_takes_a_postgresql_url_as_given(tmp_path) -> None:
+    url = "postgresql://phone@db.example.com:5432/phone?sslmode=require"
+    args = parse("--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT), "--database", url)
+    assert cli.settings_from_args(args, environ={}).store_path == url
+
+
+def test_several_workers_need_postgresql(tmp_path, capsys) -> None:
+    argv = ["serve", "--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT), "--workers", "2",
+            "--database", str(tmp_path / "one-writer.sqlite3")]
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert "--workers: several workers need a postgresql:// --database" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from routing_helpers import (
 from starlette.testclient import TestClient
 
 from twilio_widget.routing import Mailer, Store, create_app, deliver_pending
+from twilio_widget.routing.store import is_postgres
 
 REPO = Path(__file__).resolve().parents[2]
 CALL_SID = "CA" + "7" * 32
@@ -155,9 +156,9 @@ def test_mail_refused_while_smtp_is_down_goes_out_after_a_restart(tmp_path, smtp
         assert client.app.state.store.mail_all()[0]["sent_at"]
 
 
-def test_a_mail_failing_in_any_way_is_kept_with_its_error_and_the_rest_go_out(tmp_path, smtp) -> None:
+def test_a_mail_failing_in_any_way_is_kept_with_its_error_and_the_rest_go_out(database, smtp) -> None:
     smtp_settings, inbox = smtp
-    with Store(tmp_path / "mail.sqlite3") as store:
+    with Store(database) as store:
         store.mail_add("broken", "alice@example.org\nBcc: eve@example.org", "Voicemail", "a header no mail may carry")
         store.mail_add("fine", "alice@example.org", "SMS from a lead", "Is the offer still open?")
         assert deliver_pending(store, Mailer(smtp_settings)) == (1, 1)
@@ -167,9 +168,9 @@ def test_a_mail_failing_in_any_way_is_kept_with_its_error_and_the_rest_go_out(tm
         assert broken["sent_at"] is None and "ValueError" in broken["last_error"] and fine["sent_at"]
 
 
-def test_a_mail_is_retried_however_often_it_failed(tmp_path, smtp) -> None:
+def test_a_mail_is_retried_however_often_it_failed(database, smtp) -> None:
     smtp_settings, inbox = smtp
-    with Store(tmp_path / "mail.sqlite3") as store:
+    with Store(database) as store:
         store.mail_add("late", "alice@example.org", "Voicemail", "The SMTP server was down for a day.")
         (item,) = store.mail_all()
         for _ in range(25):
@@ -193,7 +194,7 @@ def test_restart_in_process_loses_nothing_and_retries_stay_single(tmp_path) -> N
         assert len(store.thread(LEAD)) == 20
 
 
-def _start(store: Path, port: int, config: dict) -> subprocess.Popen:
+def _start(store: str | Path, port: int, config: dict, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "TWILIO_AUTH_TOKEN": TOKEN}
     proc = subprocess.Popen(
         [
@@ -213,6 +214,7 @@ def _start(store: Path, port: int, config: dict) -> subprocess.Popen:
             json.dumps(config),
             "--log-level",
             "warning",
+            *extra,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -240,9 +242,9 @@ def _post(port: int, path: str, params: dict[str, str]) -> int:
     ).status_code
 
 
-def test_kill_9_in_the_middle_loses_no_acknowledged_event(tmp_path) -> None:
+def test_kill_9_in_the_middle_loses_no_acknowledged_event(database) -> None:
     """Every event answered 200 survives SIGKILL; Twilio's retries after it add nothing."""
-    store_path = tmp_path / "killed.sqlite3"
+    store_path = database
     config = {
         "data_model": {
             "callers": [
@@ -286,3 +288,35 @@ def test_kill_9_in_the_middle_loses_no_acknowledged_event(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_workers_share_the_database_and_a_killed_one_loses_nothing(database) -> None:
+    """Two worker processes on PostgreSQL: callbacks spread over both, one is killed with
+    SIGKILL mid-way and replaced; every callback answered 200 is stored once."""
+    if not is_postgres(database):
+        pytest.skip("several workers need PostgreSQL")
+    import psutil
+
+    config = {"data_model": {"callers": [{"user_id": "alice", "caller_id": ALICE}]}}
+    port = free_port()
+    proc = _start(database, port, config, "--workers", "2")
+    try:
+        workers = [w for w in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(w.cmdline())]
+        assert len(workers) == 2
+        sent = [sms(f"SM{i:032d}", f"hello {i}") for i in range(60)]
+        answered = []
+        for i, params in enumerate(sent):
+            if i == 30:
+                workers[-1].kill()
+            try:
+                if _post(port, "/sms/incoming", params) == 200:
+                    answered.append(params["MessageSid"])
+            except httpx.HTTPError:
+                pass  # the killed worker's connection: Twilio would retry it
+        assert len(answered) >= 55
+        with Store(database) as store:
+            stored = {m["sid"] for m in store.messages()}
+            assert set(answered) <= stored and store.count_events("message") == len(stored)
+    finally:
+        proc.terminate()
+        proc.wait(15)

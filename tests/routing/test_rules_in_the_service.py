@@ -21,14 +21,16 @@ def serve(settings, store):
 
 
 def test_a_do_not_call_number_is_not_dialled(twilio: Twilio, settings, store) -> None:
-    DoNotCall(settings.store_path).block([LEAD], source="customer request")
+    DoNotCall(settings.rules.do_not_call_path).block([LEAD], source="customer request")
     root = xml(twilio.post("/voice/outgoing", outgoing_params(LEAD)))
     assert verbs(root) == ["Say", "Hangup"]
     assert "on the do-not-call list (customer request)" in root[0].text
 
 
 def test_a_number_outside_its_calling_hours_is_not_dialled(tmp_path) -> None:
-    settings = make_settings(tmp_path, rules=RulesSettings(calling_hours=CallingHours.parse({"default": "closed"})))
+    closed = CallingHours.parse({"default": "closed"})
+    rules = RulesSettings(calling_hours=closed, do_not_call_path=str(tmp_path / "list.sqlite3"))
+    settings = make_settings(tmp_path, rules=rules)
     with Store(settings.store_path) as store, serve(settings, store) as client:
         root = xml(Twilio(client).post("/voice/outgoing", outgoing_params(LEAD)))
     assert verbs(root) == ["Say", "Hangup"] and "This call is not allowed" in root[0].text

@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import socket
+import time
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -14,7 +18,7 @@ from hypothesis import strategies as st
 from routing_helpers import ACCOUNT, ALICE, LEAD, PUBLIC_URL, TOKEN, Twilio, sign
 from twilio.request_validator import RequestValidator
 
-from twilio_widget.routing import Store
+from twilio_widget.routing import Store, serve_in_thread
 from twilio_widget.routing.server import ROUTES
 
 CALL = {
@@ -227,6 +231,8 @@ def test_unreadable_bodies_are_400(twilio: Twilio, store: Store) -> None:
     many = urlencode({f"P{i}": "v" for i in range(300)}).encode()
     response = _raw(twilio, "/status/call", many, "application/x-www-form-urlencoded")
     assert response.status_code == 400
+    nul = _raw(twilio, "/sms/incoming", b"MessageSid=SM1&Body=a%00b", "application/x-www-form-urlencoded")
+    assert nul.status_code == 400 and "'Body': contains a NUL character" in nul.text
     assert nothing_stored(store)
 
 
@@ -314,3 +320,29 @@ VALUES = st.one_of(
 def test_signed_but_arbitrary_params_never_give_a_500(twilio: Twilio, path, params) -> None:
     response = twilio.post(path, params)
     assert response.status_code in (200, 400), (path, params, response.text)
+
+
+def test_a_client_that_hangs_up_mid_body_is_routine(settings, store: Store, caplog) -> None:
+    """A real client on loopback promises a body, sends part of it and closes: the service logs
+    one line (no traceback), stores nothing and keeps serving."""
+    caplog.set_level(logging.INFO)
+    uvicorn_log = logging.getLogger("uvicorn")  # uvicorn's loggers do not propagate to the root
+    uvicorn_log.addHandler(caplog.handler)
+    body = urlencode(CALL).encode()
+    with serve_in_thread(settings, store=store) as handle:
+        with socket.create_connection((handle.host, handle.port), timeout=5) as client:
+            client.sendall(
+                b"POST /status/call HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                + f"X-Twilio-Signature: {sign(CALL, '/status/call')}\r\n".encode()
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[:20]
+            )
+        deadline = time.monotonic() + 5
+        while "client disconnected" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert httpx.get(handle.url + "/healthz").status_code == 200
+    uvicorn_log.removeHandler(caplog.handler)
+    assert "client disconnected after 20 bytes" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert nothing_stored(store)

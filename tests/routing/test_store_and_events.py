@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from routing_helpers import ACCOUNT, ALICE, LEAD, Twilio
+from routing_helpers import ACCOUNT, ALICE, LEAD, FakeBackend, Twilio
 
 from twilio_widget import frames
 from twilio_widget.backends.base import TwilioError
@@ -128,25 +128,6 @@ def test_status_of_a_message_sent_elsewhere_creates_it(twilio: Twilio, store: St
     assert row["direction"] == "outbound-api" and row["error_code"] == 30003
 
 
-class FakeBackend:
-    def __init__(self, fail: TwilioError | None = None) -> None:
-        self.fail = fail
-        self.sent: list[tuple[str, str, str, str | None]] = []
-
-    def send_message(self, to: str, from_: str, body: str, status_callback: str | None = None):
-        if self.fail:
-            raise self.fail
-        self.sent.append((to, from_, body, status_callback))
-        return {
-            "sid": f"SM{len(self.sent):032d}",
-            "status": "queued",
-            "direction": "outbound-api",
-            "from": from_,
-            "to": to,
-            "body": body,
-        }
-
-
 @pytest.mark.parametrize("word", ["STOP", "stop", " Unsubscribe ", "QUIT", "end", "StopAll"])
 def test_stop_blocks_further_sends_with_a_clear_error(twilio: Twilio, store: Store, word) -> None:
     twilio.post("/sms/incoming", inbound(word))
@@ -244,10 +225,10 @@ def test_a_failing_listener_does_not_fail_twilios_request(
     assert store.count_events("message") == 1
 
 
-def test_concurrent_writers_and_retries_make_one_event_each(tmp_path) -> None:
+def test_concurrent_writers_and_retries_make_one_event_each(database) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    with Store(tmp_path / "concurrent.sqlite3") as store:
+    with Store(database) as store:
         def work(worker: int) -> int:
             new = 0
             for i in range(100):  # every worker sends the same 100 callbacks: 7 of 8 are retries
@@ -275,8 +256,8 @@ def test_a_failing_write_does_not_undo_the_others_in_its_batch(store: Store) -> 
     assert len(store.opt_outs()) == 40
 
 
-def test_writes_after_close_fail_instead_of_hanging(tmp_path) -> None:
-    store = Store(tmp_path / "closed.sqlite3")
+def test_writes_after_close_fail_instead_of_hanging(database) -> None:
+    store = Store(database)
     store.close()
     with pytest.raises(RuntimeError, match="closed"):
         store.opt_out(LEAD)

@@ -17,11 +17,11 @@ TOKEN = "0123456789abcdef" * 2  # a made-up auth token: the service checks signa
 
 
 @pytest.fixture
-def serving_phone(leads, sandbox, tmp_path):
+def serving_phone(leads, sandbox, database):
     config = PhoneConfig(account_sid="AC" + "0" * 32, auth_token=TOKEN,
                          callers=[Caller(user_id="analyst", caller_id="+15005550006")])
     phone = TwilioPhone(leads, ["mobile", "office"], name="name", backend=sandbox, config=config, mode="sandbox")
-    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"))
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(database))
     yield phone, handle
     phone.close()
     assert not handle.running
@@ -119,10 +119,10 @@ def inbound_sms(handle, sid: str = "SM" + "4" * 32) -> httpx.Response:
                                           "From": "+14155550100", "To": "+15005550006", "Body": "Call me back"})
 
 
-def test_smtp_given_to_serve_mails_an_inbound_sms(leads, sandbox, tmp_path, smtp):
+def test_smtp_given_to_serve_mails_an_inbound_sms(leads, sandbox, database, smtp):
     smtp_settings, inbox = smtp
     phone = mailing_phone(leads, sandbox)
-    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"),
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(database),
                          smtp={"host": "127.0.0.1", "port": smtp_settings.port, "sender": "phone@example.org"})
     try:
         assert inbound_sms(handle).status_code == 200
@@ -133,12 +133,12 @@ def test_smtp_given_to_serve_mails_an_inbound_sms(leads, sandbox, tmp_path, smtp
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a loopback test server
-def test_smtp_in_the_config_is_retried_from_the_store_until_it_goes_out(leads, sandbox, tmp_path):
+def test_smtp_in_the_config_is_retried_from_the_store_until_it_goes_out(leads, sandbox, database):
     port = free_port()
     phone = mailing_phone(leads, sandbox, smtp={"host": "127.0.0.1", "port": port, "sender": "phone@example.org",
                                                 "username": "phone", "password": "smtp-secret", "timeout": 2})
     assert "smtp-secret" not in repr(phone.config) + repr(phone.data_model)
-    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(tmp_path / "events.sqlite3"), mail_retry_seconds=0.2)
+    handle = phone.serve(PUBLIC_URL, port=0, store_path=str(database), mail_retry_seconds=0.2)
     try:
         assert inbound_sms(handle).status_code == 200  # answered while the SMTP server is down
         eventually(lambda: [m for m in handle.store.mail_all() if m["last_error"]])

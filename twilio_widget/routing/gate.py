@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import ImmutableMultiDict
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from twilio.request_validator import RequestValidator
 
 from .settings import RoutingSettings
@@ -29,6 +29,11 @@ except ImportError:  # pragma: no cover - older twilio signs with HMAC-SHA1 only
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 256
+
+
+class ClientGone(Exception):
+    """The client hung up before its body arrived: routine on the internet (a proxy's timeout, a
+    retry that gave up), so it is logged in one line and answered by nobody."""
 
 
 class Problem(Exception):
@@ -49,10 +54,13 @@ async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
         if int(length) > limit:
             raise Problem(413, f"body larger than {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, f"body larger than {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise Problem(413, f"body larger than {limit} bytes")
+    except ClientDisconnect:
+        raise ClientGone(f"client disconnected after {len(body)} bytes of the body") from None
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if body and content_type != FORM_TYPE:
         raise Problem(400, f"Content-Type: expected {FORM_TYPE}")
@@ -69,6 +77,9 @@ async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
         raise Problem(400, "body: not valid UTF-8") from None
     except ValueError as exc:
         raise Problem(400, f"body: not a readable form ({exc})") from None
+    for name, value in pairs:  # Twilio sends none; no database keeps one in a text column
+        if "\x00" in name or "\x00" in value:
+            raise Problem(400, f"{name[:40]!r}: contains a NUL character")
     return ImmutableMultiDict(pairs)
 
 

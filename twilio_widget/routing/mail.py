@@ -60,8 +60,11 @@ def deliver_pending(store: Store, mailer: Mailer | None, *, max_attempts: int | 
     if mailer is None:
         return (0, 0)
     sent = failed = 0
-    with mailer._lock:  # one delivery run at a time: no mail goes out twice
+    claim = mailer.settings.timeout * 2 + 60  # past it, a worker that died sending it lets go
+    with mailer._lock:  # one delivery run at a time here, and a claim in the store against other workers
         for item in store.mail_pending(max_attempts=max_attempts):
+            if not store.mail_claim(item["id"], claim):
+                continue
             try:
                 mailer.send(item["to_addr"], item["subject"], item["body"])
             except Exception as exc:  # any failure: this mail waits with its error, the rest still go out

@@ -63,10 +63,12 @@ def send_message(
     return record
 
 
-def retry_outbox(backend: Any, store: Store, *, status_callback: str | None = None) -> dict[str, int]:
-    """Try every pending outbox message once. Returns counts: sent, failed, blocked."""
+def retry_outbox(backend: Any, store: Store, *, status_callback: str | None = None,
+                 from_: str | None = None) -> dict[str, int]:
+    """Try every pending outbox message (those sent from ``from_``, when given) once. Returns
+    counts: sent, failed, blocked."""
     counts = {"sent": 0, "failed": 0, "blocked": 0}
-    for item in store.outbox_pending():
+    for item in store.outbox_pending(from_=from_):
         to, from_, body = item["to_number"], item["from_number"], item["body"]
         if store.is_opted_out(to):
             store.outbox_mark_failed(item["id"], error_code=OPTED_OUT, error_message=str(OptedOutError(to)))
@@ -90,7 +92,7 @@ def retry_outbox(backend: Any, store: Store, *, status_callback: str | None = No
 
 
 def _remember(store: Store, record: dict[str, Any], to: str, from_: str, body: str) -> None:
-    clean = {k: (None if _missing(v) else v) for k, v in record.items()}
+    clean = {k: (None if missing_value(v) else v) for k, v in record.items()}
     sid = clean.get("sid")
     if sid:
         store.record_message(
@@ -104,7 +106,7 @@ def _remember(store: Store, record: dict[str, Any], to: str, from_: str, body: s
         )
 
 
-def _missing(value: Any) -> bool:
+def missing_value(value: Any) -> bool:
     """None, NaN, pd.NA, pd.NaT: what a typed frame row holds for 'no value'."""
     if value is None or (isinstance(value, float) and value != value):
         return True

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -31,11 +32,12 @@ from twilio.request_validator import RequestValidator
 
 from ..backends.base import EventHub
 from . import twiml
-from .gate import Problem, read_form, verify_signature
+from .gate import ClientGone, Problem, read_form, verify_signature
 from .handlers import ROUTES, Context, Handler
 from .mail import Mailer, MailRetry
 from .settings import RoutingSettings
-from .store import Store
+from .store import Store, StoreUnavailable, is_postgres
+from .team import TeamApi
 
 __all__ = ["ROUTES", "ServerHandle", "create_app", "serve_in_thread"]
 
@@ -54,6 +56,11 @@ def _webhook(ctx: Context, path: str, handler: Handler) -> Route:
             return PlainTextResponse(problem.reason, status_code=problem.status)
         except twiml.BadParams as exc:
             return PlainTextResponse(f"bad request: {exc}", status_code=400)
+        except ClientGone as gone:  # nothing was stored; Twilio sends the request again
+            log.info("%s: %s", path, gone)
+            return Response(status_code=400)
+        except StoreUnavailable as exc:  # nothing acknowledged is lost: Twilio retries a 503
+            return PlainTextResponse(f"store unavailable: {exc}", status_code=503, headers={"Retry-After": "1"})
 
     return Route(path, endpoint, methods=["POST"], name=path.strip("/").replace("/", "-"))
 
@@ -64,17 +71,23 @@ def create_app(
     hub: EventHub | None = None,
     *,
     mailer: Mailer | None = None,
+    backend: Any = None,
 ) -> Starlette:
     """The ASGI app. ``store`` defaults to one at ``settings.store_path`` (closed with the app);
-    ``mailer`` defaults to one for ``settings.smtp`` when that is set."""
+    ``mailer`` defaults to one for ``settings.smtp`` when that is set. With a team secret in the
+    settings the team API is served too (``team.py``); ``backend`` sends its texts (by default
+    the account's REST API)."""
     own_store = store is None
     if store is None:
         store = Store(settings.store_path, durability=settings.durability)
     if mailer is None and settings.smtp is not None:
         mailer = Mailer(settings.smtp)
-    from ..rules import CallingRules, DoNotCall
+    from ..rules import CallingRules, DoNotCall, dnc
 
-    rules = CallingRules(settings.rules.calling_hours, DoNotCall(store.path, region=settings.default_region))
+    # The list is the store's own file; beside a PostgreSQL store it is the configured file (STOP
+    # opt-outs are then checked by the store itself, for texts).
+    listed = settings.rules.do_not_call_path or (dnc.DEFAULT_PATH if is_postgres(store.path) else store.path)
+    rules = CallingRules(settings.rules.calling_hours, DoNotCall(listed, region=settings.default_region))
     ctx = Context(settings, store, hub, mailer, RequestValidator(settings.auth_token), rules)
 
     async def health(request: Request) -> Response:
@@ -97,6 +110,8 @@ def create_app(
 
     routes = [_webhook(ctx, path, handler) for path, handler in ROUTES.items()]
     routes.append(Route("/healthz", health, methods=["GET"]))
+    if settings.team_secret is not None:
+        routes += TeamApi(settings, store, backend).routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
@@ -147,6 +162,7 @@ def serve_in_thread(
     *,
     store: Store | None = None,
     mailer: Mailer | None = None,
+    backend: Any = None,
     startup_timeout: float = 15.0,
 ) -> ServerHandle:
     """Run the service with uvicorn in a daemon thread (the kernel keeps serving the panel).
@@ -162,8 +178,10 @@ def serve_in_thread(
         sock.close()
         raise RuntimeError(f"routing service cannot listen on {host}:{port}: {exc.strerror}") from None
     own_store = store is None  # then the app opens it and closes it when it shuts down
-    app = create_app(settings, store, hub, mailer=mailer)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30)
+    app = create_app(settings, store, hub, mailer=mailer, backend=backend)
+    # Open event streams (the team API) never end by themselves: a stop closes them after a second.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30,
+                            timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="twilio-widget-routing")
     thread.start()

@@ -83,6 +83,8 @@ class RoutingSettings:
     default_region: str = "US"
     #: SQLite ``synchronous`` level: FULL survives power loss, NORMAL survives process crashes.
     durability: str = "FULL"
+    #: Signs the team's per-user API tokens (``team.user_token``); None turns the team API off.
+    team_secret: str | None = field(default=None, repr=False)
     #: The calling rules (hours, do-not-call list in the store's file) for the calls it connects.
     rules: RulesSettings = field(default_factory=RulesSettings)
 
@@ -108,6 +110,8 @@ class RoutingSettings:
         for key, caller in self.callers.items():
             if why := identity_problem(caller.identity):
                 raise ValueError(f"callers[{key!r}].user_id: {why}")
+        if self.team_secret is not None and len(self.team_secret) < 16:
+            raise ValueError("team_secret: shorter than 16 characters; tokens signed with it could be guessed")
         self._check_mail()
 
     def _check_mail(self) -> None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from ..contacts import normalize
-from ..routing.store.schema import create_schema, now_iso
+from ..routing.store.schema import migrate_sqlite, now_iso
 
 DEFAULT_PATH = "twilio-widget.sqlite3"
 STOP_REPLY = "STOP reply"
@@ -43,11 +44,23 @@ class DoNotCall:
         self.path = Path(path)
         self.region = region
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        with self._conn:
-            create_schema(self._conn)  # the opt-outs live in the routing store's tables
-            self._conn.executescript(_DDL)
+        migrate_sqlite(self._conn)  # the opt-outs live in the routing store's tables
+        self._conn.executescript(_DDL)
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, one writer at a time in this process (the routing store may write beside it)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def _numbers(self, numbers: str | Iterable[str] | pd.Series, field: str) -> list[str]:
         values = [numbers] if isinstance(numbers, str) else list(numbers)
@@ -64,19 +77,19 @@ class DoNotCall:
         if not isinstance(source, str) or not source.strip():
             raise ValueError("source: say where the numbers come from (e.g. 'customer request', 'outcome')")
         rows = [(n, source.strip(), now_iso()) for n in dict.fromkeys(self._numbers(numbers, "numbers"))]
-        with self._lock, self._conn:
-            before = self._conn.total_changes
-            self._conn.executemany("INSERT OR IGNORE INTO do_not_call(number, source, since) VALUES (?,?,?)", rows)
-            return self._conn.total_changes - before
+        with self._writing() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO do_not_call(number, source, since) VALUES (?,?,?)", rows)
+            return conn.total_changes - before
 
     def unblock(self, numbers: str | Iterable[str] | pd.Series) -> int:
         """Take numbers off the list (an opt-out by STOP is lifted too); how many were on it."""
         wanted = [(n,) for n in dict.fromkeys(self._numbers(numbers, "numbers"))]
         removed = 0
-        with self._lock, self._conn:
+        with self._writing() as conn:
             for row in wanted:
-                listed = self._conn.execute("DELETE FROM do_not_call WHERE number=?", row).rowcount
-                opted_out = self._conn.execute("DELETE FROM opt_outs WHERE number=?", row).rowcount
+                listed = conn.execute("DELETE FROM do_not_call WHERE number=?", row).rowcount
+                opted_out = conn.execute("DELETE FROM opt_outs WHERE number=?", row).rowcount
                 removed += bool(listed or opted_out)
         return removed
 
@@ -99,8 +112,8 @@ class DoNotCall:
         """The whole list: number, source, since (datetime64 UTC), oldest first."""
         with self._lock:
             rows = self._conn.execute(f"SELECT * FROM ({_LISTED}) ORDER BY since, number", (STOP_REPLY,)).fetchall()
-        frame = pd.DataFrame(rows, columns=["number", "source", "since"]).astype({"number": "string",
-                                                                                 "source": "string"})
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=["number", "source", "since"])
+        frame = frame.astype({"number": "string", "source": "string"})
         frame["since"] = pd.to_datetime(frame["since"], utc=True, format="ISO8601")
         return frame
 

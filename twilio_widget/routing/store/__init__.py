@@ -1,4 +1,5 @@
-"""The routing service's durable store: one SQLite file, WAL mode, written before any 200.
+"""The routing service's durable store, written before any 200: one SQLite file (WAL) by
+default, or a PostgreSQL database that several workers share (``Store("postgresql://...")``).
 
 Every webhook that carries news (a call status, an incoming call, a recording, an inbound
 SMS, an outbound SMS status) becomes one row in ``events`` keyed by what Twilio repeats when
@@ -9,17 +10,20 @@ messages that failed to send wait in ``outbox``; mail waits in ``mail_outbox`` u
 SMTP server took it.
 
 One :class:`Store` serves every thread (the uvicorn thread, the kernel). Its parts, by
-concern: ``schema`` (tables and records), ``base`` (connections, the writer thread, events),
+concern: ``schema`` (tables, migrations and records), ``engines`` (SQLite and PostgreSQL),
+``base`` (the writer thread, events),
 ``calls`` (calls and recordings), ``messages`` (messages and opt-outs), ``outbox`` (what
 waits to be sent or mailed).
 """
 
 from .calls import CallStore
+from .engines import StoreUnavailable, is_postgres
 from .messages import MessageStore, OptedOutError
 from .outbox import OutboxStore
 from .schema import SCHEMA_VERSION, Recorded, now_iso, parse_time
 
-__all__ = ["SCHEMA_VERSION", "OptedOutError", "Recorded", "Store", "now_iso", "parse_time"]
+__all__ = ["SCHEMA_VERSION", "OptedOutError", "Recorded", "Store", "StoreUnavailable", "is_postgres", "now_iso",
+           "parse_time"]
 
 
 class Store(CallStore, MessageStore, OutboxStore):

@@ -1,12 +1,12 @@
-"""The store's plumbing: one file, two connections, one writer thread, and the events table."""
+"""The store's plumbing: the engine's connections, one writer thread, and the events table."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import json
+import logging
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
@@ -14,7 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .schema import Recorded, create_schema, now_iso, queue_mail, upsert
+from .engines import Cursor, RecordBusy, StoreUnavailable, open_engine
+from .schema import Recorded, now_iso, queue_mail, upsert
+
+log = logging.getLogger(__name__)
+#: A write waiting for the writer, and what became of it (its result or its error).
+Job = tuple[Future, Callable[[], Any]]
+Outcome = tuple[Future, Any, BaseException | None]
 
 
 def writes(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,44 +38,33 @@ def writes(method: Callable[..., Any]) -> Callable[..., Any]:
 class StoreBase:
     """The connections and the writer thread every part of the store writes through.
 
-    Writes go through one writer thread that commits whatever is waiting in one transaction
-    (group commit: one fsync for many webhooks; each write in its own savepoint, so one
-    failing write does not undo the others). A write method returns only once its
-    transaction is committed. Reads use a second connection (WAL lets them run beside the
-    writer). ``submit`` queues a write and returns a future, for the ASGI app to await.
+    ``target`` is a SQLite file (the default engine) or a ``postgresql://`` URL (see
+    ``engines``). Writes go through one writer thread that commits whatever is waiting in
+    one transaction (group commit: one fsync for many webhooks; each write in its own
+    savepoint, so one failing write does not undo the others). A write method returns only
+    once its transaction is committed. Reads use other connections (WAL, or PostgreSQL's
+    pool). ``submit`` queues a write and returns a future, for the ASGI app to await.
+    Several processes may share a PostgreSQL store: what must hold across them (one event
+    per retry, no record moving backwards) is held by the database's constraints and locks.
     """
 
     MAX_BATCH = 512
 
-    def __init__(self, path: str | Path, *, durability: str = "FULL") -> None:
-        if str(path) == ":memory:" or not str(path):
-            raise ValueError("path: the store needs a file (it is shared by two connections)")
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._wconn = self._connect(durability)
-        create_schema(self._wconn)
-        self._wcur = self._wconn.cursor()
-        self._rconn = self._connect(durability)
-        self._rlock = threading.Lock()
+    def __init__(self, target: str | Path, *, durability: str = "FULL") -> None:
+        self._engine = open_engine(target, durability=durability)
+        self.path = str(self._engine)
+        self._wcur: Cursor | None = None
+        self._alone = False
         self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(
-            target=self._write_loop, daemon=True, name=f"twilio-widget-store:{self.path.name}"
+            target=self._write_loop, daemon=True, name=f"twilio-widget-store:{Path(self.path).name}"
         )
         self._writer.start()
-
-    def _connect(self, durability: str) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={durability.upper()}")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
 
     # --- plumbing ------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        cur = self._wcur
         while True:
             job = self._jobs.get()
             if job is None:
@@ -85,12 +80,7 @@ class StoreBase:
                     stop = True
                     break
                 batch.append(nxt)
-            try:
-                done = self._run_batch(cur, batch)
-            except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
-                with contextlib.suppress(sqlite3.Error):
-                    cur.execute("ROLLBACK")
-                done = [(future, None, exc) for future, _ in batch if not future.cancelled()]
+            done = self._commit(batch)
             for future, result, error in done:
                 if future.done():
                     continue
@@ -101,28 +91,84 @@ class StoreBase:
             if stop:
                 return
 
-    @staticmethod
-    def _run_batch(
-        cur: sqlite3.Cursor, batch: list[tuple[Future, Callable[[], Any]]]
-    ) -> list[tuple[Future, Any, BaseException | None]]:
+    def _commit(self, batch: list[Job]) -> list[Outcome]:
+        """The batch in one transaction; when that fails as a whole, each job alone, so that a
+        deadlock with another worker costs a retry, not the batch. When the database is out of
+        reach every job fails with :class:`StoreUnavailable` and the writer reconnects for the
+        next batch."""
+        try:
+            return self._run_batch(batch)
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
+            self._abandon_transaction()
+            if self._engine.unavailable(exc):
+                return self._unavailable(batch, exc)
+            if len(batch) == 1:
+                return [(future, None, exc) for future, _ in batch]
+            log.info("store: a batch of %d failed as a whole (%s); each job alone", len(batch), exc)
+            done = []
+            for job in batch:
+                done += self._commit([job])
+            return done
+
+    def _abandon_transaction(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._wcur is not None:
+                self._wcur.execute("ROLLBACK")
+
+    def _unavailable(self, batch: list[Job], exc: BaseException) -> list[Outcome]:
+        self._wcur = None
+        self._engine.drop_writer()
+        error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"database: {exc}")
+        log.warning("store: %s; %d write(s) refused", str(error).splitlines()[0], len(batch))
+        return [(future, None, error) for future, _ in batch]
+
+    def _run_batch(self, batch: list[Job]) -> list[Outcome]:
         """Run the jobs in one transaction, each in a savepoint; results once committed."""
+        if self._wcur is None:
+            self._wcur = self._engine.writer()
+        cur = self._wcur
+        if len(batch) == 1:
+            return self._run_alone(cur, batch[0])
         done: list[tuple[Future, Any, BaseException | None]] = []
-        cur.execute("BEGIN IMMEDIATE")
+        busy: list[tuple[Future, Callable[[], Any]]] = []
+        self._alone = False
+        cur.execute(self._engine.begin)
         for future, call in batch:
-            if not future.set_running_or_notify_cancel():
+            if not future.running() and not future.set_running_or_notify_cancel():
                 continue
             cur.execute("SAVEPOINT job")
             try:
                 result = call()
+            except RecordBusy:  # another worker writes this record now: this job waits, alone
+                cur.execute("ROLLBACK TO job")
+                cur.execute("RELEASE job")
+                busy.append((future, call))
             except Exception as exc:
                 cur.execute("ROLLBACK TO job")
                 cur.execute("RELEASE job")
                 done.append((future, None, exc))
-            else:
-                cur.execute("RELEASE job")
+            else:  # kept, not released: a savepoint of that name again hides it (one round trip fewer)
                 done.append((future, result, None))
         cur.execute("COMMIT")
+        for job in busy:
+            done += self._commit([job])
         return done
+
+    def _run_alone(self, cur: Cursor, job: Job) -> list[Outcome]:
+        """One job, its own transaction: no savepoint needed (two round trips fewer, which is
+        what a lightly loaded PostgreSQL worker mostly runs)."""
+        future, call = job
+        if not future.running() and not future.set_running_or_notify_cancel():
+            return []
+        self._alone = True
+        cur.execute(self._engine.begin)
+        try:
+            result = call()
+        except Exception as exc:
+            cur.execute("ROLLBACK")
+            return [(future, None, exc)]
+        cur.execute("COMMIT")
+        return [(future, result, None)]
 
     def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Queue a write (a bound write method of this store); the future resolves once it
@@ -134,14 +180,19 @@ class StoreBase:
         return future
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        if threading.current_thread() is not self._writer:
+    def _tx(self) -> Iterator[Cursor]:
+        if threading.current_thread() is not self._writer or self._wcur is None:
             raise RuntimeError("store writes run on the writer thread (use a write method)")
         yield self._wcur
 
-    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._rlock:
-            return self._rconn.execute(sql, tuple(args)).fetchall()
+    def _held(self, cur: Cursor, table: str, sid: str) -> dict[str, Any]:
+        """The row of ``sid`` in ``table`` as it stands ({} when there is none yet), held against
+        writers in other processes until the transaction ends (waited for only in a transaction
+        of one write)."""
+        return self._engine.held_row(cur, table, sid, wait=self._alone)
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[Mapping[str, Any]]:
+        return self._engine.query(sql, args)
 
     def close(self) -> None:
         if self._closed:
@@ -156,9 +207,7 @@ class StoreBase:
                 break
             if job is not None and job[0].set_running_or_notify_cancel():
                 job[0].set_exception(RuntimeError("store is closed"))
-        with self._rlock:
-            self._rconn.close()
-        self._wconn.close()
+        self._engine.close()
 
     def __enter__(self) -> StoreBase:
         return self
@@ -167,23 +216,19 @@ class StoreBase:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({self.path!r})"
 
     @staticmethod
-    def _event(cur: sqlite3.Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> int | None:
-        cur.execute(
-            "INSERT OR IGNORE INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)",
+    def _event(cur: Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> int | None:
+        """The event's id, or None when its key was stored before (a retry)."""
+        row = cur.execute(
+            "INSERT INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(key) DO NOTHING RETURNING id",
             (key, kind, sid, json.dumps(dict(record), default=str), now_iso()),
-        )
-        return cur.lastrowid if cur.rowcount == 1 else None
+        ).fetchone()
+        return int(row["id"]) if row else None
 
-    @staticmethod
-    def _stored(cur: sqlite3.Cursor, table: str, sid: str) -> dict[str, Any]:
-        """The row of ``sid`` in ``table`` as it stands ({} when there is none yet)."""
-        row = cur.execute(f"SELECT * FROM {table} WHERE sid=?", (sid,)).fetchone()
-        return dict(row) if row else {}
-
-    def _store_news(self, cur: sqlite3.Cursor, table: str, kind: str, *, merged: dict[str, Any],
+    def _store_news(self, cur: Cursor, table: str, kind: str, *, merged: dict[str, Any],
                     record: dict[str, Any], status: str, stored: dict[str, Any] | None,
                     mail: tuple[str, str, str] | None = None) -> Recorded:
         """One webhook's news, in the caller's transaction: its event, the row's new state,
@@ -206,16 +251,16 @@ class StoreBase:
         kinds: call, incoming_call, message, recording, opt_out, opt_in.
         """
         rows = self._query("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (int(after_id), int(limit)))
-        return [
-            {
-                "id": r["id"],
-                "kind": r["kind"],
-                "sid": r["sid"],
-                "record": json.loads(r["record"]),
-                "created_at": r["created_at"],
-            }
-            for r in rows
-        ]
+        return [_event_of(r) for r in rows]
+
+    def events_by_id(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """The events of these ids that exist, oldest first (an event stream re-reads the ids it
+        skipped: on PostgreSQL a lower id may commit after a higher one)."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return []
+        rows = self._query(f"SELECT * FROM events WHERE id IN ({','.join('?' * len(wanted))}) ORDER BY id", wanted)
+        return [_event_of(r) for r in rows]
 
     def last_event_id(self) -> int:
         rows = self._query("SELECT COALESCE(MAX(id), 0) AS m FROM events")
@@ -225,3 +270,13 @@ class StoreBase:
         if kind:
             return int(self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"])
         return int(self._query("SELECT COUNT(*) AS n FROM events")[0]["n"])
+
+
+def _event_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "sid": row["sid"],
+        "record": json.loads(row["record"]),
+        "created_at": row["created_at"],
+    }

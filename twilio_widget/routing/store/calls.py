@@ -41,7 +41,7 @@ class CallStore(StoreBase):
         status = CALL_STATUS_ALIASES.get(status, status)
         at = parse_time(timestamp) or now_iso()
         with self._tx() as cur:
-            current = self._stored(cur, "calls", sid)
+            current = self._held(cur, "calls", sid)
             old_status = current.get("status")
             advance = moves_forward(CALL_RANK, old_status, status)
             merged = {
@@ -96,7 +96,7 @@ class CallStore(StoreBase):
         transaction, so a voicemail is never stored without its notification or vice versa."""
         at = now_iso()
         with self._tx() as cur:
-            current = self._stored(cur, "recordings", sid)
+            current = self._held(cur, "recordings", sid)
             old = current.get("status")
             advance = moves_forward(RECORDING_RANK, old, status)
             merged = {

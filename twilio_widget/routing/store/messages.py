@@ -57,7 +57,7 @@ class MessageStore(StoreBase):
         """
         at = now_iso()
         with self._tx() as cur:
-            current = self._stored(cur, "messages", sid)
+            current = self._held(cur, "messages", sid)
             old_status = current.get("status")
             advance = moves_forward(MESSAGE_RANK, old_status, status)
             merged = {
@@ -102,7 +102,8 @@ class MessageStore(StoreBase):
         n = number_key(number)
         with self._tx() as cur:
             cur.execute(
-                "INSERT OR IGNORE INTO opt_outs(number, keyword, since, message_sid) VALUES (?,?,?,?)",
+                "INSERT INTO opt_outs(number, keyword, since, message_sid) VALUES (?,?,?,?)"
+                " ON CONFLICT(number) DO NOTHING",
                 (n, keyword, now_iso(), message_sid),
             )
             created = cur.rowcount == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .base import StoreBase, writes
@@ -23,15 +24,19 @@ class OutboxStore(StoreBase):
     ) -> int:
         with self._tx() as cur:
             at = now_iso()
-            cur.execute(
+            row = cur.execute(
                 "INSERT INTO outbox(to_number, from_number, body, error_code, error_message,"
-                " attempts, created_at, last_attempt_at) VALUES (?,?,?,?,?,1,?,?)",
+                " attempts, created_at, last_attempt_at) VALUES (?,?,?,?,?,1,?,?) RETURNING id",
                 (to, from_, body, error_code, error_message, at, at),
-            )
-            return int(cur.lastrowid)
+            ).fetchone()
+            return int(row["id"])
 
-    def outbox_pending(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")]
+    def outbox_pending(self, *, from_: str | None = None) -> list[dict[str, Any]]:
+        """Messages waiting to be sent again, oldest first; ``from_`` keeps one sender's."""
+        if from_ is None:
+            return [dict(r) for r in self._query("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id")]
+        rows = self._query("SELECT * FROM outbox WHERE sent_at IS NULL AND from_number=? ORDER BY id", (from_,))
+        return [dict(r) for r in rows]
 
     @writes
     def outbox_mark_sent(self, outbox_id: int, sid: str | None = None) -> None:
@@ -68,16 +73,31 @@ class OutboxStore(StoreBase):
         return [dict(r) for r in self._query(sql + " ORDER BY id", (max_attempts,) if capped else ())]
 
     @writes
+    def mail_claim(self, mail_id: int, seconds: float) -> bool:
+        """Take a mail for sending for ``seconds`` (then, should this process die, another may).
+        False when another worker holds it or it went out meanwhile."""
+        now = now_iso()
+        until = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE mail_outbox SET claimed_until=? WHERE id=? AND sent_at IS NULL"
+                " AND (claimed_until IS NULL OR claimed_until < ?)",
+                (until, mail_id, now),
+            )
+            return cur.rowcount == 1
+
+    @writes
     def mail_mark(self, mail_id: int, *, error: str | None = None) -> None:
         with self._tx() as cur:
             if error is None:
                 cur.execute(
-                    "UPDATE mail_outbox SET sent_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
+                    "UPDATE mail_outbox SET sent_at=?, attempts=attempts+1, last_error=NULL, claimed_until=NULL"
+                    " WHERE id=?",
                     (now_iso(), mail_id),
                 )
             else:
                 cur.execute(
-                    "UPDATE mail_outbox SET attempts=attempts+1, last_error=? WHERE id=?",
+                    "UPDATE mail_outbox SET attempts=attempts+1, last_error=?, claimed_until=NULL WHERE id=?",
                     (error[:500], mail_id),
                 )
 
