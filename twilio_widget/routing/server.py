@@ -111,7 +111,7 @@ def create_app(
     routes = [_webhook(ctx, path, handler) for path, handler in ROUTES.items()]
     routes.append(Route("/healthz", health, methods=["GET"]))
     if settings.team_secret is not None:
-        routes += TeamApi(settings, store, backend).routes()
+        routes += TeamApi(settings, store, backend, rules).routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
