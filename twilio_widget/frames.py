@@ -125,12 +125,48 @@ CALL_METRICS: dict[str, str] = {
     "audio_out": "Float64",
 }
 
+#: A browser call's quality as the panel's Device measured it (``phone.call_quality()``): the
+#: worst of its once-a-second samples and the warnings it raised (comma-separated, as ``tags``).
+CALL_QUALITY: dict[str, str] = {
+    "call_sid": "string",
+    "direction": "string",
+    "remote": "string",
+    "status": "string",
+    "started_at": UTC_TIME,
+    "duration": "Int64",
+    "samples": "Int64",
+    "mos": "Float64",
+    "rtt_ms": "Float64",
+    "jitter": "Float64",
+    "packet_loss": "Float64",
+    "warnings": "string",
+}
+
+#: The Voice SDK's preflight test, one row a run (``phone.preflight().frame()``).
+PREFLIGHT: dict[str, str] = {
+    "id": "string",
+    "status": "string",
+    "verdict": "string",
+    "advice": "string",
+    "edge": "string",
+    "call_sid": "string",
+    "mos": "Float64",
+    "mos_min": "Float64",
+    "rtt_ms": "Float64",
+    "jitter": "Float64",
+    "call_quality": "string",
+    "warnings": "string",
+    "error": "string",
+    "finished_at": UTC_TIME,
+}
+
 #: Columns added when history is matched to contacts.
 CONTACT_COLUMNS: dict[str, str] = {"contact": "object", "field": "string"}
 
 SCHEMAS: dict[str, dict[str, str]] = {
     "calls": CALLS, "messages": MESSAGES, "recordings": RECORDINGS,
     "call_summaries": CALL_SUMMARIES, "call_events": CALL_EVENTS, "call_metrics": CALL_METRICS,
+    "call_quality": CALL_QUALITY, "preflight": PREFLIGHT,
 }
 
 #: Which column orders each kind of history, newest first.

@@ -45,6 +45,19 @@ class DialpadCheck(TypedDict):
     rule: NotRequired[bool]  # the problem is a calling rule's: a call can still be placed with an override
 
 
+class CallQuality(TypedDict):
+    """A browser call's quality: the warnings on now and every one raised, the worst of the
+    Device's once-a-second samples (rtt and jitter in ms, packet_loss a fraction)."""
+
+    warnings: list[str]
+    seen: list[str]
+    samples: int
+    mos: float | None
+    rtt: float | None
+    jitter: float | None
+    packet_loss: float | None
+
+
 class CallState(TypedDict, total=False):
     """The ``call`` trait: the call on the panel, or {} when there is none."""
 
@@ -65,6 +78,7 @@ class CallState(TypedDict, total=False):
     overridden: str  # the rule's reason that was set aside
     answered_by: str  # "machine_end_beep" and the like: answering-machine detection's verdict
     voicemail_dropped: bool  # the recorded message was left on the lead's voicemail
+    quality: CallQuality  # browser calls: how the call sounded, as the panel's Device measured it
 
 
 #: The ``incoming`` trait (``from`` is a Python keyword, hence this form).
@@ -104,6 +118,22 @@ class PanelError(TypedDict):
     field: NotRequired[str]  # the argument at fault, when the input was
 
 
+class PreflightReport(TypedDict):
+    """``cmd_preflight_report``: the SDK's preflight test, summed up (averages over the test call)."""
+
+    id: str
+    status: str  # completed or failed
+    edge: str | None
+    call_sid: str | None
+    mos: float | None
+    mos_min: float | None
+    rtt: float | None
+    jitter: float | None
+    call_quality: str | None  # the SDK's band: excellent, great, good, fair, degraded
+    warnings: list[str]
+    error: PanelError | None
+
+
 class AudioDevice(TypedDict):
     id: str
     label: str
@@ -120,7 +150,7 @@ class DeviceState(TypedDict):
     """The ``device`` trait: the panel's Voice SDK Device as the panel last reported it, and
     the kernel's offer of bridge mode once the Device could not use a microphone."""
 
-    status: str  # off, starting, registering, registered, unregistered, offline, error, destroyed
+    status: str  # off, starting, registering, registered, unregistered, offline, error, destroyed, stale
     identity: NotRequired[str]
     error: NotRequired[PanelError | None]
     inputs: NotRequired[list[AudioDevice]]
@@ -154,6 +184,7 @@ class CallEvent(TypedDict):
     remote: NotRequired[str]
     muted: NotRequired[bool]
     digits: NotRequired[str]  # the tones just sent
+    quality: NotRequired[CallQuality]
 
 
 class Request(TypedDict):
@@ -179,7 +210,7 @@ class DeviceRequest(TypedDict):
     """Kernel -> panel: ask the panel's Device to act (a call placed or controlled from a cell)."""
 
     type: Literal["twp:device"]
-    action: Literal["dial", "hang_up", "mute", "digits"]
+    action: Literal["dial", "hang_up", "mute", "digits", "preflight"]
     args: dict[str, Any]
 
 

@@ -103,6 +103,27 @@ INSIGHTS_EDGES = ("carrier_edge", "sip_edge", "sdk_edge", "client_edge")
 INSIGHTS_DIRECTIONS = ("inbound", "outbound", "both")
 
 # --------------------------------------------------------------------------------------
+# Call quality in the browser: the Voice SDK's warnings, its edges and codecs
+# --------------------------------------------------------------------------------------
+
+#: The warnings a Voice SDK Call raises (``warning``/``warning-cleared``) while the media is poor.
+CALL_QUALITY_WARNINGS = (
+    "high-rtt", "high-jitter", "high-packet-loss", "high-packets-lost-fraction", "low-mos",
+    "low-bytes-received", "low-bytes-sent", "constant-audio-input-level", "constant-audio-output-level",
+    "ice-connectivity-lost",
+)
+#: Twilio's edge locations a Device may connect through ("roaming": the nearest, by DNS).
+VOICE_EDGES = (
+    "ashburn", "ashburn-ix", "dublin", "frankfurt", "frankfurt-ix", "london-ix", "roaming", "san-jose-ix",
+    "sao-paulo", "singapore", "singapore-ix", "sydney", "tokyo", "tokyo-ix", "umatilla",
+)
+#: The audio codecs a Device may prefer, best first by default.
+VOICE_CODECS = ("opus", "pcmu")
+#: Preflight verdicts by the test call's average MOS: at least "good" sounds fine, below "fair"
+#: people will notice (Twilio's own bands: over 4.2 excellent, 3.7 to 4.0 good, 3.0 or less degraded).
+PREFLIGHT_MOS = {"good": 3.7, "fair": 3.1}
+
+# --------------------------------------------------------------------------------------
 # Twilio's error codes this package raises or reacts to
 # --------------------------------------------------------------------------------------
 
@@ -158,6 +179,10 @@ VOCABULARY: dict[str, Any] = {
     "recording_statuses": list(RECORDING_STATUSES),
     "final_recording_statuses": _listed(FINAL_RECORDING_STATUSES),
     "recording_rank": RECORDING_RANK,
+    "call_quality_warnings": list(CALL_QUALITY_WARNINGS),
+    "voice_edges": list(VOICE_EDGES),
+    "voice_codecs": list(VOICE_CODECS),
+    "preflight_mos": PREFLIGHT_MOS,
     "error_codes": {
         "authentication_failed": AUTHENTICATION_FAILED,
         "not_found": NOT_FOUND,

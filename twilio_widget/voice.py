@@ -60,9 +60,11 @@ def mint_token(config: PhoneConfig, identity: str, *, ttl: int = 3600) -> str:
 
 
 def panel_token(config: PhoneConfig, identity: str) -> dict[str, Any]:
-    """What the panel's Device registers with: a token for ``identity``, and how long it lasts."""
+    """What the panel's Device registers with: a token for ``identity``, how long it lasts (the
+    panel renews it on a schedule of its own), and the edges and codecs it connects with."""
     token = mint_token(config, identity, ttl=PANEL_TOKEN_TTL)
-    return {"token": token, "identity": identity, "ttl": PANEL_TOKEN_TTL}
+    return {"token": token, "identity": identity, "ttl": PANEL_TOKEN_TTL,
+            "options": {"edge": list(config.edge), "codecs": list(config.codecs)}}
 
 
 def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30, detect_machine: bool = False) -> str:

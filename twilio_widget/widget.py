@@ -22,6 +22,7 @@ from .contacts import Contacts, parse_number
 from .conversations import Conversations
 from .forwarding import forwarded
 from .payloads import CallEvent, CallState, DeviceEvent, PanelError, checked, error_payload
+from .quality import CallQualityLog, PreflightRun, Preflights
 from .rules import CallingRules
 from .rules.enforce import plan_call
 from .rules.leads import lead_verdicts
@@ -109,6 +110,9 @@ class TwilioPhone(anywidget.AnyWidget):
                                     refusal=self.rules.refusal)
         self._routing = RoutingLink(self, self.backend, self._background, self._on_event)
         self._calls = CallsByMode(self, self.backend, self._selection, self._conversations, self._channel)
+        self._preflights = Preflights(lambda run_id: self._calls.current.ask_preflight(run_id))
+        self._quality = CallQualityLog()
+        self.observe(lambda change: self._quality.call_changed(change["new"]), names="call")
         self.mode = mode or ("sandbox" if self.backend.simulator is not None else "twilio")
         self._calls.change(self.mode)
         self._unsubscribe = self.backend.subscribe(self._on_event)
@@ -230,6 +234,23 @@ class TwilioPhone(anywidget.AnyWidget):
         book = self.contacts if frame is None else as_contacts(frame, self.contacts.fields, region=self.region)
         return lead_verdicts(self.rules, book, at)
 
+    def preflight(self) -> PreflightRun:
+        """Run the Voice SDK's preflight test in the displayed panel (twilio mode): a test call
+        that measures the network. Returns at once: the panel shows the test's progress and
+        verdict, and the returned run's ``report`` (a dict) and ``frame()`` fill in once it is
+        done, after this cell (a cell cannot wait for the panel)."""
+        return self._preflights.start()
+
+    @property
+    def last_preflight(self) -> PreflightRun | None:
+        """The latest preflight test, asked from a cell or from the panel's button."""
+        return self._preflights.last
+
+    def call_quality(self) -> pd.DataFrame:
+        """This session's finished browser calls, as the panel's Device measured them: the worst
+        MOS, round trip, jitter and packet loss of each, and the warnings it raised."""
+        return self._quality.frame()
+
     def _on_event(self, event: Event) -> None:
         self._calls.on_event(event)
         self._conversations.on_event(event)
@@ -270,6 +291,10 @@ class TwilioPhone(anywidget.AnyWidget):
     cmd_step_contact = panel_command(forwarded("_selection", Selection.step))
 
     @panel_command
+    def cmd_preflight(self) -> dict[str, Any]:
+        return {"id": self.preflight().id}
+
+    @panel_command
     def cmd_use_bridge(self) -> dict[str, Any]:
         """The panel's offer where the page cannot use a microphone: calls ring ``bridge_to``."""
         self.mode = "bridge"
@@ -293,6 +318,7 @@ class TwilioPhone(anywidget.AnyWidget):
     cmd_incoming_ended = panel_command(forwarded("_calls.current", ModeCalls.panel_incoming_ended), user_action=False)
     cmd_refresh = panel_command(forwarded("_conversations", Conversations.refresh_soon), user_action=False)
     cmd_poll = panel_command(forwarded("_conversations", Conversations.poll_soon), user_action=False)
+    cmd_preflight_report = panel_command(forwarded("_preflights", Preflights.panel_report), user_action=False)
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The line above the panel that says how calls run: simulated, bridged to the user's own
 // phone, or (in the browser) the Device's state when it is anything but ready. Where the page
-// cannot use a microphone (VS Code outputs, some webviews) it offers the user's own phone.
+// cannot use a microphone (VS Code outputs, some webviews), or whose registration has lapsed
+// for long, it offers the user's own phone.
 
 import { h, replaceChildren } from "./dom";
 import type { RegionContext } from "./region";
@@ -14,7 +15,7 @@ export function banner({ act, scope }: RegionContext): HTMLElement {
     const offer = mode === "twilio" ? device?.bridge_offer : undefined;
     const text = mode === "sandbox" ? "Sandbox: calls and messages are simulated, nothing reaches Twilio."
       : mode === "bridge" ? "Bridge mode: calls ring your own phone first, then the contact."
-        : offer ? "This page cannot use a microphone."
+        : offer && device.status !== "stale" ? "This page cannot use a microphone."
           : deviceText(device);
     replaceChildren(el, text, offer ? bridgeOffer(offer, () => void act.run("cmd_use_bridge")) : null);
     el.hidden = !text;
@@ -39,6 +40,7 @@ function deviceText(device: DeviceState | undefined): string {
     case "registering": case "starting": return "Connecting to Twilio…";
     case "offline": return "Offline: Twilio cannot be reached. Retrying…";
     case "unregistered": return "Not registered: incoming calls will not ring here.";
+    case "stale": return "Not registered for a while: incoming calls will not ring here. Retrying…";
     case "error": return `Phone unavailable: ${device.error?.message ?? "see the error below"}`;
     default: return "";
   }

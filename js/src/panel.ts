@@ -10,6 +10,7 @@ import { Actions } from "./actions";
 import { audioSettings } from "./audio";
 import { banner } from "./banner";
 import { callRegion } from "./callbar";
+import { callQuality } from "./call-quality";
 import { defaultLook } from "./default-look";
 import { h } from "./dom";
 import { errorBox } from "./error";
@@ -72,7 +73,7 @@ export class Panel {
     const tabs = tabBar(ctx, tabRegions);
     const plain = defaultLook(ctx);
     const call = callRegion(ctx);
-    this.root.append(banner(ctx), incomingCall(ctx), h("div", { className: "twp-panel" }, header, body, tabs),
+    this.root.append(banner(ctx), callQuality(ctx), incomingCall(ctx), h("div", { className: "twp-panel" }, header, body, tabs),
       plain.element, errorBox(ctx));
     ctx.scope.watch(["interpretation", "mode", "tab"], () => {
       const look = this.act.get("interpretation");

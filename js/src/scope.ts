@@ -21,6 +21,11 @@ export class Scope {
     draw();
   }
 
+  /** Undo `dispose` with the panel (a subscription the panel made elsewhere). */
+  add(dispose: Disposer): void {
+    this.disposers.push(dispose);
+  }
+
   every(ms: number, run: () => void): void {
     const timer = setInterval(run, ms);
     this.disposers.push(() => clearInterval(timer));

@@ -38,6 +38,34 @@ export interface CallState {
   overridden?: string;
   answered_by?: string;
   voicemail_dropped?: boolean;
+  quality?: CallQuality; // browser calls: how the call sounded, as the panel's Device measured it
+}
+
+// A browser call's quality: the warnings on now and every one raised, the worst of the
+// Device's once-a-second samples (rtt and jitter in ms, packet_loss a fraction).
+export interface CallQuality {
+  warnings: string[];
+  seen: string[];
+  samples: number;
+  mos: number | null;
+  rtt: number | null;
+  jitter: number | null;
+  packet_loss: number | null;
+}
+
+// cmd_preflight_report: the SDK's preflight test, summed up (averages over the test call).
+export interface PreflightReport {
+  id: string;
+  status: string; // completed or failed
+  edge: string | null;
+  call_sid: string | null;
+  mos: number | null;
+  mos_min: number | null;
+  rtt: number | null;
+  jitter: number | null;
+  call_quality: string | null; // the SDK's band: excellent, great, good, fair, degraded
+  warnings: string[];
+  error: PanelError | null;
 }
 
 export interface IncomingCall {
@@ -93,7 +121,8 @@ export interface BridgeOffer {
 }
 
 export interface DeviceState {
-  status: "off" | "starting" | "registering" | "registered" | "unregistered" | "offline" | "error" | "destroyed";
+  status: "off" | "starting" | "registering" | "registered" | "unregistered" | "offline" | "error" | "destroyed"
+    | "stale"; // not registered for long: incoming calls will not ring here
   identity?: string;
   error?: PanelError | null;
   inputs?: AudioDevice[];
@@ -117,6 +146,7 @@ export interface CallEvent {
   remote?: string;
   muted?: boolean;
   digits?: string; // the tones just sent
+  quality?: CallQuality;
 }
 
 export interface State {
@@ -172,7 +202,7 @@ export interface Response {
 // Kernel -> panel: ask the panel's Device to act (a call placed or controlled from a cell).
 export interface DeviceRequest {
   type: "twp:device";
-  action: "dial" | "hang_up" | "mute" | "digits";
+  action: "dial" | "hang_up" | "mute" | "digits" | "preflight";
   args: Record<string, unknown>;
 }
 

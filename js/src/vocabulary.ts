@@ -149,6 +149,43 @@ export const VOCABULARY = {
     "failed": 2,
     "deleted": 3
   },
+  "call_quality_warnings": [
+    "high-rtt",
+    "high-jitter",
+    "high-packet-loss",
+    "high-packets-lost-fraction",
+    "low-mos",
+    "low-bytes-received",
+    "low-bytes-sent",
+    "constant-audio-input-level",
+    "constant-audio-output-level",
+    "ice-connectivity-lost"
+  ],
+  "voice_edges": [
+    "ashburn",
+    "ashburn-ix",
+    "dublin",
+    "frankfurt",
+    "frankfurt-ix",
+    "london-ix",
+    "roaming",
+    "san-jose-ix",
+    "sao-paulo",
+    "singapore",
+    "singapore-ix",
+    "sydney",
+    "tokyo",
+    "tokyo-ix",
+    "umatilla"
+  ],
+  "voice_codecs": [
+    "opus",
+    "pcmu"
+  ],
+  "preflight_mos": {
+    "good": 3.7,
+    "fair": 3.1
+  },
   "error_codes": {
     "authentication_failed": 20003,
     "not_found": 20404,

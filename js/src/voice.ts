@@ -4,13 +4,27 @@
 // (cmd_device_event, cmd_call_event, cmd_incoming), the kernel writes the `device` and `call`
 // traits, and the panel draws SDK calls exactly like sandbox and bridge calls. The kernel asks
 // it to act with `twp:device` messages: a call placed or controlled from a cell, or the call
-// button (the kernel checks the number, then asks the Device to dial it).
+// button (the kernel checks the number, then asks the Device to dial it), and to run the SDK's
+// preflight test. What only this page needs (warning chips, level meters, the preflight's
+// progress) is kept here and drawn by the panel (subscribe), never synced.
 
+import { RegistrationWatch, TokenSchedule } from "./keepalive";
+import { PreflightRunner, type PreflightView } from "./preflight";
+import { CallQualityMonitor, type Levels } from "./quality";
 import {
-  type DeviceFactory, EXPIRED_TOKEN_CODES, OFFLINE_CODES, type SdkCall, type SdkDevice, type SdkError, TOKEN_CODES,
-  VOICE_HINTS,
+  type DeviceFactory, type DeviceOptions, EXPIRED_TOKEN_CODES, OFFLINE_CODES, type PreflightFactory, type SdkCall,
+  type SdkDevice, type SdkError, TOKEN_CODES, VOICE_HINTS,
 } from "./sdk";
 import type { CallEvent, DeviceEvent, DeviceRequest, DeviceState, Invoke, Model, PanelError } from "./types";
+
+interface Token {
+  token: string;
+  identity: string;
+  ttl: number;
+  options: DeviceOptions;
+}
+
+const LEAVE_WARNING = "A call is in progress. Leave the page and end it?";
 
 export class VoiceController {
   private device: SdkDevice | null = null;
@@ -21,13 +35,22 @@ export class VoiceController {
   // What this Device last reported: the kernel's copy in the model comes a round trip later.
   private status: DeviceState["status"] = "off";
   private readonly onKernel = (content: unknown) => this.fromKernel(content);
+  private quality: CallQualityMonitor | null = null;
+  private readonly tokens = new TokenSchedule(() => void this.refreshToken());
+  private watch: RegistrationWatch | null = null;
+  private readonly preflight: PreflightRunner;
+  private readonly watchers = new Set<(what: string) => void>();
+  private readonly onLeave = (event: BeforeUnloadEvent) => this.beforeUnload(event);
 
   constructor(
     private model: Model,
     private invoke: Invoke,
     private createDevice: DeviceFactory,
+    runPreflight: PreflightFactory = () => { throw { message: "The preflight test is not available here" }; },
   ) {
     model.on("msg:custom", this.onKernel);
+    this.preflight = new PreflightRunner(runPreflight, invoke, () => this.changed("preflight"));
+    globalThis.addEventListener?.("beforeunload", this.onLeave);
   }
 
   /** Fetch a token from the kernel, create the Device and register it for incoming calls. */
@@ -35,9 +58,19 @@ export class VoiceController {
     this.reportDevice({ status: "starting", error: null });
     const token = await this.fetchToken();
     if (!token || this.destroyed) return;
-    const device = this.createDevice(token.token);
+    const device = this.createDevice(token.token, token.options);
     this.device = device;
     this.listen(device);
+    this.tokens.start(token.ttl);
+    this.watch = new RegistrationWatch({
+      state: () => device.state,
+      busy: () => this.call !== null || this.ringing !== null,
+      refused: () => this.status === "error",
+      register: () => void device.register().catch((err: SdkError) => this.onDeviceError(err)),
+      reregister: () => void device.unregister().then(() => device.register())
+        .catch((err: SdkError) => this.onDeviceError(err)),
+      stale: () => this.reportDevice({ status: "stale" }),
+    });
     this.reportDevice({ status: "registering", identity: token.identity });
     device.register().catch((err: SdkError) => this.onDeviceError(err));
   }
@@ -50,6 +83,10 @@ export class VoiceController {
     if (this.destroyed) return;
     this.destroyed = true;
     this.model.off("msg:custom", this.onKernel);
+    globalThis.removeEventListener?.("beforeunload", this.onLeave);
+    this.tokens.stop();
+    this.watch?.stop();
+    this.watchers.clear();
     const device = this.device;
     this.device = null;
     this.call = null;
@@ -63,6 +100,25 @@ export class VoiceController {
 
   get busy(): boolean {
     return this.call !== null;
+  }
+
+  /** The warnings of the call in progress that have not cleared, by the SDK's names. */
+  get warnings(): string[] {
+    return this.quality?.warnings ?? [];
+  }
+
+  get levels(): Levels {
+    return this.quality?.levels ?? { input: 0, output: 0 };
+  }
+
+  get preflightView(): PreflightView | null {
+    return this.preflight.view;
+  }
+
+  /** Call `listener` when what only this page shows changes ("warnings", "levels", "preflight"). */
+  subscribe(listener: (what: string) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
   }
 
   /** Dial what the kernel approved. Reported before the SDK is asked, so the kernel knows at
@@ -129,11 +185,34 @@ export class VoiceController {
     } else if (content.action === "hang_up") this.hangUp();
     else if (content.action === "mute") this.mute(Boolean(args.muted));
     else if (content.action === "digits") this.digits(String(args.digits ?? ""));
+    else if (content.action === "preflight") void this.runPreflight(String(args.id ?? ""));
+  }
+
+  /** The SDK's preflight test, with a token of its own and this phone's edge and codecs. */
+  private async runPreflight(id: string): Promise<void> {
+    if (this.preflight.running) return this.preflight.fail(id, { message: "A preflight test is already running" });
+    if (this.call) return this.preflight.fail(id, { message: "Hang up first: the test places a call of its own" });
+    const token = await this.fetchToken();
+    if (!token) return this.preflight.fail(id, { message: "The kernel did not hand out a token" });
+    this.preflight.start(id, token.token, token.options);
+  }
+
+  private changed(what: string): void {
+    for (const listener of [...this.watchers]) listener(what);
+  }
+
+  private beforeUnload(event: BeforeUnloadEvent): void {
+    if (!this.call || this.destroyed) return;
+    event.preventDefault();
+    event.returnValue = LEAVE_WARNING; // older browsers show a prompt only when this is set
   }
 
   private listen(device: SdkDevice): void {
     device.on("registering", () => this.reportDevice({ status: "registering" }));
-    device.on("registered", () => this.reportDevice({ status: "registered", error: null }));
+    device.on("registered", () => {
+      this.watch?.registered();
+      this.reportDevice({ status: "registered", error: null });
+    });
     device.on("unregistered", () => this.reportDevice({ status: "unregistered" }));
     device.on("error", (err: SdkError) => this.onDeviceError(err));
     device.on("incoming", (call: SdkCall) => this.onIncoming(call));
@@ -142,14 +221,18 @@ export class VoiceController {
     this.publishAudioDevices();
   }
 
-  private async fetchToken(): Promise<{ token: string; identity: string } | null> {
+  private async fetchToken(): Promise<Token | null> {
     try {
       const response = await this.invoke("cmd_token", {});
       if (!response.ok) {
         this.reportDevice({ status: "error", error: response.error ?? { message: "No token", code: null } });
         return null;
       }
-      return { token: String(response.token), identity: String(response.identity) };
+      const options = (response.options ?? {}) as Partial<DeviceOptions>;
+      return {
+        token: String(response.token), identity: String(response.identity), ttl: Number(response.ttl) || 3600,
+        options: { edge: options.edge ?? [], codecs: options.codecs ?? ["opus", "pcmu"] },
+      };
     } catch (err) {
       this.reportDevice({ status: "error", error: { message: `The kernel did not hand out a token (${String(err)})`, code: null } });
       return null;
@@ -159,6 +242,7 @@ export class VoiceController {
   private async refreshToken(): Promise<void> {
     const token = await this.fetchToken();
     if (!token || !this.device) return;
+    this.tokens.start(token.ttl);
     // A new token takes effect between calls: the call in progress keeps its media session.
     if (this.call) this.pendingToken = token.token;
     else this.device.updateToken(token.token);
@@ -185,6 +269,7 @@ export class VoiceController {
   private track(call: SdkCall): void {
     this.call = call;
     const report = (event: Omit<CallEvent, "sid">) => this.reportCall({ sid: sidOf(call), ...event });
+    this.quality = new CallQualityMonitor(call, (quality) => report({ quality }), (what) => this.changed(what));
     call.on("ringing", () => report({ status: "ringing" }));
     call.on("accept", () => report({ status: "in-progress" }));
     call.on("mute", (muted: boolean) => report({ muted }));
@@ -204,7 +289,10 @@ export class VoiceController {
   private ended(call: SdkCall, reason: string): void {
     if (this.call !== call) return;
     this.call = null;
-    this.reportCall({ sid: sidOf(call), status: reason });
+    const quality = this.quality?.finish();
+    this.quality = null;
+    this.reportCall({ sid: sidOf(call), status: reason, ...(quality ? { quality } : {}) });
+    this.changed("warnings");
     if (this.pendingToken && this.device) {
       this.device.updateToken(this.pendingToken);
       this.pendingToken = null;

@@ -7,7 +7,7 @@ import { Call, Device } from "@twilio/voice-sdk";
 import { openChannel } from "./channel";
 import { Panel } from "./panel";
 import type { Invoke, Model } from "./types";
-import type { DeviceFactory, SdkDevice } from "./sdk";
+import type { DeviceFactory, DeviceOptions, PreflightFactory, SdkDevice, SdkPreflight } from "./sdk";
 import { VoiceController } from "./voice";
 
 // anywidget hands initialize and each render its own proxy of the model, so the registry is
@@ -20,20 +20,33 @@ export function controllerFor(model: Model): VoiceController | null {
   return controllers.get(keyOf(model)) ?? null;
 }
 
-export const createDevice: DeviceFactory = (token) =>
+// The kernel's options as the SDK names them: one edge as a string, several as a fallback list.
+const edgeOption = (edge: string[]) => (edge.length === 0 ? undefined : edge.length === 1 ? edge[0] : edge);
+const codecOption = (codecs: string[]) => codecs as Call.Codec[];
+
+// The page's warning before it closes mid-call is the controller's (voice.ts), not closeProtection.
+export const createDevice: DeviceFactory = (token, options: DeviceOptions) =>
   new Device(token, {
-    closeProtection: "A call is in progress. Leave the page and end it?",
-    codecPreferences: [Call.Codec.Opus, Call.Codec.PCMU],
+    codecPreferences: codecOption(options.codecs),
+    edge: edgeOption(options.edge),
     tokenRefreshMs: 30_000,
   }) as unknown as SdkDevice;
 
+// The preflight test takes one edge: the first preferred.
+export const runPreflight: PreflightFactory = (token, options: DeviceOptions) =>
+  Device.runPreflight(token, {
+    codecPreferences: codecOption(options.codecs),
+    ...(options.edge.length ? { edge: options.edge[0] } : {}),
+  }) as unknown as SdkPreflight;
+
 /** Start browser calling while the model is in "twilio" mode, stop it when it leaves. */
-export function manageVoice(model: Model, invoke: Invoke, factory: DeviceFactory = createDevice): () => void {
+export function manageVoice(model: Model, invoke: Invoke, factory: DeviceFactory = createDevice,
+  preflight: PreflightFactory = runPreflight): () => void {
   const key = keyOf(model);
   const sync = () => {
     const running = controllers.get(key);
     if (model.get("mode") === "twilio" && !running) {
-      const controller = new VoiceController(model, invoke, factory);
+      const controller = new VoiceController(model, invoke, factory, preflight);
       controllers.set(key, controller);
       void controller.start();
     } else if (model.get("mode") !== "twilio" && running) {

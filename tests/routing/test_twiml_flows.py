@@ -102,6 +102,13 @@ def test_outgoing_unknown_identity_without_caller_id_says_so(twilio: Twilio) -> 
     assert verbs(root) == ["Say", "Hangup"]
 
 
+def test_a_users_preflight_test_hears_a_short_call_that_ends(twilio: Twilio) -> None:
+    params = {k: v for k, v in outgoing_params("").items() if k != "To"}  # the SDK's test sends no number
+    root = xml(twilio.post("/voice/outgoing", params))
+    assert verbs(root) == ["Say", "Pause", "Hangup"]
+    assert root[1].get("length") == "10"
+
+
 def test_outgoing_unknown_identity_may_use_a_configured_caller_id(twilio: Twilio) -> None:
     root = xml(twilio.post("/voice/outgoing", outgoing_params(LEAD, From="client:x", CallerId=BOB)))
     assert root[0].get("callerId") == BOB
@@ -125,7 +132,7 @@ def test_outgoing_to_another_user_and_to_the_sip_domain(twilio: Twilio) -> None:
 
 
 def test_outgoing_missing_to_is_a_bad_request(twilio: Twilio) -> None:
-    params = outgoing_params(LEAD)
+    params = outgoing_params(LEAD, From="client:mallory")  # a user's own is a preflight test (above)
     del params["To"]
     response = twilio.post("/voice/outgoing", params)
     assert response.status_code == 400

@@ -75,6 +75,9 @@ class CallMode(Protocol):
     def panel_incoming_ended(self, sid: str) -> None:
         """The panel's Device stopped ringing (the caller gave up, or it was declined)."""
 
+    def ask_preflight(self, run_id: str) -> None:
+        """Ask the panel's Voice SDK for a preflight test (its report comes back as ``run_id``'s)."""
+
 
 class ModeCalls:
     """The parts of :class:`CallMode` the modes share; each mode fills in its own steps."""
@@ -220,6 +223,9 @@ class ModeCalls:
 
     def panel_incoming_ended(self, sid: str) -> None:
         pass
+
+    def ask_preflight(self, run_id: str) -> None:
+        raise TwilioError("The preflight test checks browser calling: use mode=\"twilio\"", status=409)
 
     # -- the steps each mode fills in -----------------------------------------------------------
 

@@ -71,6 +71,10 @@ class BrowserCalls(ModeCalls):
         self._silence.daemon = True
         self._silence.start()
 
+    def ask_preflight(self, run_id: str) -> None:
+        self._require_panel()
+        self._channel.tell_device("preflight", id=run_id)
+
     def _require_panel(self) -> None:
         status = self._phone.device.get("status", "off")
         if status in NO_PANEL:
@@ -115,6 +119,8 @@ class BrowserCalls(ModeCalls):
                 update["muted"] = bool(report["muted"])
             if report.get("digits"):
                 update["digits"] = self._phone.call.get("digits", "") + report["digits"]
+            if report.get("quality"):
+                update["quality"] = report["quality"]
             self._write(**update)
             if status in ACTIVE_CALL:
                 self._apply({"status": status})
@@ -133,14 +139,17 @@ class BrowserCalls(ModeCalls):
 
     def panel_device_event(self, report: DeviceEvent) -> None:
         device = {**self._phone.device, **report}
-        if (report.get("error") or {}).get("code") in MICROPHONE_UNAVAILABLE:
+        # Where this page cannot use a microphone, or its registration lapsed for long, calls can
+        # still ring the user's own phone; an offer made for a lapse goes once it registers again.
+        if (report.get("error") or {}).get("code") in MICROPHONE_UNAVAILABLE or report.get("status") == "stale":
             device["bridge_offer"] = self._bridge_offer()
+        elif report.get("status") == "registered" and self._phone.device.get("status") == "stale":
+            device.pop("bridge_offer", None)
         self._phone.device = device
         if report.get("error"):
             self._phone.report(report["error"])
 
     def _bridge_offer(self) -> BridgeOffer:
-        """Where this page cannot use a microphone, calls can still ring the user's own phone."""
         number = self._phone.bridge_to
         return {"number": number, "display": self._selection.contacts.format(number) if number else ""}
 

@@ -11,12 +11,14 @@ from typing import Any
 
 from ..checks import host_problem, regex_problem, secret_problem, sid_problem, url_problem
 from ..contacts.display import DEFAULT_REGULAR_EXPRESSION
+from ..vocabulary import VOICE_CODECS
 from .errors import ConfigError
 from .items import Caller, PhoneSource
 from .reading import CALLER_KEYS, read_flag, read_item, read_list, read_source, read_str
 from .rules import RulesSettings
 from .secrets import exported, usable
 from .smtp import SmtpSettings, smtp_type_problem
+from .voice_options import as_list, codec_problems, edge_problems
 
 #: The element's interpretation types: a button opening the number list, or the full panel.
 INTERPRETATIONS = ("default", "panel")
@@ -35,7 +37,7 @@ DATA_MODEL_KEYS = (
     "voice_mail_url",
 )
 #: Options that are not the element's, exported only when set (the routing service's mail).
-_EXTRA_KEYS = ("smtp", "rules")
+_EXTRA_KEYS = ("smtp", "edge", "codecs", "rules")
 _SID_OPTIONS = ("account_sid", "app_sid", "api_key_sid")
 #: The options that are secrets: never shown, and best kept in the environment.
 SECRET_OPTIONS = ("auth_token", "api_key_secret")
@@ -79,10 +81,15 @@ class PhoneConfig:
     api_key_secret: str = field(default="", repr=False)
     #: The routing service's mail server (``phone.serve``, ``twilio-widget serve``); None: no mail.
     smtp: SmtpSettings | None = None
+    #: The browser Device's edge, or edges in order of preference ([]: Twilio's default, roaming).
+    edge: list[str] = field(default_factory=list)
+    #: The audio codecs the browser Device prefers, best first.
+    codecs: list[str] = field(default_factory=lambda: list(VOICE_CODECS))
     #: The calling rules: hours, do-not-call list, voicemail drop (config/rules.py).
     rules: RulesSettings = field(default_factory=RulesSettings)
 
     def __post_init__(self) -> None:
+        self.edge, self.codecs = as_list(self.edge), as_list(self.codecs)
         # Plain dicts (the data model's shape) are accepted for the list options and smtp too.
         self.callers = _items(self.callers, Caller)
         self.fields_with_phones = _items(self.fields_with_phones, PhoneSource)
@@ -130,6 +137,7 @@ class PhoneConfig:
         for i, kind in enumerate(self.interpretation):
             if kind not in INTERPRETATIONS:
                 found.append((f"interpretation[{i}]", f"{kind!r} is not one of {', '.join(INTERPRETATIONS)}"))
+        found += edge_problems(self.edge) + codec_problems(self.codecs)
         found += self._list_problems("callers", Caller, "user_id")
         found += self._list_problems("fields_with_phones", PhoneSource, "app_id")
         return found
@@ -219,6 +227,8 @@ class PhoneConfig:
             interpretation=[str(kind) for kind in read_list(data, "interpretation")],
             regular_expression=read_str(data, "regular_expression", DEFAULT_REGULAR_EXPRESSION),
             smtp=SmtpSettings.from_mapping(data.get("smtp")),
+            edge=data.get("edge", []),
+            codecs=data.get("codecs", list(VOICE_CODECS)),
             rules=RulesSettings.from_mapping(data.get("rules")),
         )
 
@@ -239,6 +249,10 @@ class PhoneConfig:
         }
         if self.smtp is not None:
             model["smtp"] = self.smtp.to_data_model(include_secrets)
+        if self.edge:
+            model["edge"] = list(self.edge)
+        if self.codecs != list(VOICE_CODECS):
+            model["codecs"] = list(self.codecs)
         if not self.rules.is_default:
             model["rules"] = self.rules.to_data_model()
         return {"data_model": model} if wrap else model
