@@ -43,3 +43,11 @@ def phone(leads, sandbox) -> TwilioPhone:
     yield widget
     widget.close()
 
+
+
+@pytest.fixture(autouse=True)
+def do_not_call_list_of_the_test(tmp_path, monkeypatch):
+    """A phone on an account keeps its do-not-call list in ./twilio-widget.sqlite3 by default; each
+    test gets a file of its own instead, so no test sees another's list or writes in the checkout."""
+    monkeypatch.setattr("twilio_widget.rules.calling.DEFAULT_PATH", str(tmp_path / "twilio-widget.sqlite3"))
+    monkeypatch.setattr("twilio_widget.rules.dnc.DEFAULT_PATH", str(tmp_path / "twilio-widget.sqlite3"))

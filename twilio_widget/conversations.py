@@ -20,10 +20,12 @@ import pandas as pd
 from .backends.base import Backend, Event, TwilioError
 from .contacts import Contacts, parse_number
 from .payloads import HistoryRow, ThreadRow, iso, missing_as_none
+from .rules.enforce import check_text
 from .runners import Background
 from .vocabulary import ACTIVE_CALL_STATUSES, PENDING_MESSAGE_STATUSES
 
 if TYPE_CHECKING:
+    from .rules import CallingRules
     from .widget import TwilioPhone
 
 #: Without a routing service, a poll re-checks at most this many undelivered messages.
@@ -34,8 +36,9 @@ Deliver = Callable[[str, str], dict[str, Any]]
 
 class Conversations:
     def __init__(self, phone: TwilioPhone, backend: Backend, contacts: Contacts, region: str,
-                 background: Background, deliver: Deliver) -> None:
+                 background: Background, deliver: Deliver, rules: CallingRules | None = None) -> None:
         self._phone = phone
+        self._rules = rules  # texts to numbers on the do-not-call list are refused
         self._backend = backend
         self._contacts = contacts
         self._region = region
@@ -131,7 +134,10 @@ class Conversations:
         """Check a message before anything is sent: its text and its recipient."""
         if not isinstance(body, str) or not body.strip():
             raise ValueError("body: a message needs some text")
-        return parse_number(to or self._phone.selected_number, self._region, field="to")
+        target = parse_number(to or self._phone.selected_number, self._region, field="to")
+        if self._rules is not None:
+            check_text(self._rules, target)
+        return target
 
     def _keep_local(self, number: str, row: ThreadRow | None, *, replaces: ThreadRow | None = None) -> None:
         """Add (or replace, or with ``row=None`` drop) a message only this panel knows of, on

@@ -42,6 +42,7 @@ class DialpadCheck(TypedDict):
 
     dialpad: str
     problem: str
+    rule: NotRequired[bool]  # the problem is a calling rule's: a call can still be placed with an override
 
 
 class CallQuality(TypedDict):
@@ -71,6 +72,12 @@ class CallState(TypedDict, total=False):
     end_reason: str | None
     duration: int | None
     leg: Literal["you", "lead"]  # bridge mode: whose phone rings
+    caller_id: str  # the number the lead sees (local caller ID)
+    caller_id_choice: str  # why that one: "area code", "state", "country" or "default"
+    override: str  # why a calling rule was set aside for this call ("" when none was)
+    overridden: str  # the rule's reason that was set aside
+    answered_by: str  # "machine_end_beep" and the like: answering-machine detection's verdict
+    voicemail_dropped: bool  # the recorded message was left on the lead's voicemail
     quality: CallQuality  # browser calls: how the call sounded, as the panel's Device measured it
 
 

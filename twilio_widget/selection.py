@@ -17,7 +17,7 @@ import pandas as pd
 import traitlets
 
 from .contacts import Contacts, InvalidNumber, parse_number
-from .payloads import ContactCard
+from .payloads import ContactCard, DialpadCheck
 
 if TYPE_CHECKING:
     from .widget import TwilioPhone
@@ -28,8 +28,9 @@ EMPTY_PAD = "type a number to call, or pick one of the contact's"
 
 class Selection:
     def __init__(self, phone: TwilioPhone, contacts: Contacts, region: str,
-                 on_number: Callable[[], Any]) -> None:
+                 on_number: Callable[[], Any], refusal: Callable[[str], str] = lambda number: "") -> None:
         self._phone = phone
+        self._refusal = refusal  # the calling rules' verdict on a valid number ("" when it may be called)
         self.contacts = contacts
         self.region = region
         self._on_number = on_number  # the selected number changed: its history is loaded
@@ -127,7 +128,11 @@ class Selection:
 
     def _typed(self, change: dict[str, Any]) -> None:
         number, problem = read_pad(change["new"], self.region)
-        self._phone.dialpad_check = {"dialpad": change["new"], "problem": problem}
+        rule = self._refusal(number) if number else ""
+        verdict: DialpadCheck = {"dialpad": change["new"], "problem": rule or problem}
+        if rule:  # the panel offers to call anyway, with a reason
+            verdict["rule"] = True
+        self._phone.dialpad_check = verdict
         if number:
             self._phone.selected_number = number
 

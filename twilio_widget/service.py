@@ -98,7 +98,7 @@ class RoutingLink:
         from .routing import send_message
 
         return send_message(self._backend, self._handle.store, to, caller_id, body,
-                            status_callback=self._handle.public_url + "/status/message")
+                            status_callback=self._handle.public_url + "/status/message", rules=self._phone.rules)
 
     def outbox(self) -> pd.DataFrame:
         """Messages that failed to send while the routing service ran, with their errors."""

@@ -67,12 +67,31 @@ def panel_token(config: PhoneConfig, identity: str) -> dict[str, Any]:
             "options": {"edge": list(config.edge), "codecs": list(config.codecs)}}
 
 
-def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30) -> str:
+def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30, detect_machine: bool = False) -> str:
     """What the user's own phone hears once they pick up: the lead, dialled with the
-    caller ID of the user (built with twilio's builder, never by string pasting)."""
+    caller ID of the user (built with twilio's builder, never by string pasting).
+    ``detect_machine`` asks Twilio to tell a machine's greeting on the lead's leg and wait for
+    its end (``DetectMessageEnd``), so a voicemail drop lands after the beep; the verdict comes
+    back as the leg's ``answered_by``."""
     response = VoiceResponse()
     response.say("Connecting your call.")
-    response.dial(lead, caller_id=caller_id, timeout=timeout)
+    if detect_machine:
+        dial = response.dial(caller_id=caller_id, timeout=timeout)
+        dial.number(lead, machine_detection=MACHINE_DETECTION)
+    else:
+        response.dial(lead, caller_id=caller_id, timeout=timeout)
+    return str(response)
+
+
+#: Answering-machine detection that waits for the greeting's end (Twilio's MachineDetection value).
+MACHINE_DETECTION = "DetectMessageEnd"
+
+
+def voicemail_drop_twiml(message_url: str) -> str:
+    """What the lead's voicemail hears on a voicemail drop: the recorded message, then the end."""
+    response = VoiceResponse()
+    response.play(message_url)
+    response.hangup()
     return str(response)
 
 

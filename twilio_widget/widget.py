@@ -23,6 +23,9 @@ from .conversations import Conversations
 from .forwarding import forwarded
 from .payloads import CallEvent, CallState, DeviceEvent, PanelError, checked, error_payload
 from .quality import CallQualityLog, PreflightRun, Preflights
+from .rules import CallingRules
+from .rules.enforce import plan_call
+from .rules.leads import lead_verdicts
 from .runners import Background, InlineRunner, Runner, WorkerRunner
 from .selection import Selection, as_contacts
 from .service import RoutingLink
@@ -102,9 +105,13 @@ class TwilioPhone(anywidget.AnyWidget):
         self.caller_id = self._caller_id(caller_id)
         self.bridge_to = parse_number(bridge_to, region, field="bridge_to") if bridge_to else ""
         self._channel = CommandChannel(self)
+        #: Calling hours, do-not-call list: asked by the pad's check, place_call, send_message, the service.
+        self.rules = CallingRules.for_phone(self.config, region=region, simulator=self.backend.simulator)
         self._conversations = Conversations(self, self.backend, self.contacts, region, self._background,
-                                            deliver=lambda to, body: self._routing.deliver(to, body))
-        self._selection = Selection(self, self.contacts, region, on_number=self._conversations.refresh_soon)
+                                            deliver=lambda to, body: self._routing.deliver(to, body),
+                                            rules=self.rules)
+        self._selection = Selection(self, self.contacts, region, on_number=self._conversations.refresh_soon,
+                                    refusal=self.rules.refusal)
         self._routing = RoutingLink(self, self.backend, self._background, self._on_event)
         self._calls = CallsByMode(self, self.backend, self._selection, self._conversations, self._channel)
         self._preflights = Preflights(lambda run_id: self._calls.current.ask_preflight(run_id))
@@ -196,6 +203,7 @@ class TwilioPhone(anywidget.AnyWidget):
     mute = forwarded("_calls.current", ModeCalls.mute)
     send_digits = forwarded("_calls.current", ModeCalls.send_digits)
     accept = forwarded("_calls.current", ModeCalls.accept)
+    drop_voicemail = forwarded("_calls.current", ModeCalls.drop_voicemail)
     reject = forwarded("_calls.current", ModeCalls.reject)
     on_incoming = forwarded("_calls", CallsByMode.on_incoming)
     serve = forwarded("_routing", RoutingLink.serve)
@@ -220,12 +228,24 @@ class TwilioPhone(anywidget.AnyWidget):
         """The row label of the contact on the panel (the same as ``row``)."""
         return self.row
 
-    def place_call(self, number: str | None = None) -> CallState:
-        """Call ``number`` (default: what the pad shows) from the current caller ID; a pad that
-        holds no valid number is refused, never replaced by an earlier selection. Returns at
+    def place_call(self, number: str | None = None, *, override: str | None = None) -> CallState:
+        """Call ``number`` (default: what the pad shows) from the caller ID local to it; a pad that
+        holds no valid number is refused, never replaced by an earlier selection. The calling rules
+        refuse a number outside its calling hours or on the do-not-call list (``CallRefused``, with
+        the reason) unless ``override`` says why to call anyway; the call records it. Returns at
         once with the call as it stands; ``call`` follows it. The sandbox simulates the call;
         bridge mode rings ``bridge_to`` first; twilio mode asks the displayed panel to dial."""
-        return self._calls.current.place(self._selection.dial_target(number))
+        target = self._selection.dial_target(number)
+        caller = self.config.caller(self.user) if self.user else None
+        plan = plan_call(self.rules, target, owned=[self.caller_id, *(caller.numbers if caller else [])],
+                         default_caller_id=self.caller_id, override=override)
+        return self._calls.current.place(target, plan)
+
+    def can_call(self, frame: pd.DataFrame | None = None, at: pd.Timestamp | None = None) -> pd.DataFrame:
+        """For every row of a leads frame (default: the phone's contacts), read through the phone's
+        number fields: number, field, allowed, reason, local_time, next_allowed."""
+        book = self.contacts if frame is None else as_contacts(frame, self.contacts.fields, region=self.region)
+        return lead_verdicts(self.rules, book, at)
 
     def preflight(self) -> PreflightRun:
         """Run the Voice SDK's preflight test in the displayed panel (twilio mode): a test call
@@ -251,8 +271,8 @@ class TwilioPhone(anywidget.AnyWidget):
     # -- the panel's commands -------------------------------------------------------------------
 
     @panel_command
-    def cmd_call(self, number: str | None = None) -> dict[str, Any]:
-        return {"call": self.place_call(number)}
+    def cmd_call(self, number: str | None = None, override: str | None = None) -> dict[str, Any]:
+        return {"call": self.place_call(number, override=override)}
 
     @panel_command
     def cmd_hang_up(self) -> dict[str, Any]:
@@ -271,6 +291,10 @@ class TwilioPhone(anywidget.AnyWidget):
         return {"call": self.accept(sid)}
 
     cmd_reject = panel_command(forwarded("_calls.current", ModeCalls.reject))
+
+    @panel_command
+    def cmd_drop_voicemail(self) -> dict[str, Any]:
+        return {"call": self.drop_voicemail()}
     cmd_dismiss_call = panel_command(forwarded("_calls.current", ModeCalls.dismiss))
 
     @panel_command
@@ -348,6 +372,8 @@ class TwilioPhone(anywidget.AnyWidget):
             self._background.shutdown()
         if self._owns_backend and "backend" in vars(self):  # absent when the constructor failed early
             self.backend.close()
+        if "rules" in vars(self):
+            self.rules.close()
         super().close()
 
     def __repr__(self) -> str:

@@ -80,8 +80,15 @@ export class Actions {
 
   /** The kernel checks the number (the pad's, unless one is given) and picks the caller ID;
    *  in twilio mode it then asks this browser's Device to dial, as it does for a cell. */
-  async placeCall(number?: string): Promise<void> {
-    await this.run("cmd_call", number ? { number } : {});
+  async placeCall(number?: string, override?: string): Promise<void> {
+    await this.run("cmd_call", { ...(number ? { number } : {}), ...(override ? { override } : {}) });
+  }
+
+  /** Whether the pad's problem is a calling rule's (hours, do-not-call): a call can still be
+   *  placed, with a reason the kernel records with the call. */
+  ruleRefuses(): boolean {
+    const check = this.get("dialpad_check");
+    return !!check && check.dialpad === this.get("dialpad") && !!check.rule;
   }
 
   async hangUp(): Promise<void> {

@@ -79,7 +79,14 @@ function callControls(act: Actions, call: CallState): HTMLElement[] {
     : h("button", {
       className: "twp-dismiss", type: "button", "aria-label": "Dismiss", onclick: () => void act.run("cmd_dismiss_call"),
     }, "✕");
-  return mute ? [mute, end] : [end];
+  // On voicemail, one click leaves the recorded message and frees the user (the kernel redirects the lead's leg).
+  const voicemail = call.status === "in-progress" && call.direction === "outbound" && !call.voicemail_dropped
+    ? h("button", {
+      className: "twp-voicemail-drop", type: "button", "aria-label": "Leave voicemail",
+      "data-testid": "voicemail-drop", onclick: () => void act.run("cmd_drop_voicemail"),
+    }, call.answered_by?.startsWith("machine") ? "Voicemail: leave message" : "Leave voicemail")
+    : null;
+  return [mute, voicemail, end].filter((b): b is HTMLElement => b !== null);
 }
 
 /** Mute and tones work on a connected call; in bridge mode it runs on the user's own phone,

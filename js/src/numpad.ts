@@ -35,6 +35,17 @@ export function numpad(ctx: RegionContext): HTMLElement {
     onclick: () => act.callOrHangUp(),
   }, icon("phone"), icon("hangup")) as HTMLButtonElement;
 
+  // A calling rule's refusal can be set aside on purpose: the reason typed here is recorded with the call.
+  const why = h("input", {
+    className: "twp-override-reason", type: "text", "aria-label": "Reason to call anyway",
+    placeholder: "Why call anyway?", "data-testid": "override-reason",
+  }) as HTMLInputElement;
+  const callAnyway = h("button", {
+    className: "twp-override", type: "button", "aria-label": "Call anyway", "data-testid": "call-anyway",
+    onclick: () => { if (why.value.trim()) void act.placeCall(undefined, why.value.trim()); else why.focus(); },
+  }, "Call anyway") as HTMLButtonElement;
+  const override = h("div", { className: "twp-override-row", hidden: true }, why, callAnyway);
+
   /** The reason the pad cannot be called, beside it and given to the disabled button. */
   const showProblem = (reason: string) => {
     callButton.disabled = !!reason;
@@ -58,11 +69,13 @@ export function numpad(ctx: RegionContext): HTMLElement {
     callButton.setAttribute("aria-label", active ? "Hang up" : "Call");
     callButton.dataset.testid = active ? "hangup-button" : "call-button";
     showProblem(active ? "" : act.dialProblem()); // hang-up works whatever the pad holds
+    override.hidden = active || !act.ruleRefuses();
   });
 
   return h("section", { className: "twp-tab-panel twp-numpad", "data-tab": "numpad", role: "tabpanel" },
     h("div", { className: "twp-dialpad-row" }, display, erase),
     keyGrid("twp-key", (k) => act.pressKey(k)),
     // The reason stands beside the button: the fixed-height pad has no line to spare.
-    h("div", { className: "twp-call-row" }, h("span"), callButton, problem));
+    h("div", { className: "twp-call-row" }, h("span"), callButton, problem),
+    override);
 }

@@ -156,6 +156,36 @@ describe("numpad", () => {
     expect(button.hasAttribute("aria-describedby")).toBe(false);
   });
 
+  it("offers to call anyway, with a reason, when a calling rule refuses the number", async () => {
+    const problem = "7:42 am in Denver: calls allowed from 8:00";
+    const { model, $ } = mount({ dialpad: "+13035550100", dialpad_check: { dialpad: "+13035550100", problem, rule: true } });
+    expect($<HTMLButtonElement>("[data-testid=call-button]").disabled).toBe(true);
+    expect($("[data-testid=dial-problem]").textContent).toBe(problem);
+    const row = $("[data-testid=call-anyway]").parentElement as HTMLElement;
+    expect(row.hidden).toBe(false);
+    $<HTMLButtonElement>("[data-testid=call-anyway]").click();
+    await Promise.resolve();
+    expect(model.commands.filter((c) => c.name === "cmd_call")).toHaveLength(0); // no reason given yet
+    $<HTMLInputElement>("[data-testid=override-reason]").value = "they asked for 7:45";
+    $<HTMLButtonElement>("[data-testid=call-anyway]").click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)).toMatchObject({ name: "cmd_call", msg: { override: "they asked for 7:45" } });
+    model.kernelSets({ dialpad_check: { dialpad: "+13035550100", problem: "Not a valid number (too short)" } });
+    expect(row.hidden).toBe(true); // only a rule can be set aside, never a bad number
+  });
+
+  it("leaves a voicemail in one click on an answered outgoing call", async () => {
+    const { model, $ } = mount({ call: { sid: "CA1", status: "in-progress", direction: "outbound",
+      answered_by: "machine_end_beep" } });
+    const drop = $<HTMLButtonElement>("[data-testid=voicemail-drop]");
+    expect(drop.textContent).toBe("Voicemail: leave message");
+    drop.click();
+    await Promise.resolve();
+    expect(model.commands.at(-1)?.name).toBe("cmd_drop_voicemail");
+    model.kernelSets({ call: { sid: "CA1", status: "in-progress", direction: "outbound", voicemail_dropped: true } });
+    expect(document.querySelector("[data-testid=voicemail-drop]")).toBeNull();
+  });
+
   it("trusts a verdict only on the text the pad shows (the kernel answers each key press)", () => {
     const { model, $ } = mount({ dialpad_check: { dialpad: "+1415555010", problem: "Not a valid number (too short)" } });
     $(".twp-key[data-key='0']").click();

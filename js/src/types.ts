@@ -32,6 +32,12 @@ export interface CallState {
   end_reason?: string | null;
   duration?: number | null;
   leg?: "you" | "lead";
+  caller_id?: string;
+  caller_id_choice?: string;
+  override?: string;
+  overridden?: string;
+  answered_by?: string;
+  voicemail_dropped?: boolean;
   quality?: CallQuality; // browser calls: how the call sounded, as the panel's Device measured it
 }
 
@@ -91,6 +97,7 @@ export interface ThreadRow {
 export interface DialpadCheck {
   dialpad: string;
   problem: string;
+  rule?: boolean;
 }
 
 export interface PanelError {

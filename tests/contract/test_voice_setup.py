@@ -23,9 +23,13 @@ APP = "AP" + "2" * 32
 VOICE_URL = "https://hooks.example.com/voice/outgoing"
 
 
+#: These tests are about the requests' shape, at any hour of the day they run.
+ANY_HOUR = {"calling_hours": {"default": "0:00-24:00"}}
+
+
 def phone_on(backend, *, bridge: bool = False, **options) -> TwilioPhone:
     config = PhoneConfig(account_sid=ACCOUNT_SID, auth_token="0123456789abcdef" * 2,
-                         callers=[Caller(user_id="analyst", caller_id="+14155550123")], **options)
+                         callers=[Caller(user_id="analyst", caller_id="+14155550123")], rules=ANY_HOUR, **options)
     leads = pd.DataFrame({"name": ["Ada"], "mobile": ["+1 415 555 0100"]})
     calling = {"mode": "bridge", "bridge_to": "+12025550143"} if bridge else {}
     return TwilioPhone(leads, ["mobile"], name="name", backend=backend, config=config, **calling)

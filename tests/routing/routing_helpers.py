@@ -19,6 +19,8 @@ from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from twilio_widget.backends.base import Event, EventHub, TwilioError
+from twilio_widget.config.hours import CallingHours
+from twilio_widget.config.rules import RulesSettings
 from twilio_widget.routing import CallerRoute, RoutingSettings, SmtpSettings, Store, create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -127,6 +129,10 @@ def make_settings(tmp_path: Path, **changes: Any) -> RoutingSettings:
         "voicemail_max_seconds": 90,
         "store_path": current_database or tmp_path / "routing.sqlite3",
         "max_body_bytes": 8 * 1024,
+        # every hour a calling hour, so the flows do not depend on when the tests run; the rules'
+        # own tests set theirs (test_rules_in_the_service.py)
+        "rules": RulesSettings(calling_hours=CallingHours.parse({"default": "0:00-24:00"}),
+                               do_not_call_path=str(tmp_path / "do-not-call.sqlite3")),
     }
     values.update(changes)
     return RoutingSettings(**values)

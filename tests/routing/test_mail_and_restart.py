@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from email import message_from_string
 from pathlib import Path
@@ -217,6 +218,8 @@ def _start(store: str | Path, port: int, config: dict, *extra: str) -> subproces
             *extra,
         ],
         env=env,
+        # files the service keeps beside a PostgreSQL store (the do-not-call list) go to a folder of its own
+        cwd=tempfile.mkdtemp(prefix="twilio-widget-service-"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -52,6 +52,15 @@ def test_stop_is_checked_before_sending(team: Api, store: Store) -> None:
     assert team.backend.sent == []
 
 
+def test_the_do_not_call_list_is_checked_before_sending(tmp_path, team: Api) -> None:
+    from twilio_widget.rules import DoNotCall
+
+    DoNotCall(tmp_path / "do-not-call.sqlite3").block([LEAD], source="customer request")
+    response = team.call("POST", "/api/messages", json={"to": LEAD, "body": "Hello"})
+    assert response.status_code == 403 and "do-not-call list (customer request)" in response.json()["error"]["message"]
+    assert team.backend.sent == []
+
+
 def test_failed_sends_wait_in_their_users_outbox_and_are_retried(team: Api, store: Store) -> None:
     team.backend.fail = TwilioError("Service unavailable", code=20503, status=503)
     assert team.call("POST", "/api/messages", json={"to": LEAD, "body": "From Alice"}).status_code == 400

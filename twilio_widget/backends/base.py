@@ -197,6 +197,10 @@ class Backend(Protocol):
         """Hang up a server-side call (bridge mode): completed if answered, canceled if ringing."""
         ...
 
+    def redirect_call(self, sid: str, twiml: str) -> dict[str, Any]:
+        """Give a call in progress new TwiML (the voicemail drop: play a message, hang up)."""
+        ...
+
     def close(self) -> None:
         """Release what the backend holds (the sandbox's clock thread)."""
         ...

@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import traitlets
 
+from .. import voice
 from ..backends.base import Backend, TwilioError
+from ..config import ConfigError
 from ..payloads import CallEvent, CallState, DeviceEvent, IncomingCall, iso
 from ..vocabulary import ACTIVE_CALL_STATUSES as ACTIVE_CALL
 
 if TYPE_CHECKING:
     from ..channel import CommandChannel
     from ..conversations import Conversations
+    from ..rules.enforce import CallPlan
     from ..selection import Selection
     from ..widget import TwilioPhone
 
@@ -39,8 +42,9 @@ class CallMode(Protocol):
     def stop(self) -> None:
         """The phone leaves this mode, or closes."""
 
-    def place(self, target: str) -> CallState:
-        """Call the E.164 ``target``; returns at once with the call as it stands."""
+    def place(self, target: str, plan: CallPlan | None = None) -> CallState:
+        """Call the E.164 ``target`` as ``plan`` says (caller ID, override); returns at once with
+        the call as it stands."""
 
     def hang_up(self) -> CallState: ...
 
@@ -89,6 +93,7 @@ class ModeCalls:
         self._on_ring = on_ring
         self._lock = threading.RLock()
         self._lead_leg = ""  # the sid of the leg our call dialled, once it reported
+        self._plan: CallPlan | None = None  # the call being placed: its caller ID and override
 
     @staticmethod
     def unavailable(phone: TwilioPhone) -> str:
@@ -103,12 +108,21 @@ class ModeCalls:
 
     # -- the user's controls ----------------------------------------------------------------
 
-    def place(self, target: str) -> CallState:
+    def place(self, target: str, plan: CallPlan | None = None) -> CallState:
         with self._lock:
             if self._phone.call.get("status") in ACTIVE_CALL:
                 raise TwilioError("A call is already in progress: hang up first", status=409)
+            self._plan = plan
             self._dial(target)
+            if plan is not None:  # recorded with the call: which number it showed, and a rule set aside
+                self._write(caller_id=plan.caller_id, caller_id_choice=plan.caller_id_choice,
+                            override=plan.override, overridden=plan.overridden)
             return self._phone.call
+
+    @property
+    def caller_id(self) -> str:
+        """The number the call being placed shows: the plan's (local caller ID), else the phone's."""
+        return self._plan.caller_id if self._plan is not None and self._plan.caller_id else self._phone.caller_id
 
     def hang_up(self) -> CallState:
         """End the current call (or stop it ringing)."""
@@ -141,6 +155,28 @@ class ModeCalls:
         self._phone.incoming = None
         self._selection.show_caller(ringing["from"], ringing["contact"])
         return self._phone.call
+
+    def drop_voicemail(self) -> CallState:
+        """The call reached the lead's voicemail: leave the recorded message (``rules.voicemail_drop_url``)
+        on the lead's leg and free the user. The lead's leg is redirected (REST: play, hang up);
+        ``call["voicemail_dropped"]`` says it was done, which makes the call's outcome "left voicemail"."""
+        url = self._phone.config.rules.voicemail_drop_url
+        if not url:
+            raise ConfigError("rules.voicemail_drop_url", "set the recorded message's URL to drop it on voicemail")
+        with self._lock:
+            call = self._phone.call
+            if call.get("status") != "in-progress" or call.get("direction") != "outbound":
+                raise TwilioError("There is no answered outgoing call to leave the message on", status=409)
+            lead = self._lead_sid()
+            if not lead:
+                raise TwilioError("The lead's leg of this call is not known yet: wait until it answers", status=409)
+            self._backend.redirect_call(lead, voice.voicemail_drop_twiml(url))
+            self._write(voicemail_dropped=True)
+            return self._phone.call
+
+    def _lead_sid(self) -> str:
+        """The sid of the lead's leg: the leg our call dialled (bridge, browser), once it reported."""
+        return self._lead_leg
 
     def dismiss(self) -> None:
         """Clear the call bar of a call that has ended; a call still going stays shown."""
@@ -250,6 +286,8 @@ class ModeCalls:
             update["leg"] = leg
         if status == "in-progress" and not self._phone.call.get("started_at"):
             update["started_at"] = iso(record.get("start_time") or datetime.now(UTC))
+        if record.get("answered_by") and isinstance(record["answered_by"], str):  # machine detection's verdict
+            update["answered_by"] = record["answered_by"]
         if status not in ACTIVE_CALL:
             update["end_reason"] = status
             update["duration"] = record.get("duration")

@@ -37,8 +37,9 @@ class BridgeCalls(ModeCalls):
     def _dial(self, target: str) -> None:
         # One POST, answered at once: the panel needs the call's SID to follow it.
         phone = self._phone
-        record = self._backend.create_call(phone.bridge_to, phone.caller_id,
-                                           twiml=voice.bridge_twiml(target, phone.caller_id))
+        record = self._backend.create_call(phone.bridge_to, self.caller_id,
+                                           twiml=voice.bridge_twiml(target, self.caller_id, detect_machine=(
+                                               phone.config.rules.answering_machine_detection)))
         self._track(record, remote=target, direction="outbound")
         self._write(leg="you")
         if not self._backend.pushes_events:  # Twilio reports the legs to no webhook: poll them

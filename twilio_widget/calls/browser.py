@@ -62,12 +62,11 @@ class BrowserCalls(ModeCalls):
     # -- the user's controls: asked of the panel's Device -----------------------------------------
 
     def _dial(self, target: str) -> None:
-        phone = self._phone
-        if not phone.caller_id:
+        if not self.caller_id:
             raise ConfigError("caller_id", "set the Twilio number to call from (Callers in the element)")
         self._require_panel()
         self._begin("pending", "outbound", target, "connecting")
-        self._channel.tell_device("dial", To=target, CallerId=phone.caller_id)
+        self._channel.tell_device("dial", To=target, CallerId=self.caller_id)
         self._silence = threading.Timer(self.SILENCE_SECONDS, self._panel_silent)
         self._silence.daemon = True
         self._silence.start()

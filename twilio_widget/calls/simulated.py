@@ -23,8 +23,11 @@ class SimulatedCalls(ModeCalls):
         return self._backend.simulator
 
     def _dial(self, target: str) -> None:
-        record = self._simulator.dial(target, self._phone.caller_id or None)
+        record = self._simulator.dial(target, self.caller_id or None)
         self._track(record, remote=target, direction="outbound")
+
+    def _lead_sid(self) -> str:
+        return self._phone.call.get("sid", "")  # the sandbox's call is the lead's own leg
 
     def _answer(self, ringing: IncomingCall, sid: str | None) -> None:
         record = self._simulator.accept(ringing["sid"])

@@ -10,11 +10,20 @@ from ..checks import e164_problem, email_problem
 
 @dataclass
 class Caller:
-    """A user who makes calls: their Twilio number (caller ID) and where mail goes."""
+    """A user who makes calls: their Twilio number (caller ID) and where mail goes.
+
+    ``numbers`` are more Twilio numbers the user may call from: a lead sees the one of its area
+    code, else of its state or country, else ``caller_id`` (local caller ID, rules/callerid.py).
+    """
 
     user_id: str = ""
     caller_id: str = ""  # E.164 Twilio number shown to the people this user calls
     client_mail: str = ""  # where this user's voicemail and messages are emailed
+    numbers: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.numbers, str):  # the data model's spelling: "+1303...,+1415..."
+            self.numbers = split_names(self.numbers)
 
     def problems(self, where: str) -> list[tuple[str, str]]:
         found = []
@@ -24,10 +33,19 @@ class Caller:
             found.append((f"{where}.caller_id", why))
         if self.client_mail and (why := email_problem(self.client_mail)):
             found.append((f"{where}.client_mail", why))
+        if not isinstance(self.numbers, list):
+            found.append((f"{where}.numbers", f"expected a list of numbers, got {type(self.numbers).__name__}"))
+            return found
+        for i, number in enumerate(self.numbers):
+            if why := e164_problem(number):
+                found.append((f"{where}.numbers[{i}]", why))
         return found
 
     def to_data_model(self) -> dict:
-        return {"caller_id": self.caller_id, "client_mail": self.client_mail, "user_id": self.user_id}
+        model = {"caller_id": self.caller_id, "client_mail": self.client_mail, "user_id": self.user_id}
+        if self.numbers:
+            model["numbers"] = ",".join(self.numbers)
+        return model
 
 
 @dataclass

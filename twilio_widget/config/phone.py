@@ -15,6 +15,7 @@ from ..vocabulary import VOICE_CODECS
 from .errors import ConfigError
 from .items import Caller, PhoneSource
 from .reading import CALLER_KEYS, read_flag, read_item, read_list, read_source, read_str
+from .rules import RulesSettings
 from .secrets import exported, usable
 from .smtp import SmtpSettings, smtp_type_problem
 from .voice_options import as_list, codec_problems, edge_problems
@@ -36,7 +37,7 @@ DATA_MODEL_KEYS = (
     "voice_mail_url",
 )
 #: Options that are not the element's, exported only when set (the routing service's mail).
-_EXTRA_KEYS = ("smtp", "edge", "codecs")
+_EXTRA_KEYS = ("smtp", "edge", "codecs", "rules")
 _SID_OPTIONS = ("account_sid", "app_sid", "api_key_sid")
 #: The options that are secrets: never shown, and best kept in the environment.
 SECRET_OPTIONS = ("auth_token", "api_key_secret")
@@ -84,6 +85,8 @@ class PhoneConfig:
     edge: list[str] = field(default_factory=list)
     #: The audio codecs the browser Device prefers, best first.
     codecs: list[str] = field(default_factory=lambda: list(VOICE_CODECS))
+    #: The calling rules: hours, do-not-call list, voicemail drop (config/rules.py).
+    rules: RulesSettings = field(default_factory=RulesSettings)
 
     def __post_init__(self) -> None:
         self.edge, self.codecs = as_list(self.edge), as_list(self.codecs)
@@ -92,6 +95,7 @@ class PhoneConfig:
         self.fields_with_phones = _items(self.fields_with_phones, PhoneSource)
         if isinstance(self.smtp, Mapping):
             self.smtp = SmtpSettings.from_mapping(self.smtp)
+        self.rules = RulesSettings.from_mapping(self.rules)
         self.validate()
 
     # -- validation ---------------------------------------------------------------------
@@ -110,8 +114,11 @@ class PhoneConfig:
                 found.append((option, f"expected a string, got {type(getattr(self, option)).__name__}"))
         if why := smtp_type_problem(self.smtp):
             found.append(("smtp", why))
+        if not isinstance(self.rules, RulesSettings):
+            found.append(("rules", f"expected rules settings, got {type(self.rules).__name__}"))
         if found:
             return found
+        found += self.rules.problems()
         for option in _SID_OPTIONS:
             if getattr(self, option) and (why := sid_problem(getattr(self, option), option)):
                 found.append((option, why))
@@ -222,6 +229,7 @@ class PhoneConfig:
             smtp=SmtpSettings.from_mapping(data.get("smtp")),
             edge=data.get("edge", []),
             codecs=data.get("codecs", list(VOICE_CODECS)),
+            rules=RulesSettings.from_mapping(data.get("rules")),
         )
 
     def to_data_model(self, include_secrets: bool = False, *, wrap: bool = False) -> dict:
@@ -245,6 +253,8 @@ class PhoneConfig:
             model["edge"] = list(self.edge)
         if self.codecs != list(VOICE_CODECS):
             model["codecs"] = list(self.codecs)
+        if not self.rules.is_default:
+            model["rules"] = self.rules.to_data_model()
         return {"data_model": model} if wrap else model
 
     # -- the environment ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from .errors import ConfigError
 from .items import PhoneSource, split_names
 
-CALLER_KEYS = ("caller_id", "client_mail", "user_id")
+CALLER_KEYS = ("caller_id", "client_mail", "user_id", "numbers")
 _SOURCE_KEYS = ("app_id", "field_id", "view_id")
 
 

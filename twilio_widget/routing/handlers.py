@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.background import BackgroundTask
 from starlette.responses import Response
@@ -22,6 +22,9 @@ from .gate import float_param, int_param, message_sid, one_of
 from .mail import Mailer, deliver_pending, sms_mail, voicemail_mail
 from .settings import RoutingSettings
 from .store import Store
+
+if TYPE_CHECKING:
+    from ..rules import CallingRules
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ class Context:
     hub: EventHub | None
     mailer: Mailer | None
     validator: RequestValidator = field(repr=False, default=None)  # type: ignore[assignment]
+    #: The calling rules for the calls the service connects (None: no rules, as in older set-ups).
+    rules: CallingRules | None = None
 
     async def write(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A store write, awaited without blocking the loop; returns once committed."""
@@ -74,7 +79,9 @@ def _mail_task(ctx: Context) -> BackgroundTask | None:
 
 
 async def voice_outgoing(ctx: Context, params: Mapping[str, str]) -> Response:
-    return _xml(twiml.outgoing(ctx.settings, params))
+    number = twiml.normalize_number((params.get("To") or "").strip(), ctx.settings.default_region)
+    reason = ctx.rules.refusal(number) if ctx.rules is not None and number else ""
+    return _xml(twiml.refused(reason) if reason else twiml.outgoing(ctx.settings, params))
 
 
 async def voice_incoming(ctx: Context, params: Mapping[str, str]) -> Response:

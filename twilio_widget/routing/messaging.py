@@ -7,11 +7,15 @@ when a store is at hand; :func:`retry_outbox` sends what failed before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends.base import TwilioError, body_refused
+from ..rules.enforce import check_text
 from ..vocabulary import OPTED_OUT
 from .store import OptedOutError, Store
+
+if TYPE_CHECKING:
+    from ..rules import CallingRules
 
 
 def _send(backend: Any, to: str, from_: str, body: str, status_callback: str | None) -> dict[str, Any]:
@@ -26,8 +30,10 @@ def send_message(
     body: str,
     *,
     status_callback: str | None = None,
+    rules: CallingRules | None = None,
 ) -> dict[str, Any]:
-    """Send one SMS: refuse opted-out numbers, record what was sent, keep what failed.
+    """Send one SMS: refuse opted-out numbers (and, given ``rules``, the do-not-call list), record
+    what was sent, keep what failed.
 
     Raises :class:`TwilioError` (code 21610 for an opted-out recipient, 21602 or 21617 for a
     body Twilio would refuse, Twilio's own code otherwise); a failed send is added to the outbox
@@ -36,6 +42,8 @@ def send_message(
     refused = body_refused(body)
     if refused:
         raise refused
+    if rules is not None:
+        check_text(rules, to)
     try:
         store.check_can_send(to)
     except OptedOutError as exc:

@@ -36,7 +36,7 @@ from .gate import ClientGone, Problem, read_form, verify_signature
 from .handlers import ROUTES, Context, Handler
 from .mail import Mailer, MailRetry
 from .settings import RoutingSettings
-from .store import Store, StoreUnavailable
+from .store import Store, StoreUnavailable, is_postgres
 from .team import TeamApi
 
 __all__ = ["ROUTES", "ServerHandle", "create_app", "serve_in_thread"]
@@ -82,7 +82,13 @@ def create_app(
         store = Store(settings.store_path, durability=settings.durability)
     if mailer is None and settings.smtp is not None:
         mailer = Mailer(settings.smtp)
-    ctx = Context(settings, store, hub, mailer, RequestValidator(settings.auth_token))
+    from ..rules import CallingRules, DoNotCall, dnc
+
+    # The list is the store's own file; beside a PostgreSQL store it is the configured file (STOP
+    # opt-outs are then checked by the store itself, for texts).
+    listed = settings.rules.do_not_call_path or (dnc.DEFAULT_PATH if is_postgres(store.path) else store.path)
+    rules = CallingRules(settings.rules.calling_hours, DoNotCall(listed, region=settings.default_region))
+    ctx = Context(settings, store, hub, mailer, RequestValidator(settings.auth_token), rules)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -98,13 +104,14 @@ def create_app(
         finally:
             if retry is not None:
                 retry.stop()
+            rules.close()
             if own_store:
                 store.close()
 
     routes = [_webhook(ctx, path, handler) for path, handler in ROUTES.items()]
     routes.append(Route("/healthz", health, methods=["GET"]))
     if settings.team_secret is not None:
-        routes += TeamApi(settings, store, backend).routes()
+        routes += TeamApi(settings, store, backend, rules).routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store

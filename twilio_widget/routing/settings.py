@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..checks import host_problem, identity_problem, url_problem
 from ..config import MASK, Caller, PhoneConfig, SmtpSettings
+from ..config.rules import RulesSettings
 from ..config.secrets import usable
 from ..contacts import normalize as normalize_number
 from ..voice import identity_for
@@ -34,6 +35,8 @@ class CallerRoute:
     caller_id: str
     client_mail: str | None = None
     sip_user: str | None = None
+    #: More numbers the caller owns (local caller ID picks among them and caller_id).
+    numbers: tuple[str, ...] = ()
 
     @property
     def sip_name(self) -> str:
@@ -49,7 +52,7 @@ class CallerRoute:
         # a SIP phone keeps the user id as given.
         identity = _identity_of(user)
         return cls(identity=identity, caller_id=caller_id, client_mail=caller.client_mail.strip() or None,
-                   sip_user=user if user != identity else None)
+                   sip_user=user if user != identity else None, numbers=tuple(caller.numbers))
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class RoutingSettings:
     durability: str = "FULL"
     #: Signs the team's per-user API tokens (``team.user_token``); None turns the team API off.
     team_secret: str | None = field(default=None, repr=False)
+    #: The calling rules (hours, do-not-call list in the store's file) for the calls it connects.
+    rules: RulesSettings = field(default_factory=RulesSettings)
 
     def __post_init__(self) -> None:
         if why := url_problem(self.public_url):
@@ -180,6 +185,7 @@ class RoutingSettings:
             "sip_domain": config.sip_domain or None,
             "voice_mail_url": config.voice_mail_url or None,
             "smtp": config.smtp,
+            "rules": config.rules,
             **overrides,
         }
         values["callers"] = callers_from(values["callers"])

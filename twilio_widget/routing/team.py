@@ -38,6 +38,7 @@ from starlette.routing import Route
 
 from ..backends.base import TwilioError
 from ..contacts import normalize
+from ..rules.enforce import CallRefused
 from .messaging import missing_value, retry_outbox, send_message
 from .settings import CallerRoute, RoutingSettings
 from .store import Store, StoreUnavailable
@@ -95,8 +96,9 @@ Endpoint = Callable[[Request, CallerRoute], Awaitable[Response]]
 class TeamApi:
     """The routes above, over one store and the backend that sends for the whole team."""
 
-    def __init__(self, settings: RoutingSettings, store: Store, backend: Any) -> None:
+    def __init__(self, settings: RoutingSettings, store: Store, backend: Any, rules: Any = None) -> None:
         self.settings, self.store, self._backend = settings, store, backend
+        self.rules = rules  # the calling rules: texts to the do-not-call list are refused
 
     def routes(self) -> list[Route]:
         return [
@@ -148,10 +150,12 @@ class TeamApi:
         try:
             record = await run_in_threadpool(
                 send_message, self.backend, self.store, to, caller.caller_id, args["body"],
-                status_callback=self.settings.url(STATUS_MESSAGE),
+                status_callback=self.settings.url(STATUS_MESSAGE), rules=self.rules,
             )
         except TwilioError as exc:
             return error(400, exc.message, exc.code)
+        except CallRefused as exc:
+            return error(403, str(exc))
         return JSONResponse({"message": jsonable(record)})
 
     async def outbox(self, request: Request, caller: CallerRoute) -> Response:

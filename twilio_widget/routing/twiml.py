@@ -93,6 +93,11 @@ def _say_and_hang_up(text: str, step: str, caller: CallerRoute | None = None) ->
     return Outcome(response, step, caller)
 
 
+def refused(reason: str) -> Outcome:
+    """What the user hears when the calling rules refuse the number they dialled."""
+    return _say_and_hang_up(f"This call is not allowed: {reason}. Goodbye.", "refused-by-rules")
+
+
 # --- outgoing ------------------------------------------------------------------------------
 
 
@@ -138,8 +143,10 @@ def outgoing(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
     known = settings.caller_ids()
     if caller is not None:
         caller_id = normalize_number(caller.caller_id, settings.default_region) or caller.caller_id
-        if asked and normalize_number(asked, settings.default_region) != caller_id:
+        owned = {caller_id, *(normalize_number(n, settings.default_region) for n in caller.numbers)}
+        if asked and normalize_number(asked, settings.default_region) not in owned:
             return _say_and_hang_up("This caller ID is not assigned to you. Goodbye.", "refused-caller-id", caller)
+        caller_id = normalize_number(asked, settings.default_region) if asked else caller_id  # local caller ID
     elif asked and (normalize_number(asked, settings.default_region) in known or not known):
         caller_id = normalize_number(asked, settings.default_region) or ""
     else:

@@ -58,6 +58,8 @@ class SandboxBackend(CallSimulation, Messaging, CallQuality):
         self._lock = threading.RLock()
         self._outcomes = {}
         self.leads = None
+        #: The voicemail drops played: {"call_sid", "url"} each (demos and tests read them).
+        self.voicemail_drops: list[dict[str, str | None]] = []
         self._opted_out = set()
         self._leg_watchers = {}
         self._calls, self._messages = seed_history(list(numbers), history_days, self.now(), own_number,

@@ -9,7 +9,7 @@ from typing import Any
 from ...vocabulary import FINAL_CALL_STATUSES, NOT_FOUND
 from ..base import TwilioError
 from .leads import CallPlan, LeadBehaviour
-from .records import call_price, call_record, dialled_number, public, require_number
+from .records import call_price, call_record, dialled_number, played_url, public, require_number
 from .state import SandboxState
 
 __all__ = ["CALL_OUTCOMES", "CallSimulation"]
@@ -73,6 +73,22 @@ class CallSimulation(SandboxState):
         if self.leads is not None:
             return self.leads.plan(to, self.now())
         return CallPlan("completed")
+
+    #: How long the sandbox's recorded message plays before the lead's leg hangs up.
+    message_seconds = 5.0
+
+    def redirect_call(self, sid: str, twiml: str) -> dict[str, Any]:
+        """New TwiML for a call in progress: the sandbox plays a <Play>'s message (kept in
+        ``voicemail_drops``) and hangs up; a bridge's other leg is freed at once, as Twilio's is
+        when its Dial loses the lead."""
+        call = self._call(sid)
+        if call["status"] != "in-progress":
+            raise TwilioError(f"Call {sid} is not in progress", code=21220, status=400)
+        self.voicemail_drops.append({"call_sid": sid, "url": played_url(twiml)})
+        if call["parent_call_sid"]:
+            self.hang_up(call["parent_call_sid"])
+        self._clock.call_later(self.message_seconds, lambda: self.hang_up(sid))
+        return public(self._call(sid))
 
     def hang_up(self, sid: str) -> dict[str, Any]:
         """End a call from our side: completed if it was answered, canceled if still ringing."""

@@ -82,6 +82,14 @@ def require_number(value: str, field: str) -> str:
         raise TwilioError(str(exc), code=INVALID_TO_NUMBER, status=400) from None
 
 
+def played_url(twiml: str) -> str | None:
+    """The URL a TwiML document's <Play> plays, if it plays one."""
+    try:
+        return (ElementTree.fromstring(twiml).findtext("Play") or "").strip() or None
+    except ElementTree.ParseError:
+        return None
+
+
 def dialled_number(twiml: str | None) -> str | None:
     """The number a TwiML document's <Dial> calls, if it dials one."""
     if not twiml:

@@ -241,6 +241,15 @@ class TwilioBackend:
                                  data={"Status": target}, what="Unable to end call")
         return self._absorb(CALLS, payload)
 
+    def redirect_call(self, sid: str, twiml: str) -> dict[str, Any]:
+        """Give a call in progress new TwiML (Calls update with ``Twiml``): the voicemail drop."""
+        inputs.sid(sid, "call_sid", "sid")
+        if not isinstance(twiml, str) or "<Response" not in twiml:
+            raise InputError("twiml", "expected a TwiML document (<Response>...</Response>)")
+        payload = self._api.json("POST", self._api.url_for(CALLS.item_path.format(sid=sid)),
+                                 data={"Twiml": twiml}, what="Unable to redirect call")
+        return self._absorb(CALLS, payload)
+
     def child_calls(self, parent_sid: str) -> list[dict[str, Any]]:
         """The legs a call dialled (bridge mode's leg to the lead), as calls-schema records;
         a leg new to us, or whose status changed, is also emitted as an event."""

@@ -1,0 +1,59 @@
+"""Where the rules meet a call or a text: the plan of one outgoing call, or the refusal.
+
+Every path that calls or texts asks here (the panel's button through ``place_call``, a cell,
+``send_message``); the routing service asks :class:`CallingRules` itself for the calls and
+texts it places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .callerid import choose_caller_id
+
+if TYPE_CHECKING:
+    from .calling import CallingRules
+
+
+def do_not_call_reason(source: str) -> str:
+    return f"on the do-not-call list ({source})"
+
+
+class CallRefused(ValueError):
+    """A call or text the rules refuse; ``reason`` says why (as ``can_call`` does)."""
+
+    def __init__(self, reason: str, *, texting: bool = False) -> None:
+        self.reason = reason
+        hint = "" if texting else " (place_call(..., override='why') calls anyway, and records it)"
+        super().__init__(f"{'Not texted' if texting else 'Not called'}: {reason}{hint}")
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What a call to ``target`` will be: from which number (and why), and the override taken."""
+
+    target: str
+    caller_id: str
+    caller_id_choice: str
+    override: str = ""
+    overridden: str = ""  # the rule's reason that the override set aside
+
+
+def plan_call(rules: CallingRules, target: str, *, owned: list[str], default_caller_id: str,
+              override: str | None = None) -> CallPlan:
+    """The plan of a call, or :class:`CallRefused` when a rule forbids it and no override is given."""
+    if override is not None and (not isinstance(override, str) or not override.strip()):
+        raise ValueError("override: say why the rule is set aside (it is recorded with the call)")
+    reason = rules.refusal(target)
+    if reason and override is None:
+        raise CallRefused(reason)
+    caller_id, choice = choose_caller_id(target, owned, default_caller_id)
+    return CallPlan(target, caller_id, choice, (override or "").strip() if reason else "", reason)
+
+
+def check_text(rules: CallingRules, to: str) -> None:
+    """Texts are refused to numbers on the do-not-call list (calling hours are for calls)."""
+    source = rules.do_not_call.source(to)
+    if source is not None:
+        raise CallRefused(do_not_call_reason(source), texting=True)
