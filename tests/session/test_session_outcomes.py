@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 from phone_helpers import command
-from session_helpers import RecordingRules, finish_call
+from session_helpers import finish_call
 
 from twilio_widget.session import OUTCOME_COLUMNS, Outcome
 
@@ -87,20 +87,6 @@ def test_a_call_back_is_set_on_the_leads_clock_and_comes_first_when_due(phone, s
     assert phone.session["lead"]["name"] == "Alan"
     assert phone.session["lead"]["callback_at"] == "2026-05-01T21:30:00+00:00"
     assert phone.session["lead"]["local_time"].startswith("2026-05-01T15:00")
-
-
-def test_do_not_call_asks_the_calling_rules_to_block_the_number(phone, sandbox, session):
-    phone.rules = RecordingRules()
-    session.call()
-    finish_call(phone, sandbox)
-    session.record("do not call", "asked us to stop")
-    assert phone.rules.blocked == [(["+14155550101"], "calling session 'default'")]
-
-
-def test_a_lead_the_rules_forbid_is_passed_over(phone, call_leads, journal_path):
-    phone.rules = RecordingRules(forbidden={"+14155550101"})
-    phone.queue(call_leads, order="score", ascending=False, lead_name="name", journal=journal_path)
-    assert phone.session["lead"]["name"] == "Katherine"
 
 
 def test_no_answer_retries_until_the_attempts_run_out(phone, sandbox, call_leads, journal_path):

@@ -9,7 +9,7 @@ onto the leads, and the session's activity as frames and plots.
     session.py   CallingSession: the queue on the panel (writes the ``session`` trait)
     join.py      the outcomes back on the leads frame
     activity.py  Activity: connect rates, talk time, attempts; frames and plots
-    rules_link.py  the one link to the calling rules (and their stand-in until they exist)
+    rules_link.py  the one link to the phone's calling rules and the leads' time zones
     link.py      Sessions: the phone's session, and the panel's session commands
 """
 

@@ -1,11 +1,9 @@
 """The calling session's one link to the calling rules (``twilio_widget/rules/``, another part of
 the package): whether a lead may be called now, and the lead's time zone and local time.
 
-The queue asks the rules as a filter, never copies them. Time zones come from
-``twilio_widget.rules.zones``; a number whose zone is not known reads its wall clock in UTC.
-Until the phone carries the calling rules themselves (``phone.rules``), the stand-in below
-answers: every call allowed. It is the only stand-in, and the real rules replace it without a
-change elsewhere: a phone with a ``rules`` attribute is asked instead.
+The queue asks the phone's rules (``phone.rules``, a :class:`~twilio_widget.rules.CallingRules`)
+as a filter, never copies them. Time zones come from ``twilio_widget.rules.zones``; a number whose
+zone is not known reads its wall clock in UTC.
 """
 
 from __future__ import annotations
@@ -16,11 +14,10 @@ import pandas as pd
 
 from ..rules import zones
 
-# ---- STAND-IN until the phone has its calling rules (phone.rules): everything allowed. -----------
-
 
 class AllowEverything:
-    """The calling rules' contract (``can_call``, ``block``) with nothing forbidden."""
+    """The calling rules' contract (``can_call``, ``block``) with nothing forbidden: what the queue's
+    own tests and benchmark pick leads with, to see its order alone. A phone always has real rules."""
 
     def can_call(self, numbers: pd.Series, at: pd.Timestamp | None = None) -> pd.DataFrame:
         at = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
@@ -34,14 +31,12 @@ class AllowEverything:
 
 ALLOW_EVERYTHING = AllowEverything()
 
-# ---- end of the stand-in ------------------------------------------------------------------------
-
 UNKNOWN_ZONE = "UTC"  # how a number with no known zone reads its wall clock
 
 
 def rules_of(phone: Any) -> Any:
-    """The calling rules a phone follows (``phone.rules``), or the stand-in."""
-    return getattr(phone, "rules", None) or ALLOW_EVERYTHING
+    """The calling rules a phone follows."""
+    return phone.rules
 
 
 def zone_names(numbers: pd.Series) -> pd.Series:

@@ -72,8 +72,10 @@ class CallingSession:
         """The outcome the last call suggests (its final status), "" before it ended."""
         return (self._call or {}).get("suggested", "")
 
-    def call(self) -> dict[str, Any]:
-        """Call the lead on the card (from the phone's caller ID); returns the call as it stands."""
+    def call(self, override: str | None = None) -> dict[str, Any]:
+        """Call the lead on the card (from the caller ID the rules choose); returns the call as it
+        stands. A lead the calling rules refuse now is called only with an ``override`` (why), which
+        the call and its outcome record."""
         if self.status == "paused":
             raise ValueError("session: it is paused; resume() first")
         if self.status in ("calling", "outcome") and self._call and not self._call.get("ended"):
@@ -87,10 +89,10 @@ class CallingSession:
         position, now = self._current, self._now()
         number = self.queue.number(position)
         verdict = self._rules.can_call(pd.Series([number]), at=now).iloc[0]
-        if not verdict["allowed"]:
+        if not verdict["allowed"] and not override:
             raise ValueError(f"rules: {number} may not be called now ({verdict['reason']})")
         self._phone.selected_number = number
-        placed = self._phone.place_call(number)
+        placed = self._phone.place_call(number, override=override)
         attempt = self.queue.called(position, now)
         self.journal.save_lead(self.name, self.queue.key(position), self.queue.lead_state(position))
         self._call = {"sid": placed.get("sid", ""), "number": number, "placed_at": now, "attempt": attempt,
@@ -219,11 +221,23 @@ class CallingSession:
             return
         ours["sid"] = call.get("sid") or ours["sid"]  # a browser call learns its sid from the Device
         ours["status"] = call.get("status", "")
+        # What the calling rules decided for this call: its caller ID, and any rule set aside.
+        ours.update({k: call[k] for k in ("caller_id", "override", "overridden") if call.get(k)})
+        if call.get("voicemail_dropped"):
+            ours["voicemail_dropped"] = True
         if ours["status"] in FINAL_CALL_STATUSES:
             ours.update(ended=True, duration=call.get("duration"), started_at=call.get("started_at"),
-                        suggested=self.vocabulary.suggest(ours["status"], self._answered_by(ours["sid"])))
+                        suggested=self._suggestion(ours, call))
             self.status = "outcome"
         self.show()
+
+    def _suggestion(self, ours: dict[str, Any], call: dict[str, Any]) -> str:
+        """The outcome the ended call suggests: "left voicemail" after a voicemail drop, else by its
+        status and who answered (a machine means voicemail)."""
+        if ours.get("voicemail_dropped") and "left voicemail" in self.vocabulary.by_name:
+            return "left voicemail"
+        answered_by = call.get("answered_by") or self._answered_by(ours["sid"])
+        return self.vocabulary.suggest(ours["status"], answered_by)
 
     def _answered_by(self, sid: str) -> str | None:
         """Who took the call (a machine means voicemail), where the backend knows without a request."""
@@ -251,9 +265,11 @@ class CallingSession:
         started = call.get("started_at") or call.get("placed_at")
         return {"call_sid": call.get("sid", ""), "key": self.queue.key(position), "number": self.queue.number(position),
                 "field": self.queue.field(position), "outcome": outcome, "note": note, "agent": self.agent,
-                "caller_id": self._phone.caller_id, "started_at": pd.Timestamp(started) if started else None,
+                "caller_id": call.get("caller_id") or self._phone.caller_id,
+                "started_at": pd.Timestamp(started) if started else None,
                 "duration": call.get("duration") if call else None,
-                "attempt": call.get("attempt", int(self.queue.attempts[position])), "overrides": "",
+                "attempt": call.get("attempt", int(self.queue.attempts[position])),
+                "overrides": _overrides(call),
                 "callback_at": callback_at, "queue": self.name, "recorded_at": now}
 
     # -- the view ----------------------------------------------------------------------------
@@ -295,3 +311,10 @@ class CallingSession:
 
 
 __all__ = ["STATUSES", "CallingSession", "ns"]
+
+
+def _overrides(call: dict[str, Any]) -> str:
+    """The rule a call was placed against and the user's reason, as the outcomes frame keeps them."""
+    if not call.get("override"):
+        return ""
+    return f"{call.get('overridden') or 'rule'}: {call['override']}"
