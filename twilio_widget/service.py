@@ -49,11 +49,15 @@ class RoutingLink:
         routing = RoutingSettings.from_config(self._phone.config, public_url=public_url, store_path=store_path,
                                               **settings)
         hub = EventHub()
-        # Listeners run on the service's event loop: the panel's work goes to the phone's worker.
-        hub.subscribe(lambda event: self._background.run(lambda: self._on_event(event)))
+        hub.subscribe(self._from_service)
         self._handle = serve_in_thread(routing, host=host, port=port, hub=hub)
         self._follow()
         return self._handle
+
+    def _from_service(self, event: Event) -> None:
+        """An event of the service's, on its event loop or the team client's thread: the panel's
+        work goes to the phone's worker."""
+        self._background.run(lambda: self._on_event(event))
 
     def stop_serving(self) -> None:
         """Stop the routing service started with ``serve``."""
@@ -76,8 +80,7 @@ class RoutingLink:
         if self._handle is not None:
             raise RuntimeError(f"serving at {self._handle.url} in this kernel; phone.stop_serving() first")
         self.disconnect()
-        # Events arrive on the client's thread: the panel's work goes to the phone's worker.
-        self._team = TeamClient(url, token, lambda event: self._background.run(lambda: self._on_event(event)))
+        self._team = TeamClient(url, token, self._from_service)
         self._follow()
         return self._team
 

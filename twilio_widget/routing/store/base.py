@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ...vocabulary import moves_forward
 from .engines import Cursor, RecordBusy, StoreUnavailable, open_engine
 from .schema import Recorded, now_iso, queue_mail, upsert
 
@@ -227,6 +228,21 @@ class StoreBase:
             (key, kind, sid, json.dumps(dict(record), default=str), now_iso()),
         ).fetchone()
         return int(row["id"]) if row else None
+
+    def _store_status(self, cur: Cursor, table: str, kind: str, sid: str, status: str, *,
+                      rank: Mapping[str, int], to_record: Callable[[dict[str, Any]], dict[str, Any]],
+                      fields: Callable[[dict[str, Any]], dict[str, Any]],
+                      mail: tuple[str, str, str] | None = None) -> Recorded:
+        """A status of the record ``sid``, in the caller's transaction: the row as it stands,
+        ``fields(current)`` merged over it, the status never moving backwards by ``rank``, then
+        stored as news (see :meth:`_store_news`)."""
+        current = self._held(cur, table, sid)
+        old = current.get("status")
+        kept = status if moves_forward(rank, old, status) else old
+        merged = {"sid": sid, **fields(current), "status": kept}
+        stored = to_record(current) if current else None
+        return self._store_news(cur, table, kind, merged=merged, record=to_record(merged), status=status,
+                                stored=stored, mail=mail)
 
     def _store_news(self, cur: Cursor, table: str, kind: str, *, merged: dict[str, Any],
                     record: dict[str, Any], status: str, stored: dict[str, Any] | None,

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ...frames import from_records, newest_first
-from ...vocabulary import CALL_RANK, CALL_STATUS_ALIASES, FINAL_CALL_STATUSES, RECORDING_RANK, moves_forward
+from ...vocabulary import CALL_RANK, CALL_STATUS_ALIASES, FINAL_CALL_STATUSES, RECORDING_RANK
 from .base import StoreBase, writes
 from .schema import Recorded, call_record, now_iso, number_key, overlay, parse_time, recording_record
 
@@ -40,23 +40,20 @@ class CallStore(StoreBase):
         """
         status = CALL_STATUS_ALIASES.get(status, status)
         at = parse_time(timestamp) or now_iso()
-        with self._tx() as cur:
-            current = self._held(cur, "calls", sid)
-            old_status = current.get("status")
-            advance = moves_forward(CALL_RANK, old_status, status)
-            merged = {
-                "sid": sid,
+
+        def fields(current: dict[str, Any]) -> dict[str, Any]:
+            return {
                 **overlay(current, direction=direction, from_number=from_, to_number=to, duration=duration,
                            price=price, price_unit=price_unit, answered_by=answered_by,
                            parent_call_sid=parent_call_sid, user_id=user_id),
-                "status": status if advance else old_status,
                 "start_time": current.get("start_time") or at,
                 "end_time": current.get("end_time") or (at if status in FINAL_CALL_STATUSES else None),
                 "updated_at": now_iso(),
             }
-            stored = call_record(current) if current else None
-            return self._store_news(cur, "calls", kind, merged=merged, record=call_record(merged), status=status,
-                                    stored=stored)
+
+        with self._tx() as cur:
+            return self._store_status(cur, "calls", kind, sid, status, rank=CALL_RANK, to_record=call_record,
+                                      fields=fields)
 
     def call(self, sid: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM calls WHERE sid=?", (sid,))
@@ -95,24 +92,21 @@ class CallStore(StoreBase):
         """Store a recording status. ``mail`` (to, subject, body) is queued in the same
         transaction, so a voicemail is never stored without its notification or vice versa."""
         at = now_iso()
-        with self._tx() as cur:
-            current = self._held(cur, "recordings", sid)
-            old = current.get("status")
-            advance = moves_forward(RECORDING_RANK, old, status)
-            merged = {
-                "sid": sid,
+
+        def fields(current: dict[str, Any]) -> dict[str, Any]:
+            return {
                 "call_sid": call_sid or current.get("call_sid"),
                 "date_created": current.get("date_created") or parse_time(start_time) or at,
                 "duration": duration if duration is not None else current.get("duration"),
-                "status": status if advance else old,
                 "channels": channels if channels is not None else current.get("channels"),
                 "source": source or current.get("source"),
                 "media_url": url or current.get("media_url"),
                 "updated_at": at,
             }
-            stored = recording_record(current) if current else None
-            return self._store_news(cur, "recordings", "recording", merged=merged, record=recording_record(merged),
-                                    status=status, stored=stored, mail=mail)
+
+        with self._tx() as cur:
+            return self._store_status(cur, "recordings", "recording", sid, status, rank=RECORDING_RANK,
+                                      to_record=recording_record, fields=fields, mail=mail)
 
     def recordings(self, call_sid: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM recordings", []

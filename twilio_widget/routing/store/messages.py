@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ...frames import from_records, newest_first
-from ...vocabulary import MESSAGE_RANK, OPTED_OUT, SENT_MESSAGE_STATUSES, moves_forward
+from ...vocabulary import MESSAGE_RANK, OPTED_OUT, SENT_MESSAGE_STATUSES
 from .base import StoreBase, writes
 from .schema import Recorded, message_record, now_iso, number_key, overlay, parse_time
 
@@ -56,17 +56,13 @@ class MessageStore(StoreBase):
         but does not move the message backwards.
         """
         at = now_iso()
-        with self._tx() as cur:
-            current = self._held(cur, "messages", sid)
-            old_status = current.get("status")
-            advance = moves_forward(MESSAGE_RANK, old_status, status)
-            merged = {
-                "sid": sid,
+
+        def fields(current: dict[str, Any]) -> dict[str, Any]:
+            return {
                 **overlay(current, direction=direction, from_number=from_, to_number=to, num_segments=num_segments,
                            num_media=num_media, error_code=error_code, error_message=error_message, price=price,
                            price_unit=price_unit),
                 "body": body if body is not None else current.get("body"),
-                "status": status if advance else old_status,
                 "date_sent": parse_time(date_sent)
                 or current.get("date_sent")
                 or (at if status in SENT_MESSAGE_STATUSES else None),
@@ -74,9 +70,10 @@ class MessageStore(StoreBase):
                 "media": json.dumps(media) if media else current.get("media"),
                 "updated_at": at,
             }
-            stored = message_record(current) if current else None
-            return self._store_news(cur, "messages", "message", merged=merged, record=message_record(merged),
-                                    status=status, stored=stored, mail=mail)
+
+        with self._tx() as cur:
+            return self._store_status(cur, "messages", "message", sid, status, rank=MESSAGE_RANK,
+                                      to_record=message_record, fields=fields, mail=mail)
 
     def message(self, sid: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM messages WHERE sid=?", (sid,))
