@@ -41,7 +41,7 @@ ENV_DATABASE = "TWILIO_WIDGET_DATABASE"
 #: the worker processes, which build their app with ``worker_app``.
 ENV_WORKER_ARGS = "TWILIO_WIDGET_SERVE_ARGS"
 #: Settings of the service alone that a configuration file may carry beside the element's options.
-SERVICE_KEYS = ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "store_path")
+SERVICE_KEYS = ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "store_path", "team_leads")
 #: The options PhoneConfig.from_env can set: those a TWILIO_* variable names, and the callers
 #: (its TWILIO_CALLER_ID and TWILIO_CLIENT_MAIL make one).
 _ENVIRONMENT_OPTIONS = {f.name for f in dataclasses.fields(PhoneConfig) if f.name in ENVIRONMENT} | {"callers"}
@@ -116,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         "keeps them in step: a dead worker is replaced, the others serve on",
     )
     serve.add_argument(
+        "--team-lead",
+        dest="team_leads",
+        action="append",
+        default=None,
+        metavar="USER_ID",
+        help="a caller who reads every user's calling-session outcomes through the team API "
+        "(repeat for several; the configuration file's team_leads otherwise)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     token = commands.add_parser(
@@ -153,7 +162,7 @@ def settings_from_args(
     config = element_config(options, env)
     if not usable(config.auth_token):
         raise ValueError(f"auth token: missing (put it in --config or set {ENVIRONMENT['auth_token']})")
-    for name in ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability"):
+    for name in ("ring_seconds", "sip_seconds", "voicemail_max_seconds", "durability", "team_leads"):
         if getattr(args, name) is not None:  # a flag wins over the file
             service[name] = getattr(args, name)
     service["store_path"] = args.store or service.get("store_path") or "twilio-widget.sqlite3"

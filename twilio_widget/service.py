@@ -84,6 +84,11 @@ class RoutingLink:
         self._follow()
         return self._team
 
+    @property
+    def team(self) -> TeamClient | None:
+        """The connection to the team's service (``connect``), or None."""
+        return self._team
+
     def disconnect(self) -> None:
         """Leave the team's service joined with ``connect``."""
         if self._team is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pathlib
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import pandas as pd
@@ -30,6 +30,9 @@ from .runners import Background, InlineRunner, Runner, WorkerRunner
 from .selection import Selection, as_contacts
 from .service import RoutingLink
 from .session.link import Sessions
+
+if TYPE_CHECKING:
+    from .team_client import TeamClient
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -222,6 +225,12 @@ class TwilioPhone(anywidget.AnyWidget):
     def outcomes(self) -> pd.DataFrame:
         """Every call outcome in the journal, typed (see the README's calling session)."""
         return self._sessions.outcomes()
+
+    @property
+    def team(self) -> TeamClient | None:
+        """The connection to a team's service made by ``connect`` (None without one): the team's
+        calling-session outcomes, ``phone.team.outcomes()`` and ``.activity()``."""
+        return self._routing.team
 
     @property
     def current(self) -> Any:

@@ -39,6 +39,7 @@ ACCOUNT = "AC" + "0" * 32
 ALICE = "+14155550100"
 BOB = "+14155550101"
 LEAD = "+14155550199"
+CAROL = "+14155550102"  # the team lead's number (team_settings)
 
 
 def free_port() -> int:
@@ -136,6 +137,13 @@ def make_settings(tmp_path: Path, **changes: Any) -> RoutingSettings:
     }
     values.update(changes)
     return RoutingSettings(**values)
+
+
+def team_settings(tmp_path: Path, secret: str) -> RoutingSettings:
+    """A team's service: Alice and Bob call, Carol calls and leads (reads everyone's outcomes)."""
+    callers = {"alice": CallerRoute("alice", ALICE), "bob": CallerRoute("bob", BOB),
+               "carol": CallerRoute("carol", CAROL)}
+    return make_settings(tmp_path, team_secret=secret, callers=callers, team_leads=["carol"])
 
 
 @pytest.fixture(scope="session")

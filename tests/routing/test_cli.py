@@ -163,3 +163,13 @@ def test_several_workers_need_postgresql(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         cli.main(argv)
     assert "--workers: several workers need a postgresql:// --database" in capsys.readouterr().err
+
+
+def test_team_leads_come_from_the_file_or_the_flags() -> None:
+    config = json.dumps({**ELEMENT, "team_leads": ["alice"]})
+    from_file = cli.settings_from_args(parse("--public-url", PUBLIC_URL, "--config", config), environ={})
+    assert from_file.team_leads == {"alice"}
+    plain = cli.settings_from_args(parse("--public-url", PUBLIC_URL, "--config", json.dumps(ELEMENT)), environ={})
+    assert plain.team_leads == set()
+    with pytest.raises(ValueError, match="team_leads: 'bob' not among the callers' user ids"):
+        cli.settings_from_args(parse("--public-url", PUBLIC_URL, "--config", config, "--team-lead", "bob"), environ={})

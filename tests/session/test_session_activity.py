@@ -47,7 +47,7 @@ def test_by_caller_id_outcome_day_and_attempts(activity):
 def test_the_plots_draw_every_view(activity):
     figure = activity.plot()
     titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
-    assert len(titles) == 5 and "Connect rate by the lead's local hour" in titles
+    assert len(titles) == 6 and "Connect rate by the lead's local hour" in titles and "Connect rate by agent" in titles
 
 
 def test_an_empty_session_has_empty_typed_frames():

@@ -129,3 +129,18 @@ def test_a_session_replacing_one_on_the_panel_shows_its_own_state(phone, call_le
     assert phone.session["queue"] == "other"
     phone.queue(call_leads, journal=journal_path, name="paused")
     assert phone.session["queue"] == "paused" and phone.session["status"] == "paused"
+
+
+def test_a_journal_of_version_1_is_brought_up_to_date_and_keeps_its_outcomes(journal_path):
+    journal = SQLiteJournal(journal_path)
+    journal.append_outcome({"key": 7, "queue": "q", "outcome": "busy", "recorded_at": pd.Timestamp.now(tz="UTC")},
+                           {"attempts": 1, "callback": False, "closed": False, "rank": 0})
+    journal.close()
+    with sqlite3.connect(journal_path) as db:  # as the package before team outcomes left it
+        db.execute("DROP TABLE session_team_outbox")
+        db.execute("UPDATE session_schema SET version = 1")
+    journal = SQLiteJournal(journal_path)
+    assert journal.outcomes()["outcome"].tolist() == ["busy"] and journal.unsent_count("any") == 0
+    journal.close()
+    with sqlite3.connect(journal_path) as db:
+        assert db.execute("SELECT version FROM session_schema").fetchone()[0] == 2

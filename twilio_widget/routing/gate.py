@@ -45,8 +45,8 @@ class Problem(Exception):
         self.reason = reason
 
 
-async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
-    """The body as the form Twilio posts: read no further than ``limit`` bytes, UTF-8, urlencoded."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read no further than ``limit`` bytes (413 beyond)."""
     length = request.headers.get("content-length")
     if length is not None:
         if not length.strip().isdigit():
@@ -61,11 +61,17 @@ async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
                 raise Problem(413, f"body larger than {limit} bytes")
     except ClientDisconnect:
         raise ClientGone(f"client disconnected after {len(body)} bytes of the body") from None
+    return bytes(body)
+
+
+async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
+    """The body as the form Twilio posts: read no further than ``limit`` bytes, UTF-8, urlencoded."""
+    body = await read_body(request, limit)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if body and content_type != FORM_TYPE:
         raise Problem(400, f"Content-Type: expected {FORM_TYPE}")
     try:
-        text = bytes(body).decode("utf-8")
+        text = body.decode("utf-8")
         pairs = parse_qsl(
             text,
             keep_blank_values=True,

@@ -85,6 +85,9 @@ class RoutingSettings:
     durability: str = "FULL"
     #: Signs the team's per-user API tokens (``team.user_token``); None turns the team API off.
     team_secret: str | None = field(default=None, repr=False)
+    #: The callers (user ids) who read every user's calling-session outcomes through the team API;
+    #: everyone else reads their own.
+    team_leads: frozenset[str] = frozenset()  # any collection of user ids is taken
     #: The calling rules (hours, do-not-call list in the store's file) for the calls it connects.
     rules: RulesSettings = field(default_factory=RulesSettings)
 
@@ -112,7 +115,18 @@ class RoutingSettings:
                 raise ValueError(f"callers[{key!r}].user_id: {why}")
         if self.team_secret is not None and len(self.team_secret) < 16:
             raise ValueError("team_secret: shorter than 16 characters; tokens signed with it could be guessed")
+        self._check_team_leads()
         self._check_mail()
+
+    def _check_team_leads(self) -> None:
+        leads = self.team_leads
+        if isinstance(leads, str) or not isinstance(leads, Iterable) or not all(isinstance(x, str) for x in leads):
+            raise ValueError(f"team_leads: a list of the callers' user ids, not {leads!r}")
+        identities = frozenset(_identity_of(lead.strip()) for lead in leads)
+        if unknown := sorted(identities - set(self.callers)):
+            raise ValueError(f"team_leads: {', '.join(map(repr, unknown))} not among the callers' user ids "
+                             f"({', '.join(sorted(self.callers)) or 'none configured'})")
+        object.__setattr__(self, "team_leads", identities)
 
     def _check_mail(self) -> None:
         # A dict (e.g. phone.serve(smtp={...})) is read and checked as the config reads it.

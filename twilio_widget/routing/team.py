@@ -6,12 +6,14 @@ kernel. Through these routes the phone sends texts with the service's rules (the
 check before sending, StatusCallback on every send, failures kept in the outbox), reads and
 retries its outbox, and follows its own user's events as they are stored:
 
-    GET  /api/me                                  -> {"user", "caller_id", "last_event"}
+    GET  /api/me                                  -> {"user", "caller_id", "last_event", "lead"}
     POST /api/messages        {"to", "body"}      -> {"message": record}    (from the user's number)
     GET  /api/outbox                              -> {"outbox": [...]}      (the user's own)
     POST /api/outbox/retry                        -> {"sent", "failed", "blocked"}
     GET  /api/events?after=ID                     -> server-sent events, the user's own, after ID
                                                      (from now on without ID)
+    POST /api/outcomes, GET /api/outcomes         -> the team's calling-session outcomes
+                                                     (``outcomes_api.py``)
 
 Every route wants ``Authorization: Bearer <token>``. A token names its user and is signed
 with the service's team secret (:func:`user_token`; ``twilio-widget token USER`` prints one),
@@ -107,7 +109,13 @@ class TeamApi:
             Route(API_OUTBOX, self._authenticated(self.outbox), methods=["GET"]),
             Route(API_OUTBOX_RETRY, self._authenticated(self.retry), methods=["POST"]),
             Route(API_EVENTS, self._authenticated(self.events), methods=["GET"]),
+            *self._outcomes_routes(),
         ]
+
+    def _outcomes_routes(self) -> list[Route]:
+        from .outcomes_api import OutcomesApi  # it answers with this module's error()
+
+        return OutcomesApi(self.settings, self.store).routes(self._authenticated)
 
     @property
     def backend(self) -> Any:
@@ -135,7 +143,8 @@ class TeamApi:
 
     async def me(self, request: Request, caller: CallerRoute) -> Response:
         last = await run_in_threadpool(self.store.last_event_id)
-        return JSONResponse({"user": caller.identity, "caller_id": caller.caller_id, "last_event": last})
+        return JSONResponse({"user": caller.identity, "caller_id": caller.caller_id, "last_event": last,
+                             "lead": caller.identity in self.settings.team_leads})
 
     async def send(self, request: Request, caller: CallerRoute) -> Response:
         try:

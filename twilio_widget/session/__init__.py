@@ -6,6 +6,7 @@ onto the leads, and the session's activity as frames and plots.
     retry.py     RetryRule: when an unanswered lead is called again
     outcomes.py  the outcome vocabulary (defaults) and the typed outcomes frame
     journal.py   Journal (the interface) and SQLiteJournal: outcomes and queue state, durable
+    team_journal.py  TeamJournal: the same, and the outcomes sent to a team's service
     session.py   CallingSession: the queue on the panel (writes the ``session`` trait)
     join.py      the outcomes back on the leads frame
     activity.py  Activity: connect rates, talk time, attempts; frames and plots
@@ -20,7 +21,8 @@ from .outcomes import DEFAULT_OUTCOMES, OUTCOME_COLUMNS, Outcome, Vocabulary, ou
 from .queue import LeadQueue
 from .retry import RetryRule
 from .session import CallingSession
+from .team_journal import TeamJournal
 
 __all__ = ["DEFAULT_OUTCOMES", "DEFAULT_PATH", "OUTCOME_COLUMNS", "Activity", "CallingSession", "Journal",
-           "LeadQueue", "Outcome", "RetryRule", "SQLiteJournal", "Vocabulary", "join_outcomes", "outcomes_frame",
-           "summarise"]
+           "LeadQueue", "Outcome", "RetryRule", "SQLiteJournal", "TeamJournal", "Vocabulary", "join_outcomes",
+           "outcomes_frame", "summarise"]

@@ -17,13 +17,15 @@ from .rules_link import local_times
 @dataclass
 class Activity:
     """Connect rate by hour of the lead's day, by caller ID and by outcome; talk time per day;
-    attempts it took to reach each lead."""
+    attempts it took to reach each lead; connect rate by agent (one for an analyst's own
+    outcomes, each analyst's for a team's)."""
 
     by_hour: pd.DataFrame
     by_caller_id: pd.DataFrame
     by_outcome: pd.DataFrame
     talk_time: pd.DataFrame
     attempts_to_connect: pd.DataFrame
+    by_agent: pd.DataFrame
 
     @classmethod
     def of(cls, outcomes: pd.DataFrame, connected: list[str]) -> Activity:
@@ -34,14 +36,16 @@ class Activity:
                    by_caller_id=_rates(calls, "caller_id"),
                    by_outcome=_outcome_counts(outcomes),
                    talk_time=_talk_time(calls),
-                   attempts_to_connect=_attempts_to_connect(calls))
+                   attempts_to_connect=_attempts_to_connect(calls),
+                   by_agent=_rates(calls, "agent"))
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"by_hour": self.by_hour, "by_caller_id": self.by_caller_id, "by_outcome": self.by_outcome,
-                "talk_time": self.talk_time, "attempts_to_connect": self.attempts_to_connect}
+                "talk_time": self.talk_time, "attempts_to_connect": self.attempts_to_connect,
+                "by_agent": self.by_agent}
 
     def plot(self, figsize: tuple[float, float] = (12, 7)) -> Any:
-        """One matplotlib figure with the five views; returns the Figure (a notebook shows it once)."""
+        """One matplotlib figure with the six views; returns the Figure (a notebook shows it once)."""
         from matplotlib import pyplot  # through pyplot, so Jupyter's inline backend draws the figure
 
         figure, axes = pyplot.subplots(2, 3, figsize=figsize, layout="constrained")
@@ -52,7 +56,7 @@ class Activity:
         _bars(axes[2], self.by_outcome["calls"], "Outcomes", "outcome", horizontal=True)
         _bars(axes[3], self.talk_time["talk_minutes"], "Talk time per day", "day (UTC)", unit="minutes")
         _bars(axes[4], self.attempts_to_connect["leads"], "Attempts to connect", "attempts", unit="leads")
-        axes[5].set_visible(False)
+        _bars(axes[5], self.by_agent["connect_rate"], "Connect rate by agent", "agent", rate=True)
         return figure
 
 

@@ -5,6 +5,12 @@ embedded one later. :class:`SQLiteJournal` keeps its own tables, with their own 
 in the routing store's file by default (``twilio-widget.sqlite3`` in the working directory): an
 analyst's work sits in one file. Each write is its own committed transaction with
 ``synchronous=FULL``: once a call returns, a killed kernel or a power cut loses nothing of it.
+
+The journal keeps outcomes in a *stored form* (the row label as JSON text, instants as integer
+nanoseconds, UTC); a team's service receives and keeps them in the same form
+(:func:`stored_outcome`, :func:`stored_problem`, :func:`outcomes_of_stored`). For a phone
+connected to a team's service the journal is also the outbox of what the service has not
+acknowledged yet (``session_team_outbox``, see ``team_journal.py``).
 """
 
 from __future__ import annotations
@@ -12,18 +18,23 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Hashable, Mapping
+import uuid
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from .outcomes import OUTCOME_COLUMNS, outcomes_frame
 
+if TYPE_CHECKING:
+    from ..team_client import TeamClient
+
 #: The file the journal uses unless told otherwise: the routing store's (routing/settings.py).
 DEFAULT_PATH = "twilio-widget.sqlite3"
-SCHEMA_VERSION = 1
+#: 2 added the outbox of outcomes a team's service has not acknowledged yet.
+SCHEMA_VERSION = 2
 #: What the journal keeps of each lead of a queue it has seen worked.
 LEAD_STATE = ("attempts", "last_called", "next_at", "callback", "closed", "rank")
 
@@ -42,7 +53,22 @@ CREATE TABLE IF NOT EXISTS session_leads (
 CREATE TABLE IF NOT EXISTS session_queues (
     queue TEXT PRIMARY KEY, current TEXT, paused INTEGER NOT NULL, next_rank INTEGER NOT NULL,
     updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS session_team_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, outcome_id TEXT NOT NULL UNIQUE,
+    outcome TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS session_team_outbox_by_target ON session_team_outbox (target, seq);
 """
+
+#: How each outcome column is stored and sent: text, a whole number, or an instant in integer
+#: nanoseconds since the epoch (UTC; never through a float, which would round it).
+STORED_KINDS: dict[str, str] = {column: "time" if dtype.startswith("datetime64") else "int" if dtype == "Int64"
+                                else "text" for column, dtype in OUTCOME_COLUMNS.items()}
+#: Columns a stored outcome cannot leave empty (NOT NULL in every table that keeps outcomes).
+STORED_REQUIRED = ("queue", "key", "outcome", "recorded_at")
+#: The longest text a stored outcome may carry: a note, or any other column.
+MAX_NOTE = 10_000
+MAX_TEXT = 1_000
+_INT_RANGE = {"int": (0, 2**31 - 1), "time": (-(2**63) + 1, 2**63 - 1)}
 
 
 class Journal(Protocol):
@@ -93,6 +119,61 @@ def _ns(moment: Any) -> int | None:
         int(pd.Timestamp(moment).tz_localize("UTC").value)
 
 
+def stored_outcome(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An outcome row (as the session records it) in the stored form, every column present."""
+    values: dict[str, Any] = {}
+    for column, kind in STORED_KINDS.items():
+        value = row.get(column)
+        if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            values[column] = None
+        elif column == "key":
+            values[column] = encode_key(value)
+        else:
+            values[column] = _ns(value) if kind == "time" else int(value) if kind == "int" else str(value)
+    return values
+
+
+def stored_problem(row: Any) -> str | None:
+    """What is wrong with an outcome in the stored form (``column: problem``), or None."""
+    if not isinstance(row, Mapping):
+        return "an outcome must be an object of its columns"
+    for column in row:
+        if column not in STORED_KINDS:
+            return f"{column}: not a column of an outcome ({', '.join(STORED_KINDS)})"
+    for column in STORED_REQUIRED:
+        if row.get(column) in (None, ""):
+            return f"{column}: missing"
+    for column, value in row.items():
+        if value is not None and (why := _value_problem(column, STORED_KINDS[column], value)):
+            return f"{column}: {why}"
+    return None
+
+
+def _value_problem(column: str, kind: str, value: Any) -> str | None:
+    if kind == "text":
+        if not isinstance(value, str):
+            return f"expected text or null, not {type(value).__name__}"
+        limit = MAX_NOTE if column == "note" else MAX_TEXT
+        if len(value) > limit:
+            return f"{len(value)} characters; at most {limit}"
+        return "holds a NUL character" if "\x00" in value else None
+    low, high = _INT_RANGE[kind]
+    if isinstance(value, bool) or not isinstance(value, int):
+        unit = "nanoseconds since the epoch" if kind == "time" else "a whole number"
+        return f"expected {unit} or null, not {type(value).__name__}"
+    return None if low <= value <= high else f"{value} is out of range"
+
+
+def outcomes_of_stored(rows: Iterable[Sequence[Any]], columns: Sequence[str] = tuple(OUTCOME_COLUMNS)) -> pd.DataFrame:
+    """Stored rows (sequences in the order of ``columns``) as the typed outcomes frame."""
+    frame = pd.DataFrame(list(rows), columns=list(columns), dtype=object)  # no float detour for ns times
+    frame["key"] = [decode_key(k) for k in frame["key"]]
+    for column, kind in STORED_KINDS.items():
+        if kind == "time" and column in frame:  # whole nanoseconds, never via float
+            frame[column] = pd.to_datetime(pd.array(frame[column], dtype="Int64"), utc=True)
+    return outcomes_frame(frame)
+
+
 class SQLiteJournal:
     """The journal in an SQLite file (WAL, synchronous=FULL), safe to share between threads."""
 
@@ -108,21 +189,46 @@ class SQLiteJournal:
             found = self._db.execute("SELECT version FROM session_schema").fetchone()
             if found is None:
                 self._db.execute("INSERT INTO session_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif found[0] != SCHEMA_VERSION:
+            elif found[0] > SCHEMA_VERSION:
                 raise ValueError(f"journal: {self.path} holds session schema version {found[0]}, "
                                  f"this twilio-widget reads version {SCHEMA_VERSION}")
+            elif found[0] < SCHEMA_VERSION:  # each version only added tables, created above
+                self._db.execute("UPDATE session_schema SET version = ?", (SCHEMA_VERSION,))
 
     # -- writing --------------------------------------------------------------------------
 
-    def append_outcome(self, row: Mapping[str, Any], lead: Mapping[str, Any]) -> None:
-        values = {column: row.get(column) for column in OUTCOME_COLUMNS}
-        values["key"] = encode_key(row["key"])
-        for column in ("started_at", "callback_at", "recorded_at"):
-            values[column] = _ns(values[column])
+    def append_outcome(self, row: Mapping[str, Any], lead: Mapping[str, Any], *, send_to: str | None = None) -> None:
+        """``send_to``: also put the outcome in the outbox of that team service, in the same
+        transaction, under an id of its own (the service stores each id once)."""
+        values = stored_outcome(row)
         with self._lock, self._transaction():
             self._db.execute(f"INSERT INTO session_outcomes ({', '.join(values)}) "
                              f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
             self._write_lead(row["queue"], row["key"], lead)
+            if send_to is not None:
+                sent = {k: v for k, v in values.items() if k != "agent"}  # the service knows who sends
+                self._db.execute("INSERT INTO session_team_outbox (target, outcome_id, outcome) VALUES (?, ?, ?)",
+                                 (send_to, uuid.uuid4().hex, json.dumps(sent)))
+
+    # -- the outbox of a team's service ------------------------------------------------------
+
+    def unsent(self, target: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """The oldest outcomes waiting for ``target``: (seq, the outcome with its ``outcome_id``)."""
+        with self._lock:
+            rows = self._db.execute("SELECT seq, outcome_id, outcome FROM session_team_outbox WHERE target = ? "
+                                    "ORDER BY seq LIMIT ?", (target, int(limit))).fetchall()
+        return [(seq, {"outcome_id": outcome_id, **json.loads(outcome)}) for seq, outcome_id, outcome in rows]
+
+    def mark_sent(self, target: str, seqs: Iterable[int]) -> None:
+        wanted = [int(seq) for seq in seqs]
+        with self._lock, self._transaction():
+            self._db.execute(f"DELETE FROM session_team_outbox WHERE target = ? AND seq IN "
+                             f"({', '.join('?' * len(wanted))})", (target, *wanted))
+
+    def unsent_count(self, target: str) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM session_team_outbox WHERE target = ?",
+                                        (target,)).fetchone()[0])
 
     def save_lead(self, queue: str, key: Hashable, lead: Mapping[str, Any]) -> None:
         with self._lock, self._transaction():
@@ -171,11 +277,7 @@ class SQLiteJournal:
         where, args = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())
         with self._lock:
             rows = self._db.execute(f"SELECT {columns} FROM session_outcomes {where} ORDER BY id", args).fetchall()
-        frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS), dtype=object)  # no float detour for ns times
-        frame["key"] = [decode_key(k) for k in frame["key"]]
-        for column in ("started_at", "callback_at", "recorded_at"):  # whole nanoseconds, never via float
-            frame[column] = pd.to_datetime(pd.array(frame[column], dtype="Int64"), utc=True)
-        return outcomes_frame(frame)
+        return outcomes_of_stored(rows)
 
     def close(self) -> None:
         with self._lock:
@@ -195,12 +297,16 @@ class _Transaction:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
-def open_journal(journal: Journal | str | Path | None) -> Journal:
-    """A journal from the ``journal=`` option: one given, a path, or the default file."""
-    if journal is None:
-        return SQLiteJournal(DEFAULT_PATH)
-    if isinstance(journal, (str, Path)):
-        return SQLiteJournal(journal)
+def open_journal(journal: Journal | str | Path | None, team: TeamClient | None = None) -> Journal:
+    """A journal from the ``journal=`` option: one given, a path, or the default file. With the
+    phone connected to a team's service (``team``), a file's outcomes go to the service too."""
+    if journal is None or isinstance(journal, (str, Path)):
+        local = SQLiteJournal(DEFAULT_PATH if journal is None else journal)
+        if team is None:
+            return local
+        from .team_journal import TeamJournal
+
+        return TeamJournal(local, team)
     missing = [m for m in ("append_outcome", "save_lead", "save_queue", "load_queue", "outcomes")
                if not callable(getattr(journal, m, None))]
     if missing:

@@ -13,19 +13,20 @@ One :class:`Store` serves every thread (the uvicorn thread, the kernel). Its par
 concern: ``schema`` (tables, migrations and records), ``engines`` (SQLite and PostgreSQL),
 ``base`` (the writer thread, events),
 ``calls`` (calls and recordings), ``messages`` (messages and opt-outs), ``outbox`` (what
-waits to be sent or mailed).
+waits to be sent or mailed), ``outcomes`` (the team's calling-session outcomes).
 """
 
 from .calls import CallStore
 from .engines import StoreUnavailable, is_postgres
 from .messages import MessageStore, OptedOutError
 from .outbox import OutboxStore
+from .outcomes import TeamOutcomeStore
 from .schema import SCHEMA_VERSION, Recorded, now_iso, parse_time
 
 __all__ = ["SCHEMA_VERSION", "OptedOutError", "Recorded", "Store", "StoreUnavailable", "is_postgres", "now_iso",
            "parse_time"]
 
 
-class Store(CallStore, MessageStore, OutboxStore):
+class Store(CallStore, MessageStore, OutboxStore, TeamOutcomeStore):
     """Durable state of the routing service. Safe to share between threads; a write method
     returns once its transaction is committed (how: :class:`~.base.StoreBase`)."""

@@ -73,8 +73,24 @@ _V2 = """
 ALTER TABLE mail_outbox ADD COLUMN claimed_until TEXT;
 """
 
+#: The team's calling-session outcomes (``store/outcomes.py``): the session's outcomes frame, one
+#: row per outcome an analyst's journal sent; ``agent`` is the user whose token sent it. A journal
+#: that sends again (no answer came back) finds its (agent, outcome_id) taken and stores nothing.
+#: Instants are integer nanoseconds (UTC), as the session's journal keeps them.
+_V3 = """
+CREATE TABLE IF NOT EXISTS team_outcomes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, outcome_id TEXT NOT NULL,
+  queue TEXT NOT NULL, call_sid TEXT, key TEXT NOT NULL, number TEXT, field TEXT, outcome TEXT NOT NULL,
+  note TEXT, caller_id TEXT, started_at BIGINT, duration BIGINT, attempt BIGINT, overrides TEXT,
+  callback_at BIGINT, recorded_at BIGINT NOT NULL, stored_at TEXT NOT NULL,
+  UNIQUE (agent, outcome_id)
+);
+CREATE INDEX IF NOT EXISTS team_outcomes_by_agent ON team_outcomes(agent, id);
+CREATE INDEX IF NOT EXISTS team_outcomes_by_time ON team_outcomes(recorded_at);
+"""
+
 #: Version n's statements, in SQLite's words. Append; never change one that shipped.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 SCHEMA_VERSION = max(MIGRATIONS)
 #: Serialises the migrations of workers starting together on one PostgreSQL database.
 _MIGRATION_LOCK = 7_007_001
