@@ -72,6 +72,9 @@ def test_an_unknown_outcome_or_a_call_back_without_a_time_is_refused_by_field(ph
         session.record("call back")
     with pytest.raises(ValueError, match="note"):
         session.record("connected", note=3)
+    with pytest.raises(ValueError, match="note: 10001 characters; at most 10000"):
+        session.record("connected", note="x" * 10_001)
+    assert session.outcomes().empty and phone.session["status"] == "ready"  # nothing recorded, nothing moved
 
 
 def test_a_call_back_is_set_on_the_leads_clock_and_comes_first_when_due(phone, sandbox, session):

@@ -18,7 +18,7 @@ import pandas as pd
 from ..backends.base import TwilioError
 from ..payloads import SessionLead, SessionView, iso
 from ..vocabulary import FINAL_CALL_STATUSES
-from .journal import Journal, open_journal
+from .journal import Journal, open_journal, stored_outcome, stored_problem
 from .outcomes import Outcome, Vocabulary
 from .queue import LeadQueue, ns, stamp
 from .retry import RetryRule
@@ -115,6 +115,8 @@ class CallingSession:
         number = self.queue.number(position)
         when = self._callback_time(chosen, callback_at, number)
         row = self._outcome_row(position, chosen.name, note, when, now)
+        if problem := stored_problem(stored_outcome(row)):  # one a journal or a team's service would refuse
+            raise ValueError(problem)
         self.queue.settle(position, chosen, now, when)
         self.journal.append_outcome(row, self.queue.lead_state(position))  # durable before moving on
         if chosen.then == "block":
