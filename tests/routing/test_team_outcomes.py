@@ -151,3 +151,18 @@ def test_what_a_closed_session_left_unsent_goes_with_the_next(tmp_path, store: S
 def _notes(store: Store) -> list[str]:
     rows, _ = store.team_outcomes()
     return [row[5] for row in rows]
+
+
+def test_a_disconnected_session_keeps_its_outcomes_until_the_same_user_connects_again(service, tmp_path, store):
+    alice = Analyst("alice", ALICE, service.url, tmp_path / "alice.sqlite3")
+    try:
+        alice.phone.disconnect()
+        alice.session.record("busy", "while disconnected")
+        assert alice.session.journal.flush() == 1  # at once: there is no connection to wait for
+        alice.phone.connect(service.url, user_token(SECRET, "bob"))  # another user's token never sends it
+        assert alice.session.journal.flush(timeout=1.5) == 1 and _notes(store) == []
+        alice.phone.connect(service.url, user_token(SECRET, "alice"))
+        assert alice.session.journal.flush() == 0 and _notes(store) == ["while disconnected"]
+        assert store.team_outcomes(agent="alice")[0]
+    finally:
+        alice.close()

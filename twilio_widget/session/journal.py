@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -297,12 +297,14 @@ class _Transaction:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
-def open_journal(journal: Journal | str | Path | None, team: TeamClient | None = None) -> Journal:
+def open_journal(journal: Journal | str | Path | None,
+                 team: Callable[[], TeamClient | None] = lambda: None) -> Journal:
     """A journal from the ``journal=`` option: one given, a path, or the default file. With the
-    phone connected to a team's service (``team``), a file's outcomes go to the service too."""
+    phone connected to a team's service now (``team()``: its connection), a file's outcomes go
+    to that service too."""
     if journal is None or isinstance(journal, (str, Path)):
         local = SQLiteJournal(DEFAULT_PATH if journal is None else journal)
-        if team is None:
+        if team() is None:
             return local
         from .team_journal import TeamJournal
 

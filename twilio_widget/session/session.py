@@ -49,7 +49,7 @@ class CallingSession:
         self.vocabulary = Vocabulary(outcomes)
         self.queue = LeadQueue(leads, fields, order=order, ascending=ascending, name=lead_name, view=view,
                                region=phone.region, retry=retry)
-        self.journal = open_journal(journal, team=phone.team)  # connected: the team's service gets the outcomes
+        self.journal = open_journal(journal, team=lambda: phone.team)  # connected: the team's service gets them
         self.require_outcome = bool(require_outcome)
         self.autodial = autodial
         self.agent = phone.user if agent is None else agent

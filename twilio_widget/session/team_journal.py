@@ -5,8 +5,11 @@ Recording an outcome never waits for the network: it is committed to the local j
 together with an entry in that journal's outbox (one transaction), and a thread of the
 journal's own sends the outbox to the service (``POST /api/outcomes``), oldest first, removing
 what the service acknowledged. While the service is out of reach the outbox waits and the
-thread tries again, less often the longer it fails; outcomes a closed session or a killed
-kernel left unsent go with the next session connected to the same service as the same user.
+thread tries again, less often the longer it fails. The journal sends through whatever
+connection the phone has now: after ``phone.disconnect()`` the outbox waits, and a
+``phone.connect`` to the same service as the same user resumes it (never another user's
+token, nor another service). Outcomes a closed session or a killed kernel left unsent go with
+the next session connected to the same service as the same user.
 An answer lost on the way is harmless: each outcome carries an id of its own, and the service
 stores an (agent, id) pair once (a unique constraint), so a batch sent twice counts once.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -33,17 +36,23 @@ log = logging.getLogger(__name__)
 BATCH = 200
 #: Waits after a failed send, one step longer each time it fails again.
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
+#: How often a journal whose phone is disconnected looks for the connection again.
+DISCONNECTED_SECONDS = 1.0
 
 
 class TeamJournal:
     """A :class:`~.journal.Journal` that keeps everything in ``local`` and sends the outcomes
-    to the team's service ``client`` is connected to."""
+    to the team's service of ``connection()`` (the phone's current connection, or None)."""
 
-    def __init__(self, local: SQLiteJournal, client: TeamClient) -> None:
+    def __init__(self, local: SQLiteJournal, connection: Callable[[], TeamClient | None]) -> None:
+        client = connection()
+        if client is None:
+            raise ValueError("journal: the phone is not connected to a team's service (phone.connect)")
         self.local = local
-        self._client = client
-        #: Whose outbox this is: one service, one user (another user's token never sends it).
-        self.target = f"{client.url} {client.user}"
+        self._connection = connection
+        #: Whose outbox this is: one service, one user.
+        self.target = _target(client)
+        self._url, self._user = client.url, client.user
         self.last_error: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -52,7 +61,7 @@ class TeamJournal:
         self._thread.start()
 
     def __repr__(self) -> str:
-        return f"TeamJournal({str(self.local.path)!r}, {self._client.url!r}, unsent={self.unsent()})"
+        return f"TeamJournal({str(self.local.path)!r}, {self._url!r}, user={self._user!r}, unsent={self.unsent()})"
 
     # -- the Journal: the local one keeps everything ------------------------------------------
 
@@ -88,33 +97,47 @@ class TeamJournal:
 
     def flush(self, timeout: float = 10.0) -> int:
         """Send now and wait up to ``timeout`` seconds for the service to acknowledge every
-        outcome; returns how many are still unsent (0: the team has them all)."""
+        outcome; returns how many are still unsent (0: the team has them all), at once while the
+        phone is not connected to the service."""
         deadline = time.monotonic() + timeout
         self._wake.set()
-        while (left := self.unsent()) and time.monotonic() < deadline and self._thread.is_alive():
+        while (left := self.unsent()) and time.monotonic() < deadline and self._client() is not None:
             time.sleep(0.05)
         return left
 
+    def _client(self) -> TeamClient | None:
+        """The phone's connection when it is to this outbox's service, as its user."""
+        client = self._connection()
+        return client if client is not None and not client.closed and _target(client) == self.target else None
+
     def _send_loop(self) -> None:
         failures = 0
-        while not self._stop.is_set() and not self._client.closed:
+        while not self._stop.is_set():
             self._wake.clear()  # before looking: an outcome appended from now on wakes the wait below
+            client = self._client()
+            if client is None:  # disconnected: look again soon, a reconnect tells nobody
+                self._wake.wait(DISCONNECTED_SECONDS)
+                continue
             try:
-                sent = self._send_batch()
+                sent = self._send_batch(client)
             except (TwilioError, ValueError) as exc:
                 self.last_error = str(exc)
                 wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
-                log.info("outcomes for %s wait (%s); trying again in %s s", self._client.url, exc, wait)
+                log.info("outcomes for %s wait (%s); trying again in %s s", self._url, exc, wait)
                 self._stop.wait(wait)
                 continue
             failures, self.last_error = 0, None
             if not sent:
                 self._wake.wait(RETRY_SECONDS[-1])
 
-    def _send_batch(self) -> int:
+    def _send_batch(self, client: TeamClient) -> int:
         batch = self.local.unsent(self.target, BATCH)
         if batch:
-            self._client.send_outcomes([outcome for _, outcome in batch])
+            client.send_outcomes([outcome for _, outcome in batch])
             self.local.mark_sent(self.target, [seq for seq, _ in batch])
         return len(batch)
+
+
+def _target(client: TeamClient) -> str:
+    return f"{client.url} {client.user}"
