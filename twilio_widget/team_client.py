@@ -109,13 +109,13 @@ class TeamClient:
         params: dict[str, Any] = {name: value for name, value in (("agent", agent), ("queue", queue)) if value}
         if since is not None:
             params["since"] = _utc(since, "since").isoformat()
-        rows: list[list[Any]] = []
+        pages: list[pd.DataFrame] = []
         after: int | None = 0
-        while after is not None:  # page by page: the service never answers with the whole table
+        while after is not None:  # a typed frame a page: the JSON of one page at a time, never the table's
             page = self._json("GET", "/api/outcomes", params={**params, "after": after})
-            rows += page["rows"]
+            pages.append(outcomes_of_stored(page["rows"]))
             after = page["next"]
-        frame = outcomes_of_stored(rows)
+        frame = pages[0] if len(pages) == 1 else pd.concat(pages, ignore_index=True)
         return frame.sort_values("recorded_at", kind="stable", ignore_index=True)
 
     def activity(self, since: Any = None, *, agent: str | None = None, queue: str | None = None,

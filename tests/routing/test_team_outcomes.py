@@ -166,3 +166,21 @@ def test_a_disconnected_session_keeps_its_outcomes_until_the_same_user_connects_
         assert store.team_outcomes(agent="alice")[0]
     finally:
         alice.close()
+
+
+def test_the_lead_reads_every_page_into_one_typed_frame(service, analysts, monkeypatch) -> None:
+    monkeypatch.setattr("twilio_widget.routing.outcomes_api.PAGE_ROWS", 2)
+    for user, notes in (("alice", ("one", "two", "three")), ("bob", ("four", "five"))):
+        for note in notes:
+            analysts[user].session.record("no answer", note)
+            analysts[user].sandbox.advance(60)  # recorded one after the other
+        assert analysts[user].session.journal.flush() == 0
+    lead = TeamClient(service.url, user_token(SECRET, "carol"))
+    try:
+        team = lead.outcomes()
+        assert sorted(team["note"]) == sorted(["one", "two", "three", "four", "five"])
+        assert team["recorded_at"].is_monotonic_increasing
+        assert dict(team.dtypes.astype(str)) == OUTCOME_COLUMNS
+        assert lead.outcomes(agent="bob")["note"].tolist() == ["four", "five"]
+    finally:
+        lead.close()
