@@ -25,7 +25,7 @@ DEMO_NOTEBOOKS := $(patsubst notebooks/%,$(DEMO_HOME)/notebooks/%,$(wildcard not
 DEMO_ARGS ?=
 DEMO_FRONTEND ?= lab
 
-.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium postgresql clean bench bench-contacts bench-history bench-routing bench-session bench-rules bench-demo
+.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium postgresql clean bench bench-contacts bench-history bench-routing bench-session bench-rules bench-demo bench-team-outcomes
 
 install: $(PIP_STAMP) $(NPM_STAMP) $(BUNDLE)
 
@@ -99,7 +99,7 @@ wheel: install
 test: lint test-py test-js test-e2e wheel
 
 # Benchmarks print their figures and the ratio against a named baseline (benchmarks/README.md).
-bench: bench-contacts bench-history bench-routing bench-session bench-rules bench-demo
+bench: bench-contacts bench-history bench-routing bench-session bench-rules bench-demo bench-team-outcomes
 
 bench-contacts: install
 	$(PY) benchmarks/contacts_bench.py
@@ -115,6 +115,10 @@ bench-session: install
 
 bench-rules: install
 	$(PY) benchmarks/rules_bench.py
+
+bench-team-outcomes: install
+	$(PY) benchmarks/team_outcomes_bench.py
+	$(PY) benchmarks/team_outcomes_bench.py --postgres --outcomes 20000
 
 bench-demo: install
 	$(PY) benchmarks/demo_start_bench.py
