@@ -138,7 +138,7 @@ class TestBrowserCalls:
 class TestBridge:
     def test_twiml_dials_the_lead_with_the_caller_id(self):
         twiml = bridge_twiml("+14155550100", "+15005550006")
-        assert '<Dial callerId="+15005550006" timeout="30">+14155550100</Dial>' in twiml
+        assert '<Dial callerId="+15005550006" timeout="30"><Number>+14155550100</Number></Dial>' in twiml
 
     def test_bridge_rings_the_users_phone_then_the_lead(self, leads, sandbox, config):
         phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, config=config,
