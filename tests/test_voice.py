@@ -439,3 +439,12 @@ class TestCallControlFromACell:
             time.sleep(0.01)
         assert browser_phone.call["status"] == "failed"
         assert "did not dial" in browser_phone.error["message"]
+
+
+def test_a_browser_call_shows_machine_detections_verdict_from_the_service(browser_phone):
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="in-progress", direction="outbound",
+            remote="+14155550100")
+    leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
+    browser_phone._on_event(Event("call", {**leg, "status": "in-progress", "answered_by": "machine_end_beep"}))
+    assert browser_phone.call["answered_by"] == "machine_end_beep" and browser_phone.call["status"] == "in-progress"
+    assert browser_phone._calls.current._lead_sid() == "CAlead"  # where the voicemail drop goes

@@ -57,7 +57,8 @@ function callBar({ act, scope }: RegionContext, keypadToggle: () => HTMLElement)
       h("div", { className: "twp-call-info" },
         h("span", { className: "twp-call-status", "data-testid": "call-status" }, bridgeStatusText(call.status, call.leg)),
         h("span", { className: "twp-call-remote" }, call.remote_display ?? call.remote ?? ""),
-        timer),
+        timer,
+        recordingNote(call)),
       canControl(act, call) ? keypadToggle() : null,
       callControls(act, call));
   });
@@ -87,6 +88,18 @@ function callControls(act: Actions, call: CallState): HTMLElement[] {
     }, call.answered_by?.startsWith("machine") ? "Voicemail: leave message" : "Leave voicemail")
     : null;
   return [mute, voicemail, end].filter((b): b is HTMLElement => b !== null);
+}
+
+/** Whether the call is recorded (and the lead told first), when recording is on; the kernel's
+ *  reason (the place's consent rule) is its title. */
+function recordingNote(call: CallState): HTMLElement | null {
+  const decision = call.recording;
+  if (!decision?.consent) return null;
+  const text = !decision.record ? "Not recorded" : decision.announce ? "Recorded, announced first" : "Recorded";
+  return h("span", {
+    className: "twp-call-recording", role: "note", "aria-label": `Recording: ${text}`, title: decision.reason,
+    "data-testid": "call-recording", "data-recorded": String(decision.record),
+  }, text);
 }
 
 /** Mute and tones work on a connected call; in bridge mode it runs on the user's own phone,
