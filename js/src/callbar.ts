@@ -57,10 +57,10 @@ function callBar({ act, scope }: RegionContext, keypadToggle: () => HTMLElement)
       h("div", { className: "twp-call-info" },
         h("span", { className: "twp-call-status", "data-testid": "call-status" }, bridgeStatusText(call.status, call.leg)),
         h("span", { className: "twp-call-remote" }, call.remote_display ?? call.remote ?? ""),
-        timer,
-        recordingNote(call)),
+        timer),
       canControl(act, call) ? keypadToggle() : null,
-      callControls(act, call));
+      callControls(act, call),
+      recordingNote(call)); // a line of its own under the bar
   });
   // The timer counts on its own between the kernel's updates.
   scope.every(1000, () => { timer.textContent = timerText(act.get("call")); });
