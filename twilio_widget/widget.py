@@ -112,7 +112,7 @@ class TwilioPhone(anywidget.AnyWidget):
                                             deliver=lambda to, body: self._routing.deliver(to, body),
                                             rules=self.rules)
         self._selection = Selection(self, self.contacts, region, on_number=self._conversations.refresh_soon,
-                                    refusal=self.rules.refusal)
+                                    rules=self.rules)
         self._routing = RoutingLink(self, self.backend, self._background, self._on_event)
         self._calls = CallsByMode(self, self.backend, self._selection, self._conversations, self._channel,
                                   self._routing)
@@ -371,6 +371,8 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def close(self) -> None:
         self._sessions.end()
+        if "_selection" in vars(self):  # absent when the constructor failed before it
+            self._selection.stop()
         if self._routing is not None:  # None when the constructor failed before it
             self._routing.stop_serving()
             self._routing.disconnect()
