@@ -17,7 +17,7 @@ from typing import Any
 
 from ...vocabulary import moves_forward
 from .engines import Cursor, RecordBusy, StoreUnavailable, open_engine
-from .schema import Recorded, now_iso, queue_mail, upsert
+from .schema import INSERT_EVENT, Recorded, now_iso, queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -248,11 +248,7 @@ class StoreBase:
     @staticmethod
     def _event(cur: Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> int | None:
         """The event's id, or None when its key was stored before (a retry)."""
-        row = cur.execute(
-            "INSERT INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)"
-            " ON CONFLICT(key) DO NOTHING RETURNING id",
-            (key, kind, sid, json.dumps(dict(record), default=str), now_iso()),
-        ).fetchone()
+        row = cur.execute(INSERT_EVENT, _event_row(key, kind, sid, record)).fetchone()
         return int(row["id"]) if row else None
 
     def _store_status(self, cur: Cursor, table: str, kind: str, sid: str, status: str, *,
@@ -277,10 +273,10 @@ class StoreBase:
         and the mail telling of it. A retry (its event already there) changes nothing and
         gets the row as ``stored``."""
         sid = merged["sid"]
-        event_id = self._event(cur, f"{kind}:{sid}:{status}", kind, sid, {**record, "status": status})
+        event = _event_row(f"{kind}:{sid}:{status}", kind, sid, {**record, "status": status})
+        event_id = self._engine.event_with_row(cur, event, table, merged)
         if event_id is None:
             return Recorded(stored or record, False)
-        upsert(cur, table, merged)
         if mail:
             queue_mail(cur, f"{kind}:{sid}", *mail)
         return Recorded(record, True, event_id)
@@ -312,6 +308,11 @@ class StoreBase:
         if kind:
             return int(self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"])
         return int(self._query("SELECT COUNT(*) AS n FROM events")[0]["n"])
+
+
+def _event_row(key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of :data:`~.schema.INSERT_EVENT`."""
+    return (key, kind, sid, json.dumps(dict(record), default=str), now_iso())
 
 
 def _settle(done: list[Outcome]) -> None:
