@@ -25,7 +25,7 @@ DEMO_NOTEBOOKS := $(patsubst notebooks/%,$(DEMO_HOME)/notebooks/%,$(wildcard not
 DEMO_ARGS ?=
 DEMO_FRONTEND ?= lab
 
-.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium postgresql clean bench bench-contacts bench-history bench-routing bench-session bench-rules
+.PHONY: install js lock lint test test-py test-js test-e2e wheel demo demo-marimo chromium postgresql clean bench bench-contacts bench-history bench-routing bench-session bench-rules bench-demo
 
 install: $(PIP_STAMP) $(NPM_STAMP) $(BUNDLE)
 
@@ -99,7 +99,7 @@ wheel: install
 test: lint test-py test-js test-e2e wheel
 
 # Benchmarks print their figures and the ratio against a named baseline (benchmarks/README.md).
-bench: bench-contacts bench-history bench-routing bench-session bench-rules
+bench: bench-contacts bench-history bench-routing bench-session bench-rules bench-demo
 
 bench-contacts: install
 	$(PY) benchmarks/contacts_bench.py
@@ -115,6 +115,9 @@ bench-session: install
 
 bench-rules: install
 	$(PY) benchmarks/rules_bench.py
+
+bench-demo: install
+	$(PY) benchmarks/demo_start_bench.py
 
 # The demo runs on copies of the notebooks (refreshed when the originals change), with its
 # own Jupyter settings in $(DEMO_HOME): outputs and edits never touch tracked files.

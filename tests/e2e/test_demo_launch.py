@@ -42,11 +42,9 @@ def test_demo_opens_with_its_kernel_running(page, tmp_path):
     shutil.copy(REPO / "notebooks" / "demo.ipynb", notebooks)
     log_path = tmp_path / "launcher.log"
     with log_path.open("wb") as log:
-        started = time.monotonic()
         process = launch_demo(home, notebooks / "demo.ipynb", log)
         try:
-            link = wait_for_link(log_path, process)
-            assert time.monotonic() - started < 10, "the demo took 10 s or more to be ready"
+            link = wait_for_link(log_path, process)  # how fast: benchmarks/demo_start_bench.py
             page.goto(link)
             # The kernel was started before the page opened: it shows as idle, and no dialog asks.
             page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext"
