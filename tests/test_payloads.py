@@ -13,8 +13,8 @@ from twilio_widget import payloads
 TYPES_TS = pathlib.Path(__file__).parents[1] / "js" / "src" / "types.ts"
 PAYLOADS = ["NumberButton", "ContactCard", "DialpadCheck", "CallState", "IncomingCall", "HistoryRow", "ThreadRow",
             "PanelError", "AudioDevice", "BridgeOffer", "DeviceState", "DeviceEvent", "CallEvent", "Request",
-            "Response", "DeviceRequest", "CallQuality", "PreflightReport", "SessionLead", "OutcomeChoice",
-            "SessionView"]
+            "Response", "DeviceRequest", "CallQuality", "RecordingConsent", "PreflightReport", "SessionLead",
+            "OutcomeChoice", "SessionView"]
 
 
 def typescript_keys(source: str) -> dict[str, dict[str, bool]]:

@@ -138,7 +138,7 @@ class TestBrowserCalls:
 class TestBridge:
     def test_twiml_dials_the_lead_with_the_caller_id(self):
         twiml = bridge_twiml("+14155550100", "+15005550006")
-        assert '<Dial callerId="+15005550006" timeout="30">+14155550100</Dial>' in twiml
+        assert '<Dial callerId="+15005550006" timeout="30"><Number>+14155550100</Number></Dial>' in twiml
 
     def test_bridge_rings_the_users_phone_then_the_lead(self, leads, sandbox, config):
         phone = TwilioPhone(contacts=leads, fields=["mobile"], backend=sandbox, config=config,
@@ -439,3 +439,12 @@ class TestCallControlFromACell:
             time.sleep(0.01)
         assert browser_phone.call["status"] == "failed"
         assert "did not dial" in browser_phone.error["message"]
+
+
+def test_a_browser_call_shows_machine_detections_verdict_from_the_service(browser_phone):
+    command(browser_phone, "cmd_call_event", sid="CAdevice", status="in-progress", direction="outbound",
+            remote="+14155550100")
+    leg = {"sid": "CAlead", "parent_call_sid": "CAdevice", "from": "+15005550006", "to": "+14155550100"}
+    browser_phone._on_event(Event("call", {**leg, "status": "in-progress", "answered_by": "machine_end_beep"}))
+    assert browser_phone.call["answered_by"] == "machine_end_beep" and browser_phone.call["status"] == "in-progress"
+    assert browser_phone._calls.current._lead_sid() == "CAlead"  # where the voicemail drop goes

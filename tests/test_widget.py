@@ -247,7 +247,7 @@ def test_a_failed_construction_cleans_up_quietly(leads, sandbox):
 
 def test_recordings_take_a_window(phone):
     everything = phone.recordings()
-    assert list(everything.columns) == list(frames.RECORDINGS)
+    assert list(everything.columns) == [*frames.RECORDINGS, *frames.RECORDING_CONSENT]
     assert phone.recordings(since="2100-01-01").empty
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "is_ip_address",
     "number_problem",
     "regex_problem",
+    "region_problem",
     "secret_problem",
     "sender_problem",
     "sid_problem",
@@ -80,6 +81,16 @@ def choice_problem(value: Any, allowed: tuple[str, ...]) -> str | None:
     if value in allowed:
         return None
     return f"{value!r} is not one of {', '.join(allowed)}"
+
+
+_REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+
+
+def region_problem(value: Any) -> str | None:
+    """A country (ISO 3166-1, 'GB') or a state or province (ISO 3166-2, 'US-FL'), as the rules name places."""
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
+        return f"{value!r} is not a region code such as 'US', 'US-FL' or 'GB'"
+    return None
 
 
 def sid_problem(value: Any, kind: str) -> str | None:

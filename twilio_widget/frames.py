@@ -57,6 +57,16 @@ RECORDINGS: dict[str, str] = {
     "media_url": "string",
 }
 
+#: What ``phone.recordings()`` adds to each recording from the call it is of, when this phone placed
+#: that call: the lead's number and the consent decision the call recorded (rules/consent.py).
+RECORDING_CONSENT: dict[str, str] = {
+    "number": "string",
+    "consent": "string",  # "all-party" or "one-party"
+    "announced": "boolean",  # the lead heard the announcement first
+    "consent_place": "string",  # the region code whose rule applied
+    "consent_reason": "string",
+}
+
 #: Voice Insights' summary of one call, flattened: the parties and their carriers, the edges
 #: that saw the call, the worst of its media figures and the quality tags Insights gave it.
 CALL_SUMMARIES: dict[str, str] = {
@@ -166,7 +176,7 @@ CONTACT_COLUMNS: dict[str, str] = {"contact": "object", "field": "string"}
 SCHEMAS: dict[str, dict[str, str]] = {
     "calls": CALLS, "messages": MESSAGES, "recordings": RECORDINGS,
     "call_summaries": CALL_SUMMARIES, "call_events": CALL_EVENTS, "call_metrics": CALL_METRICS,
-    "call_quality": CALL_QUALITY, "preflight": PREFLIGHT,
+    "call_quality": CALL_QUALITY, "preflight": PREFLIGHT, "recording_consent": RECORDING_CONSENT,
 }
 
 #: Which column orders each kind of history, newest first.

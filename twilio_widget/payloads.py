@@ -58,6 +58,16 @@ class CallQuality(TypedDict):
     packet_loss: float | None
 
 
+class RecordingConsent(TypedDict):
+    """Whether a call is recorded and why (rules/consent.py's decision, recorded with the call)."""
+
+    record: bool
+    announce: bool  # the lead hears the announcement first
+    consent: str  # "all-party", "one-party", or "" when recording is off
+    place: str  # the region code whose rule applied ("US-CA", "GB"; "" when unknown)
+    reason: str
+
+
 class CallState(TypedDict, total=False):
     """The ``call`` trait: the call on the panel, or {} when there is none."""
 
@@ -78,6 +88,7 @@ class CallState(TypedDict, total=False):
     overridden: str  # the rule's reason that was set aside
     answered_by: str  # "machine_end_beep" and the like: answering-machine detection's verdict
     voicemail_dropped: bool  # the recorded message was left on the lead's voicemail
+    recording: RecordingConsent  # whether the call is recorded, announced first, and why
     quality: CallQuality  # browser calls: how the call sounded, as the panel's Device measured it
 
 

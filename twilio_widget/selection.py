@@ -10,6 +10,7 @@ so the panel can disable its call button with the reason.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from .contacts import Contacts, InvalidNumber, parse_number
 from .payloads import ContactCard, DialpadCheck
 
 if TYPE_CHECKING:
+    from .rules import CallingRules
     from .widget import TwilioPhone
 
 #: Why an empty pad cannot be called (the refusal's message).
@@ -28,9 +30,11 @@ EMPTY_PAD = "type a number to call, or pick one of the contact's"
 
 class Selection:
     def __init__(self, phone: TwilioPhone, contacts: Contacts, region: str,
-                 on_number: Callable[[], Any], refusal: Callable[[str], str] = lambda number: "") -> None:
+                 on_number: Callable[[], Any], rules: CallingRules | None = None) -> None:
         self._phone = phone
-        self._refusal = refusal  # the calling rules' verdict on a valid number ("" when it may be called)
+        # The calling rules: their verdict on a valid number, and when the clock next changes it.
+        self._rules = rules
+        self._recheck: threading.Timer | None = None
         self.contacts = contacts
         self.region = region
         self._on_number = on_number  # the selected number changed: its history is loaded
@@ -128,13 +132,37 @@ class Selection:
 
     def _typed(self, change: dict[str, Any]) -> None:
         number, problem = read_pad(change["new"], self.region)
-        rule = self._refusal(number) if number else ""
+        rule = self._rules.refusal(number) if number and self._rules is not None else ""
         verdict: DialpadCheck = {"dialpad": change["new"], "problem": rule or problem}
         if rule:  # the panel offers to call anyway, with a reason
             verdict["rule"] = True
         self._phone.dialpad_check = verdict
+        self._check_again_when_the_clock_changes_it(change["new"], number)
         if number:
             self._phone.selected_number = number
+
+    def _check_again_when_the_clock_changes_it(self, typed: str, number: str) -> None:
+        """A verdict goes stale when the lead's window opens or closes: the pad is checked again
+        then (by this writer of ``dialpad_check``), if it still shows the same text."""
+        self.stop()
+        when = self._rules.next_change(number) if number and self._rules is not None else None
+        if when is None:
+            return
+        seconds = max(0.0, (when - pd.Timestamp(self._rules.clock())).total_seconds()) + 0.5
+
+        def check_again() -> None:
+            if self._phone.dialpad == typed:
+                self._typed({"new": typed})
+
+        self._recheck = threading.Timer(seconds, check_again)
+        self._recheck.daemon = True
+        self._recheck.start()
+
+    def stop(self) -> None:
+        """No more checks of the pad on a schedule (the phone closes, or the pad changed)."""
+        if self._recheck is not None:
+            self._recheck.cancel()
+            self._recheck = None
 
     # -- drawing a contact -----------------------------------------------------------------
 

@@ -54,6 +54,14 @@ class RoutingLink:
         self._follow()
         return self._handle
 
+    @property
+    def public_url(self) -> str:
+        """Where Twilio reaches the routing service this phone uses ("" with none): the one it
+        serves, or the team's it is connected to."""
+        if self._handle is not None and self._handle.running:
+            return self._handle.public_url
+        return self._team.url if self._team is not None else ""
+
     def _from_service(self, event: Event) -> None:
         """An event of the service's, on its event loop or the team client's thread: the panel's
         work goes to the phone's worker."""

@@ -43,6 +43,10 @@ DIAL_CALL_STATUSES = ("completed", "answered", "busy", "no-answer", "failed", "c
 #: The DialCallStatus values that mean somebody picked up.
 ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 
+#: Answering-machine detection's verdicts (a call's AnsweredBy).
+ANSWERED_BY = ("human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax",
+               "unknown")
+
 # --------------------------------------------------------------------------------------
 # Messages
 # --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from .backends.base import TwilioError
 from .checks import identity_problem
 from .config import ConfigError, PhoneConfig
+from .rules.consent import RecordingDecision
 
 #: What a user id may not keep in its identity (checks.identity_problem holds the rule).
 _NOT_IN_IDENTITY = re.compile(r"[^A-Za-z0-9_]")
@@ -67,24 +68,58 @@ def panel_token(config: PhoneConfig, identity: str) -> dict[str, Any]:
             "options": {"edge": list(config.edge), "codecs": list(config.codecs)}}
 
 
-def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30, detect_machine: bool = False) -> str:
+#: Answering-machine detection that waits for the greeting's end (Twilio's MachineDetection value).
+MACHINE_DETECTION = "DetectMessageEnd"
+#: How a call to a lead is recorded: both parties, on two channels, from the lead's answer.
+DIAL_RECORD = "record-from-answer-dual"
+
+
+@dataclass(frozen=True)
+class LeadCallbacks:
+    """Where Twilio asks and tells about a call to a lead: the routing service's URLs (empty
+    without a service, see ``routing.twiml.lead_callbacks``)."""
+
+    announcement: str = ""  # TwiML the lead hears on answering, before the user (the <Number url> whisper)
+    recording: str = ""  # the recording's status callback
+    amd: str = ""  # answering-machine detection's verdict
+
+
+def dial_lead(response: VoiceResponse, lead: str, *, caller_id: str, recording: RecordingDecision | None = None,
+              detect_machine: bool = False, callbacks: LeadCallbacks = LeadCallbacks(),
+              number_options: dict[str, Any] | None = None, **dial_options: Any) -> None:
+    """The <Dial> of a lead, in both modes (the routing service's outgoing TwiML and bridge mode's):
+    recorded from the lead's answer when the consent decision says so, the announcement played to
+    the lead on answering, and answering-machine detection that waits for the greeting's end."""
+    record: dict[str, Any] = {}
+    if recording is not None and recording.record:
+        record["record"] = DIAL_RECORD
+        if callbacks.recording:
+            record.update(recording_status_callback=callbacks.recording, recording_status_callback_method="POST",
+                          recording_status_callback_event="completed absent")
+    number = dict(number_options or {})
+    if recording is not None and recording.record and recording.announce:
+        if not callbacks.announcement:
+            raise ValueError("recording: the announcement needs the routing service's URL")
+        number.update(url=callbacks.announcement, method="POST")
+    if detect_machine:
+        number["machine_detection"] = MACHINE_DETECTION
+        if callbacks.amd:
+            number.update(amd_status_callback=callbacks.amd, amd_status_callback_method="POST")
+    response.dial(caller_id=caller_id, **dial_options, **record).number(lead, **number)
+
+
+def bridge_twiml(lead: str, caller_id: str, *, timeout: int = 30, detect_machine: bool = False,
+                 recording: RecordingDecision | None = None, callbacks: LeadCallbacks = LeadCallbacks()) -> str:
     """What the user's own phone hears once they pick up: the lead, dialled with the
     caller ID of the user (built with twilio's builder, never by string pasting).
     ``detect_machine`` asks Twilio to tell a machine's greeting on the lead's leg and wait for
     its end (``DetectMessageEnd``), so a voicemail drop lands after the beep; the verdict comes
-    back as the leg's ``answered_by``."""
+    back as the leg's ``answered_by``. ``recording`` is the call's consent decision."""
     response = VoiceResponse()
     response.say("Connecting your call.")
-    if detect_machine:
-        dial = response.dial(caller_id=caller_id, timeout=timeout)
-        dial.number(lead, machine_detection=MACHINE_DETECTION)
-    else:
-        response.dial(lead, caller_id=caller_id, timeout=timeout)
+    dial_lead(response, lead, caller_id=caller_id, recording=recording, detect_machine=detect_machine,
+              callbacks=callbacks, timeout=timeout)
     return str(response)
-
-
-#: Answering-machine detection that waits for the greeting's end (Twilio's MachineDetection value).
-MACHINE_DETECTION = "DetectMessageEnd"
 
 
 def voicemail_drop_twiml(message_url: str) -> str:

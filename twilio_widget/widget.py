@@ -23,6 +23,7 @@ from .conversations import Conversations
 from .forwarding import forwarded
 from .payloads import CallEvent, CallState, DeviceEvent, PanelError, checked, error_payload
 from .quality import CallQualityLog, PreflightRun, Preflights
+from .recordings import RecordedCalls
 from .rules import CallingRules
 from .rules.enforce import plan_call
 from .rules.leads import lead_verdicts
@@ -111,12 +112,15 @@ class TwilioPhone(anywidget.AnyWidget):
                                             deliver=lambda to, body: self._routing.deliver(to, body),
                                             rules=self.rules)
         self._selection = Selection(self, self.contacts, region, on_number=self._conversations.refresh_soon,
-                                    refusal=self.rules.refusal)
+                                    rules=self.rules)
         self._routing = RoutingLink(self, self.backend, self._background, self._on_event)
-        self._calls = CallsByMode(self, self.backend, self._selection, self._conversations, self._channel)
+        self._calls = CallsByMode(self, self.backend, self._selection, self._conversations, self._channel,
+                                  self._routing)
         self._preflights = Preflights(lambda run_id: self._calls.current.ask_preflight(run_id))
         self._quality = CallQualityLog()
         self.observe(lambda change: self._quality.call_changed(change["new"]), names="call")
+        self._recorded = RecordedCalls()
+        self.observe(lambda change: self._recorded.call_changed(change["new"]), names="call")
         self.mode = mode or ("sandbox" if self.backend.simulator is not None else "twilio")
         self._calls.change(self.mode)
         self._unsubscribe = self.backend.subscribe(self._on_event)
@@ -193,7 +197,6 @@ class TwilioPhone(anywidget.AnyWidget):
     poll = forwarded("_conversations", Conversations.poll)
     calls = forwarded("_conversations", Conversations.calls)
     messages = forwarded("_conversations", Conversations.messages)
-    recordings = forwarded("_conversations", Conversations.recordings)
     call_summaries = forwarded("_conversations", Conversations.call_summaries)
     call_summary = forwarded("_conversations", Conversations.call_summary)
     call_events = forwarded("_conversations", Conversations.call_events)
@@ -238,8 +241,14 @@ class TwilioPhone(anywidget.AnyWidget):
         target = self._selection.dial_target(number)
         caller = self.config.caller(self.user) if self.user else None
         plan = plan_call(self.rules, target, owned=[self.caller_id, *(caller.numbers if caller else [])],
-                         default_caller_id=self.caller_id, override=override)
+                         default_caller_id=self.caller_id, override=override,
+                         recording=self.config.rules.recording, can_announce=self._calls.current.can_announce)
         return self._calls.current.place(target, plan)
+
+    def recordings(self, call_sid: str | None = None, **window: Any) -> pd.DataFrame:
+        """Call recordings as a typed DataFrame, newest first; for the calls this phone placed, with
+        the lead's number and the recording's consent decision (``frames.RECORDING_CONSENT``)."""
+        return self._recorded.join(self._conversations.recordings(call_sid, **window))
 
     def can_call(self, frame: pd.DataFrame | None = None, at: pd.Timestamp | None = None) -> pd.DataFrame:
         """For every row of a leads frame (default: the phone's contacts), read through the phone's
@@ -362,6 +371,8 @@ class TwilioPhone(anywidget.AnyWidget):
 
     def close(self) -> None:
         self._sessions.end()
+        if "_selection" in vars(self):  # absent when the constructor failed before it
+            self._selection.stop()
         if self._routing is not None:  # None when the constructor failed before it
             self._routing.stop_serving()
             self._routing.disconnect()

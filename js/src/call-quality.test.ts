@@ -61,6 +61,7 @@ describe("warnings while they last", () => {
     const { call, panel, reports } = await inCall();
     call.emit("warning", "high-jitter", {});
     call.disconnect();
+    await Promise.resolve(); // the end is settled a microtask later
     expect(chips(panel.root)).toEqual([]);
     expect(reports().at(-1)).toMatchObject({ sid: "CA1", status: "completed",
       quality: { warnings: [], seen: ["high-jitter"] } });
@@ -94,6 +95,7 @@ describe("the quality summary", () => {
       packet_loss: 0.02 });
     call.emit("sample", { mos: null, rtt: 90, jitter: 4, packetsLostFraction: 0 });
     call.disconnect();
+    await Promise.resolve(); // the end is settled a microtask later
     expect(quality()).toHaveLength(3); // the end carries the last summary at once
     await vi.advanceTimersByTimeAsync(QUALITY_REPORT_MS * 3);
     expect(quality()).toHaveLength(3); // and nothing trails after it
@@ -205,6 +207,7 @@ describe("long sessions", () => {
     await vi.advanceTimersByTimeAsync(refreshDelayMs(3600));
     expect(device.tokens).toHaveLength(count);
     device.calls[0].disconnect();
+    await Promise.resolve(); // the end is settled a microtask later
     expect(device.tokens).toHaveLength(count + 1);
   });
 
@@ -282,6 +285,7 @@ describe("long sessions", () => {
     window.dispatchEvent(during);
     expect(during.defaultPrevented).toBe(true);
     call.disconnect();
+    await Promise.resolve(); // the end is settled a microtask later
     const after = new Event("beforeunload", { cancelable: true });
     window.dispatchEvent(after);
     expect(after.defaultPrevented).toBe(false);

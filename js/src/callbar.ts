@@ -59,7 +59,8 @@ function callBar({ act, scope }: RegionContext, keypadToggle: () => HTMLElement)
         h("span", { className: "twp-call-remote" }, call.remote_display ?? call.remote ?? ""),
         timer),
       canControl(act, call) ? keypadToggle() : null,
-      callControls(act, call));
+      callControls(act, call),
+      recordingNote(call)); // a line of its own under the bar
   });
   // The timer counts on its own between the kernel's updates.
   scope.every(1000, () => { timer.textContent = timerText(act.get("call")); });
@@ -87,6 +88,18 @@ function callControls(act: Actions, call: CallState): HTMLElement[] {
     }, call.answered_by?.startsWith("machine") ? "Voicemail: leave message" : "Leave voicemail")
     : null;
   return [mute, voicemail, end].filter((b): b is HTMLElement => b !== null);
+}
+
+/** Whether the call is recorded (and the lead told first), when recording is on; the kernel's
+ *  reason (the place's consent rule) is its title. */
+function recordingNote(call: CallState): HTMLElement | null {
+  const decision = call.recording;
+  if (!decision?.consent) return null;
+  const text = !decision.record ? "Not recorded" : decision.announce ? "Recorded, announced first" : "Recorded";
+  return h("span", {
+    className: "twp-call-recording", role: "note", "aria-label": `Recording: ${text}`, title: decision.reason,
+    "data-testid": "call-recording", "data-recorded": String(decision.record),
+  }, text);
 }
 
 /** Mute and tones work on a connected call; in bridge mode it runs on the user's own phone,

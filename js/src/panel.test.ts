@@ -186,6 +186,19 @@ describe("numpad", () => {
     expect(document.querySelector("[data-testid=voicemail-drop]")).toBeNull();
   });
 
+  it("shows whether the call is recorded, and why, when recording is on", () => {
+    const reason = "US-CA: every party must consent (California Penal Code § 632): announced, then recorded";
+    const { model, $ } = mount({ call: { sid: "CA1", status: "ringing", direction: "outbound", recording: {
+      record: true, announce: true, consent: "all-party", place: "US-CA", reason } } });
+    const note = $("[data-testid=call-recording]");
+    expect(note.getAttribute("role")).toBe("note");
+    expect(note.getAttribute("aria-label")).toBe("Recording: Recorded, announced first");
+    expect(note.title).toBe(reason);
+    model.kernelSets({ call: { sid: "CA1", status: "ringing", recording: {
+      record: false, announce: false, consent: "", place: "", reason: "recording is off" } } });
+    expect(document.querySelector("[data-testid=call-recording]")).toBeNull();
+  });
+
   it("trusts a verdict only on the text the pad shows (the kernel answers each key press)", () => {
     const { model, $ } = mount({ dialpad_check: { dialpad: "+1415555010", problem: "Not a valid number (too short)" } });
     $(".twp-key[data-key='0']").click();

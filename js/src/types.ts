@@ -38,7 +38,17 @@ export interface CallState {
   overridden?: string;
   answered_by?: string;
   voicemail_dropped?: boolean;
+  recording?: RecordingConsent; // whether the call is recorded, announced first, and why
   quality?: CallQuality; // browser calls: how the call sounded, as the panel's Device measured it
+}
+
+// Whether a call is recorded and why (the kernel's rules/consent.py decides).
+export interface RecordingConsent {
+  record: boolean;
+  announce: boolean; // the lead hears the announcement first
+  consent: string; // "all-party", "one-party", or "" when recording is off
+  place: string; // the region code whose rule applied ("US-CA", "GB"; "" when unknown)
+  reason: string;
 }
 
 // A browser call's quality: the warnings on now and every one raised, the worst of the

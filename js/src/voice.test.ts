@@ -84,6 +84,7 @@ describe("the Device's life", () => {
     await settle();
     expect(devices[0].tokens).toEqual(["jwt-1", "jwt-2"]);
     devices[0].calls[0].disconnect();
+    await settle(); // the end is settled a microtask later (an error of the same call wins)
     expect(devices[0].tokens).toEqual(["jwt-1", "jwt-2", "jwt-3"]);
   });
 
@@ -138,6 +139,18 @@ describe("outgoing calls", () => {
     expect(reports().at(-1)).toEqual({ sid: "CA1", status: "failed" });
     expect(reports("cmd_device_event").at(-1)).toMatchObject({ error: { code: 31486, hint: "The callee is busy." } });
     expect($("[data-testid=error-text]").textContent).toContain("31486");
+  });
+
+  it("reports a call that failed on a refused microphone as failed, not canceled", async () => {
+    const { devices, $, reports } = setUp();
+    await settle();
+    $("[data-testid=call-button]").click();
+    await settle();
+    const call = devices[0].calls[0];
+    call.emit("disconnect", call); // the SDK's order: the call is closed, then the error is emitted
+    call.emit("error", { code: 31401, message: "Permission denied" });
+    await settle();
+    expect(reports().filter((r) => r.status && r.status !== "connecting")).toEqual([{ sid: "CA1", status: "failed" }]);
   });
 
   it("reports a dial it cannot make: no Device yet", async () => {

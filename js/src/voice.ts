@@ -275,8 +275,10 @@ export class VoiceController {
     call.on("mute", (muted: boolean) => report({ muted }));
     call.on("reconnecting", () => report({ status: "reconnecting" }));
     call.on("reconnected", () => report({ status: "in-progress" }));
-    call.on("disconnect", () => this.ended(call, "completed"));
-    call.on("cancel", () => this.ended(call, "canceled"));
+    // The SDK ends a call it could not start (a refused microphone) just before it emits the
+    // error: an end is settled a microtask later, so the error's "failed" is what the kernel hears.
+    call.on("disconnect", () => queueMicrotask(() => this.ended(call, "completed")));
+    call.on("cancel", () => queueMicrotask(() => this.ended(call, "canceled")));
     call.on("reject", () => this.ended(call, "busy"));
     call.on("error", (err: SdkError) => {
       this.onDeviceError(err);

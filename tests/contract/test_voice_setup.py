@@ -122,7 +122,7 @@ def test_bridge_call_is_a_valid_create_call_with_inline_twiml(spec_backend, spec
     assert create["data"]["To"] == "+12025550143" and create["data"]["From"] == "+14155550123"
     expected = VoiceResponse()
     expected.say("Connecting your call.")
-    expected.dial("+14155550100", caller_id="+14155550123", timeout=30)
+    expected.dial(caller_id="+14155550123", timeout=30).number("+14155550100")
     assert create["data"]["Twiml"] == str(expected)
     sid = phone.call["sid"]
     answered = {**example(spec_api, "GET", f"/Calls/{sid}.json"), "sid": sid, "status": "in-progress"}

@@ -26,10 +26,11 @@ def test_the_spec_knows_the_machine_detection_we_ask_for(spec):
     assert "Twiml" in update["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["properties"]
 
 
-def bridged_phone(spec_backend, spec_api, **rules):
+def bridged_phone(spec_backend, spec_api, *, call: bool = True, **rules):
     phone = phone_on(spec_backend, bridge=True)
     phone.config = PhoneConfig(**{**vars(phone.config), "rules": {**ANY_HOUR, **rules}})
-    assert phone.cmd_call({})["ok"]
+    if call:
+        assert phone.cmd_call({})["ok"]
     return phone
 
 
@@ -59,4 +60,33 @@ def test_the_voicemail_drop_redirects_the_leads_leg_with_play_and_hangup(spec_ba
     expected.hangup()
     assert update["data"] == {"Twiml": str(expected)}
     assert phone.call["voicemail_dropped"] is True
+    phone.close()
+
+
+def test_a_bridged_recorded_call_whispers_the_announcement_and_reports_amd_to_the_service(spec_backend, spec_api,
+                                                                                          tmp_path):
+    phone = bridged_phone(spec_backend, spec_api, call=False, answering_machine_detection=True,
+                          recording={"enabled": True})
+    hooks = "https://hooks.example.com/twilio"
+    phone.serve(public_url=hooks, port=0, store_path=str(tmp_path / "service.sqlite3"))
+    try:
+        response = phone.cmd_call({})  # Ada, in San Francisco: every party must consent
+        assert response["ok"], response
+        assert phone.call["recording"]["announce"] and phone.call["recording"]["place"] == "US-CA"
+        dial = ET.fromstring(posts(spec_api)[0]["data"]["Twiml"]).find("Dial")  # the create call passed the spec
+        number = dial.find("Number")
+        assert dial.get("record") == "record-from-answer-dual"
+        assert dial.get("recordingStatusCallback") == hooks + "/status/recording"
+        assert number.get("url") == hooks + "/voice/recording-notice"
+        assert number.get("machineDetection") == MACHINE_DETECTION and number.get("amdStatusCallback") == hooks + (
+            "/status/amd")
+    finally:
+        phone.close()
+
+
+def test_without_a_routing_service_a_bridged_all_party_lead_is_not_recorded(spec_backend, spec_api):
+    phone = bridged_phone(spec_backend, spec_api, recording={"enabled": True})
+    dial = ET.fromstring(posts(spec_api)[0]["data"]["Twiml"]).find("Dial")
+    assert dial.get("record") is None and dial.find("Number").get("url") is None
+    assert not phone.call["recording"]["record"]
     phone.close()

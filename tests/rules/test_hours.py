@@ -180,3 +180,38 @@ def test_the_next_allowed_instant_is_allowed_and_nothing_before_it_is(tmp_path_f
             assert not rules.can_call(pd.Series([number]), before)["allowed"][0]
     finally:
         rules.close()
+
+
+def test_the_next_change_is_when_the_window_opens_or_closes(tmp_path):
+    rules = CallingRules(CallingHours.parse({"default": "8:00-21:00", "sat": "closed"}),
+                         DoNotCall(tmp_path / "rules.sqlite3"))
+    denver = "+13035550100"
+    friday_early = pd.Timestamp("2026-11-27 13:47:10", tz="UTC")  # 6:47 am in Denver
+    assert rules.next_change(denver, friday_early) == pd.Timestamp("2026-11-27 15:00", tz="UTC")  # opens at 8:00
+    friday_noon = pd.Timestamp("2026-11-27 19:00", tz="UTC")
+    assert rules.next_change(denver, friday_noon) == pd.Timestamp("2026-11-28 04:00", tz="UTC")  # closes at 21:00
+    rules.block([denver], source="asked")
+    assert rules.next_change(denver, friday_early) is None  # only the list can change it now
+    rules.hours = CallingHours.parse({"default": "0:00-24:00"})
+    assert rules.next_change("+15125550100", friday_noon) is None  # open all week
+    rules.close()
+
+
+def test_the_pad_is_checked_again_when_the_window_opens(tmp_path):
+    import time
+
+    from twilio_widget import TwilioPhone
+    from twilio_widget.backends import SandboxBackend
+
+    backend = SandboxBackend(realtime=False, now=pd.Timestamp("2026-11-27 14:59:59", tz="UTC").to_pydatetime())
+    phone = TwilioPhone(backend=backend)
+    phone.rules.hours = CallingHours.parse({"default": "8:00-21:00"})
+    phone.dialpad = "+13035550100"  # 7:59:59 am in Denver
+    assert "calls allowed from 8:00" in phone.dialpad_check["problem"]
+    backend.advance(2)  # the sandbox's clock passes 8:00; the check comes half a second later
+    deadline = time.monotonic() + 10
+    while phone.dialpad_check["problem"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert phone.dialpad_check == {"dialpad": "+13035550100", "problem": ""}
+    phone.close()
+    backend.close()

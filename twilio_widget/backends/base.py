@@ -87,8 +87,10 @@ class Simulator(Protocol):
     """Calls a backend plays itself (the sandbox): sandbox mode drives them, and scripts reach
     them as ``phone.sandbox`` to make the far end act."""
 
-    def dial(self, to: str, from_: str | None = None) -> dict[str, Any]:
-        """Start an outgoing call; returns its calls-schema record (it rings, then plays out)."""
+    def dial(self, to: str, from_: str | None = None, *, record: bool = False,
+             announcement: str | None = None) -> dict[str, Any]:
+        """Start an outgoing call; returns its calls-schema record (it rings, then plays out).
+        ``record``: recorded from the answer on; ``announcement``: what the callee hears first."""
         ...
 
     def accept(self, sid: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..conversations import Conversations
     from ..rules.enforce import CallPlan
     from ..selection import Selection
+    from ..service import RoutingLink
     from ..widget import TwilioPhone
 
 DIGITS = frozenset("0123456789*#w")
@@ -83,13 +84,14 @@ class ModeCalls:
     """The parts of :class:`CallMode` the modes share; each mode fills in its own steps."""
 
     def __init__(self, phone: TwilioPhone, backend: Backend, selection: Selection,
-                 conversations: Conversations, channel: CommandChannel,
+                 conversations: Conversations, channel: CommandChannel, routing: RoutingLink,
                  on_ring: Callable[[IncomingCall], Any]) -> None:
         self._phone = phone
         self._backend = backend
         self._selection = selection
         self._conversations = conversations
         self._channel = channel
+        self._routing = routing
         self._on_ring = on_ring
         self._lock = threading.RLock()
         self._lead_leg = ""  # the sid of the leg our call dialled, once it reported
@@ -106,6 +108,12 @@ class ModeCalls:
     def stop(self) -> None:
         pass
 
+    @property
+    def can_announce(self) -> bool:
+        """Whether this mode can play the recording announcement to the lead (the sandbox plays it
+        itself; browser calls go through the routing service, which plays it)."""
+        return True
+
     # -- the user's controls ----------------------------------------------------------------
 
     def place(self, target: str, plan: CallPlan | None = None) -> CallState:
@@ -114,9 +122,10 @@ class ModeCalls:
                 raise TwilioError("A call is already in progress: hang up first", status=409)
             self._plan = plan
             self._dial(target)
-            if plan is not None:  # recorded with the call: which number it showed, and a rule set aside
+            if plan is not None:  # recorded with the call: which number it showed, a rule set aside, consent
+                recording = {"recording": plan.recording.payload()} if plan.recording is not None else {}
                 self._write(caller_id=plan.caller_id, caller_id_choice=plan.caller_id_choice,
-                            override=plan.override, overridden=plan.overridden)
+                            override=plan.override, overridden=plan.overridden, **recording)
             return self._phone.call
 
     @property

@@ -37,13 +37,27 @@ class BridgeCalls(ModeCalls):
     def _dial(self, target: str) -> None:
         # One POST, answered at once: the panel needs the call's SID to follow it.
         phone = self._phone
-        record = self._backend.create_call(phone.bridge_to, self.caller_id,
-                                           twiml=voice.bridge_twiml(target, self.caller_id, detect_machine=(
-                                               phone.config.rules.answering_machine_detection)))
+        twiml = voice.bridge_twiml(target, self.caller_id, callbacks=self._callbacks(),
+                                   detect_machine=phone.config.rules.answering_machine_detection,
+                                   recording=self._plan.recording if self._plan is not None else None)
+        record = self._backend.create_call(phone.bridge_to, self.caller_id, twiml=twiml)
         self._track(record, remote=target, direction="outbound")
         self._write(leg="you")
         if not self._backend.pushes_events:  # Twilio reports the legs to no webhook: poll them
             self._follow(record["sid"])
+
+    @property
+    def can_announce(self) -> bool:
+        """The announcement is TwiML Twilio fetches from the routing service: only with one."""
+        return bool(self._routing.public_url)
+
+    def _callbacks(self) -> voice.LeadCallbacks:
+        """The routing service's URLs for the lead's leg, when this phone has a service."""
+        if not self._routing.public_url:
+            return voice.LeadCallbacks()
+        from ..routing.twiml import lead_callbacks  # the service's modules: loaded by those who use one
+
+        return lead_callbacks(self._routing.public_url)
 
     def _follow(self, sid: str) -> None:
         """Poll the bridged call until it ends; the backend turns status changes into events."""

@@ -99,8 +99,11 @@ class BrowserCalls(ModeCalls):
         """The Device has already declined it."""
 
     def _lead_leg_changed(self, record: dict[str, Any]) -> None:
-        # The Device reports ringing and answer itself, sooner: only how the lead's leg ended
-        # (busy, no-answer ...) is news for it.
+        # The Device reports ringing and answer itself, sooner: only answering-machine detection's
+        # verdict (the routing service's AMD callback) and how the lead's leg ended (busy,
+        # no-answer ...) are news for it.
+        if isinstance(record.get("answered_by"), str) and self._phone.call.get("status") in ACTIVE_CALL:
+            self._write(answered_by=record["answered_by"])
         if record["status"] not in ACTIVE_CALL and self._phone.call.get("status") in ACTIVE_CALL | GENERIC_END:
             self._apply(record)
 

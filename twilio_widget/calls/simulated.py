@@ -23,7 +23,10 @@ class SimulatedCalls(ModeCalls):
         return self._backend.simulator
 
     def _dial(self, target: str) -> None:
-        record = self._simulator.dial(target, self.caller_id or None)
+        recording = self._plan.recording if self._plan is not None else None
+        announcement = self._phone.config.rules.recording.announcement if recording and recording.announce else None
+        record = self._simulator.dial(target, self.caller_id or None, record=bool(recording and recording.record),
+                                      announcement=announcement)
         self._track(record, remote=target, direction="outbound")
 
     def _lead_sid(self) -> str:

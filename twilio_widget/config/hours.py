@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checks import region_problem
 from .errors import ConfigError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Where no entry says otherwise (the US TCPA's 8 am to 9 pm).
 DEFAULT_WINDOW = (8 * 60, 21 * 60)
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
-_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 #: A window in minutes after local midnight, [start, end); None: no calls that day.
 Window = tuple[int, int] | None
@@ -82,7 +82,7 @@ def parse_key(key: Any) -> tuple[str, str]:
             day = word.lower()
         elif word == "default" and len(words) == 1:
             return "", ""
-        elif _REGION.match(word) and not region:
+        elif region_problem(word) is None and not region:
             region = word
         else:
             raise ValueError(f"{word!r} is neither a weekday ({', '.join(WEEKDAYS)}), 'default', nor a region "

@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 from .. import vocabulary
 from ..backends.base import Event, EventHub
 from ..checks import url_problem
-from ..vocabulary import CALL_RANK, MAX_MEDIA, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
+from ..vocabulary import ANSWERED_BY, CALL_RANK, MAX_MEDIA, MESSAGE_RANK, OPTED_OUT, RECORDING_RANK
 from . import twiml
 from .gate import float_param, int_param, message_sid, one_of
 from .mail import Mailer, deliver_pending, sms_mail, voicemail_mail
@@ -112,6 +112,10 @@ async def voice_after_sip(ctx: Context, params: Mapping[str, str]) -> Response:
     return _xml(twiml.after_sip(ctx.settings, params))
 
 
+async def voice_recording_notice(ctx: Context, params: Mapping[str, str]) -> Response:
+    return _xml(twiml.recording_notice(ctx.settings, params))
+
+
 async def voice_after_record(ctx: Context, params: Mapping[str, str]) -> Response:
     twiml.require(params, "CallSid")
     return _xml(twiml.after_record())
@@ -143,6 +147,17 @@ async def status_call(ctx: Context, params: Mapping[str, str]) -> Response:
     return _empty_ok()
 
 
+async def status_amd(ctx: Context, params: Mapping[str, str]) -> Response:
+    """Answering-machine detection's verdict on a lead's leg: stored with the call, then on to the
+    phone, whose panel offers the voicemail drop when a machine answered."""
+    sid = twiml.require(params, "CallSid", max_chars=64)
+    answered_by = one_of(params, "AnsweredBy", set(ANSWERED_BY))
+    done = await ctx.write(ctx.store.record_answered_by, sid, answered_by)
+    if done.new:
+        ctx.emit(Event("call", done.record))
+    return _empty_ok()
+
+
 async def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
     sid = twiml.require(params, "RecordingSid", max_chars=64)
     status = one_of(params, "RecordingStatus", RECORDING_RANK)
@@ -154,7 +169,9 @@ async def status_recording(ctx: Context, params: Mapping[str, str]) -> Response:
         raise twiml.BadParams(f"RecordingUrl: {why}")
     duration = int_param(params, "RecordingDuration")
     mail = None
-    if status == "completed" and ctx.settings.smtp is not None:
+    # A <Dial>'s recording is of a call the user made (recording with consent), not a voicemail.
+    voicemail = (params.get("RecordingSource") or "") != "DialVerb"
+    if status == "completed" and voicemail and ctx.settings.smtp is not None:
         call = ctx.store.call(call_sid) or {}
         user = ctx.store.call_user(call_sid)
         caller = (ctx.settings.caller_for_identity(user) if user else None) or ctx.settings.caller_for_number(
@@ -271,8 +288,10 @@ ROUTES: dict[str, Handler] = {
     twiml.VOICE_AFTER_CLIENT: voice_after_client,
     twiml.VOICE_AFTER_SIP: voice_after_sip,
     twiml.VOICE_AFTER_RECORD: voice_after_record,
+    twiml.VOICE_RECORDING_NOTICE: voice_recording_notice,
     twiml.STATUS_CALL: status_call,
     twiml.STATUS_RECORDING: status_recording,
+    twiml.STATUS_AMD: status_amd,
     twiml.STATUS_MESSAGE: status_message,
     twiml.SMS_INCOMING: sms_incoming,
 }

@@ -4,6 +4,13 @@ Outgoing (the panel's Device, via the TwiML App's Voice URL)::
 
     <Dial callerId=USER_NUMBER answerOnBridge><Number statusCallback=/status/call>TO</Number></Dial>
 
+    recorded (rules.recording, as rules/consent.py decides for TO):
+      <Dial ... record=record-from-answer-dual recordingStatusCallback=/status/recording>
+    announced first (every party must consent): <Number url=/voice/recording-notice>, which
+      the lead hears on answering: <Say>ANNOUNCEMENT</Say> (or <Play> of its URL)
+    answering-machine detection (rules.answering_machine_detection):
+      <Number machineDetection=DetectMessageEnd amdStatusCallback=/status/amd>
+
 Incoming (to a user's Twilio number), each step decided by the previous Dial's
 ``DialCallStatus``::
 
@@ -33,7 +40,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from ..contacts import normalize as normalize_number
+from ..rules.consent import decide_recording
 from ..vocabulary import ANSWERED_DIAL_STATUSES, DIAL_CALL_STATUSES
+from ..voice import LeadCallbacks, dial_lead
 from .settings import CallerRoute, RoutingSettings
 
 # Route paths, relative to the public URL.
@@ -42,9 +51,11 @@ VOICE_INCOMING = "/voice/incoming"
 VOICE_AFTER_CLIENT = "/voice/incoming/after-client"
 VOICE_AFTER_SIP = "/voice/incoming/after-sip"
 VOICE_AFTER_RECORD = "/voice/voicemail/after-record"
+VOICE_RECORDING_NOTICE = "/voice/recording-notice"
 STATUS_CALL = "/status/call"
 STATUS_RECORDING = "/status/recording"
 STATUS_MESSAGE = "/status/message"
+STATUS_AMD = "/status/amd"
 SMS_INCOMING = "/sms/incoming"
 
 CALL_STATUS_EVENTS = "initiated ringing answered completed"
@@ -159,19 +170,40 @@ def outgoing(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
         return _say_and_hang_up("The number you dialed is not a valid phone number. Goodbye.", "invalid-number", caller)
     kind, value = target
     response = VoiceResponse()
-    dial = response.dial(caller_id=caller_id, answer_on_bridge=True)
     callback = {
         "status_callback": settings.url(STATUS_CALL),
         "status_callback_event": CALL_STATUS_EVENTS,
         "status_callback_method": "POST",
     }
     if kind == "number":
-        dial.number(value, **callback)
-    elif kind == "client":
+        dial_lead(response, value, caller_id=caller_id, recording=decide_recording(settings.rules.recording, value),
+                  detect_machine=settings.rules.answering_machine_detection,
+                  callbacks=lead_callbacks(settings.public_url), number_options=callback, answer_on_bridge=True)
+        return Outcome(response, f"dial-{kind}", caller, value)
+    dial = response.dial(caller_id=caller_id, answer_on_bridge=True)
+    if kind == "client":
         dial.client(value, **callback)
     else:
         dial.sip(value, **callback)
     return Outcome(response, f"dial-{kind}", caller, value)
+
+
+def lead_callbacks(public_url: str) -> LeadCallbacks:
+    """The service's URLs for a call to a lead: the announcement, the recording's and AMD's callbacks."""
+    return LeadCallbacks(public_url + VOICE_RECORDING_NOTICE, public_url + STATUS_RECORDING, public_url + STATUS_AMD)
+
+
+def recording_notice(settings: RoutingSettings, params: Mapping[str, str]) -> Outcome:
+    """What the lead hears on answering a call that is recorded where every party must consent
+    (the <Number url> whisper, before the user is connected): the announcement."""
+    require(params, "CallSid")
+    announcement = settings.rules.recording.announcement
+    response = VoiceResponse()
+    if settings.rules.recording.announcement_is_url:
+        response.play(announcement)
+    else:
+        response.say(announcement)
+    return Outcome(response, "recording-notice")
 
 
 # --- incoming ------------------------------------------------------------------------------

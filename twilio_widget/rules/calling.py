@@ -122,6 +122,36 @@ class CallingRules:
         """One number's row of :meth:`can_call` as a dict."""
         return self.can_call(pd.Series([number]), at).iloc[0].to_dict()
 
+    #: How far ahead, and how finely, :meth:`next_change` looks for a window that closes.
+    CHANGE_HORIZON = pd.Timedelta(days=8)
+    CHANGE_STEP = pd.Timedelta(minutes=15)
+
+    def next_change(self, number: str, at: pd.Timestamp | None = None) -> pd.Timestamp | None:
+        """When the clock next changes whether ``number`` may be called: its window opens (the
+        next allowed instant) or closes (found to the minute within ``CHANGE_HORIZON``, looked
+        for every ``CHANGE_STEP``). None when nothing the clock does changes it (the list, a
+        window open all week, a number of no known zone)."""
+        now = as_utc(self.clock() if at is None else at, pd.RangeIndex(1))
+        verdict = self.verdict(number, now)
+        if not verdict["allowed"]:
+            opens = verdict["next_allowed"]
+            return None if pd.isna(opens) or self.do_not_call.source(number) is not None else opens
+        coarse = self._first_closed(number, now.floor("min") + self.CHANGE_STEP, self.CHANGE_HORIZON, self.CHANGE_STEP)
+        if coarse is None:
+            return None
+        minute = pd.Timedelta(minutes=1)  # the first closed minute after the last open probe, up to ``coarse``
+        return self._first_closed(number, coarse - self.CHANGE_STEP + minute, self.CHANGE_STEP, minute)
+
+    def _first_closed(self, number: str, start: pd.Timestamp, span: pd.Timedelta,
+                      step: pd.Timedelta) -> pd.Timestamp | None:
+        """The first of the instants ``start``, ``start + step`` ... within ``span`` at which the
+        number's calling hours are closed (the list aside), None when none is."""
+        instants = pd.Series(pd.date_range(start, start + span, freq=step, inclusive="left"))
+        numbers = pd.Series([number] * len(instants), dtype=object)
+        allowed = self._hours(numbers, zone_set_codes(numbers), instants)[0]
+        closed = np.flatnonzero(~allowed)
+        return instants.iloc[closed[0]] if len(closed) else None
+
     def _window_rows(self, numbers: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row, its row of the window table; and the table (starts, ends)."""
         if not self.hours.regions:  # every number has the same windows: no need to know regions

@@ -60,6 +60,9 @@ class SandboxBackend(CallSimulation, Messaging, CallQuality):
         self.leads = None
         #: The voicemail drops played: {"call_sid", "url"} each (demos and tests read them).
         self.voicemail_drops: list[dict[str, str | None]] = []
+        #: The recording announcements played: {"call_sid", "announcement", "at"} each.
+        self.announcements: list[dict[str, Any]] = []
+        self._recorded: dict[str, str] = {}  # a recorded call's sid -> the call its recording goes with
         self._opted_out = set()
         self._leg_watchers = {}
         self._calls, self._messages = seed_history(list(numbers), history_days, self.now(), own_number,

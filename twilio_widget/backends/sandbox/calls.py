@@ -9,7 +9,7 @@ from typing import Any
 from ...vocabulary import FINAL_CALL_STATUSES, NOT_FOUND
 from ..base import TwilioError
 from .leads import CallPlan, LeadBehaviour
-from .records import call_price, call_record, dialled_number, played_url, public, require_number
+from .records import call_price, call_record, dial_recording, dialled_number, played_url, public, require_number
 from .state import SandboxState
 
 __all__ = ["CALL_OUTCOMES", "CallSimulation"]
@@ -28,7 +28,8 @@ class CallSimulation(SandboxState):
         """A server-side call; TwiML that dials a number (bridge mode) makes a second leg to
         it once this one answers, as Twilio does."""
         lead = dialled_number(twiml)
-        bridge = (lambda sid: self._bridge(sid, lead, from_)) if lead else None
+        record, whisper = dial_recording(twiml)
+        bridge = (lambda sid: self._bridge(sid, lead, from_, record=record, announcement=whisper)) if lead else None
         return self.dial(to, from_, direction="outbound-api", on_answer=bridge)
 
     def child_calls(self, parent_sid: str) -> list[dict[str, Any]]:
@@ -47,24 +48,36 @@ class CallSimulation(SandboxState):
     # -- live calls, as the panel drives them -------------------------------------------
 
     def dial(self, to: str, from_: str | None = None, *, direction: str = "outbound-dial",
-             parent: str | None = None, on_answer: Callable[[str], None] | None = None) -> dict[str, Any]:
-        """Start an outgoing call: it rings, then follows the scripted outcome."""
+             parent: str | None = None, on_answer: Callable[[str], None] | None = None,
+             record: bool = False, announcement: str | None = None) -> dict[str, Any]:
+        """Start an outgoing call: it rings, then follows the scripted outcome. ``record``: a
+        recording from the answer on, kept with the call (a bridge's leg: with its parent, as
+        Twilio keeps a <Dial>'s); ``announcement``: what the callee hears first (kept in
+        ``announcements``)."""
         to = require_number(to, "to")
         from_ = require_number(from_ or self.own_number, "from_")
-        record = self._new_call(to, from_, direction, status="ringing", parent=parent)
+        record_of = self._new_call(to, from_, direction, status="ringing", parent=parent)
+        sid = record_of["sid"]
         plan = self._plan(to)
         if plan.status == "completed":
             def answer() -> None:
-                if self._answer_if_ringing(record["sid"], plan.answered_by) and on_answer:
-                    on_answer(record["sid"])
+                if not self._answer_if_ringing(sid, plan.answered_by):
+                    return
+                if announcement:
+                    self.announcements.append({"call_sid": parent or sid, "announcement": announcement,
+                                               "at": self.now()})
+                if record:
+                    self._recorded[sid] = parent or sid
+                if on_answer:
+                    on_answer(sid)
                 if plan.talk_seconds is not None:  # the lead (or their voicemail) hangs up
-                    self._clock.call_later(plan.talk_seconds, lambda: self._callee_hangs_up(record["sid"]))
+                    self._clock.call_later(plan.talk_seconds, lambda: self._callee_hangs_up(sid))
 
             self._clock.call_later(self.ring_seconds, answer)
         else:
             self._clock.call_later(self.ring_seconds,
-                                   lambda: self._end_if_ringing(record["sid"], plan.status))
-        return dict(record)
+                                   lambda: self._end_if_ringing(sid, plan.status))
+        return dict(record_of)
 
     def _plan(self, to: str) -> CallPlan:
         """A scripted outcome, else how the number behaves as a lead (when leads are on), else an answer."""
@@ -165,7 +178,7 @@ class CallSimulation(SandboxState):
         self._change_call(sid, lambda call: self._ending(call, "completed") if call["status"] == "in-progress"
                           else None)
 
-    def _bridge(self, parent_sid: str, lead: str, caller_id: str) -> None:
+    def _bridge(self, parent_sid: str, lead: str, caller_id: str, **recording: Any) -> None:
         """The user picked up: dial the lead; when that leg ends, so does the user's call."""
 
         def after_lead(leg: dict[str, Any]) -> None:
@@ -175,7 +188,7 @@ class CallSimulation(SandboxState):
         if self.call_status(parent_sid)["status"] != "in-progress":
             return  # the user hung up before the lead was dialled
         self._leg_watchers[parent_sid] = after_lead
-        self.dial(lead, caller_id, parent=parent_sid)
+        self.dial(lead, caller_id, parent=parent_sid, **recording)
 
     def _end_if_ringing(self, sid: str, outcome: str) -> None:
         self._change_call(sid, lambda call: self._ending(call, outcome) if call["status"] == "ringing" else None)
@@ -186,7 +199,16 @@ class CallSimulation(SandboxState):
         answered = call["status"] == "in-progress"
         duration = int((now - call["start_time"]).total_seconds()) if answered else 0
         price = call_price(duration) if answered else None
+        if answered and call["sid"] in self._recorded:
+            self._keep_recording(self._recorded.pop(call["sid"]), duration)
         return status, {"end_time": now, "duration": duration, "price": price}
+
+    def _keep_recording(self, call_sid: str, duration: int) -> None:
+        """A recorded call ended: its recording, as Twilio lists a <Dial>'s (two channels)."""
+        sid = self._sid("RE")
+        self._calls[call_sid]["_recording"] = {
+            "sid": sid, "date_created": self.now(), "duration": duration, "status": "completed",
+            "channels": 2, "source": "DialVerb", "media_url": f"https://sandbox.invalid/Recordings/{sid}.mp3"}
 
     def _change_call(self, sid: str, decide) -> dict[str, Any]:
         """Check and change a call in one step under the lock (the clock thread races the

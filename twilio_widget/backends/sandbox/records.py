@@ -100,3 +100,16 @@ def dialled_number(twiml: str | None) -> str | None:
         return None
     number = (dial.findtext("Number") or dial.text or "").strip() if dial is not None else ""
     return number or None
+
+
+def dial_recording(twiml: str | None) -> tuple[bool, str | None]:
+    """Whether a TwiML document's <Dial> records, and the URL its <Number> plays the callee first."""
+    try:
+        dial = ElementTree.fromstring(twiml).find("Dial") if twiml else None
+    except ElementTree.ParseError:
+        return False, None
+    if dial is None:
+        return False, None
+    number = dial.find("Number")
+    return (dial.get("record", "do-not-record").startswith("record"),
+            number.get("url") if number is not None else None)

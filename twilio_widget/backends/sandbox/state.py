@@ -29,6 +29,8 @@ class SandboxState:
     leads: Any  # a LeadBehaviour once behave_like_leads() is called, else None
     _opted_out: set[str]
     _leg_watchers: dict[str, Callable[[dict[str, Any]], None]]
+    announcements: list[dict[str, Any]]
+    _recorded: dict[str, str]
 
     def _call(self, sid: str) -> dict[str, Any]:
         """The call's record; a Twilio-shaped 20404 error when there is none."""

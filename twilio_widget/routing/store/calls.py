@@ -9,7 +9,7 @@ import pandas as pd
 from ...frames import from_records, newest_first
 from ...vocabulary import CALL_RANK, CALL_STATUS_ALIASES, FINAL_CALL_STATUSES, RECORDING_RANK
 from .base import StoreBase, writes
-from .schema import Recorded, call_record, now_iso, number_key, overlay, parse_time, recording_record
+from .schema import Recorded, call_record, now_iso, number_key, overlay, parse_time, recording_record, upsert
 
 
 class CallStore(StoreBase):
@@ -54,6 +54,21 @@ class CallStore(StoreBase):
         with self._tx() as cur:
             return self._store_status(cur, "calls", kind, sid, status, rank=CALL_RANK, to_record=call_record,
                                       fields=fields)
+
+    @writes
+    def record_answered_by(self, sid: str, answered_by: str) -> Recorded:
+        """Answering-machine detection's verdict on a call (its AMD callback): news once a call. The
+        call is answered by then, so no status carries it: its event is keyed apart from them."""
+        with self._tx() as cur:
+            current = self._held(cur, "calls", sid)
+            merged = {"sid": sid, "status": current.get("status") or "in-progress", "answered_by": answered_by,
+                      "start_time": current.get("start_time") or now_iso(), "updated_at": now_iso()}
+            record = call_record({**current, **merged})
+            event_id = self._event(cur, f"call:{sid}:answered-by", "call", sid, record)
+            if event_id is None:  # a retry
+                return Recorded(call_record(current) if current else record, False)
+            upsert(cur, "calls", merged)
+            return Recorded(record, True, event_id)
 
     def call(self, sid: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM calls WHERE sid=?", (sid,))
