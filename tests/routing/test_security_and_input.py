@@ -261,6 +261,34 @@ def test_other_methods_and_paths(twilio: Twilio) -> None:
     assert twilio.client.get("/healthz").json() == {"status": "ok"}
 
 
+def test_a_webhook_reached_through_the_routes_answers_as_the_short_way(twilio: Twilio, store: Store) -> None:
+    """A root path sends a webhook through Starlette's routes: the same gate, the same answers."""
+    from starlette.testclient import TestClient
+
+    with TestClient(twilio.client.app, root_path="/phone") as behind_a_prefix:
+        routed = Twilio(behind_a_prefix)
+        assert routed.post("/status/call", CALL, signature="").status_code == 403
+        assert nothing_stored(store)
+        assert routed.post("/status/call", CALL).status_code == 200
+    assert store.count_events("call") == 1
+
+
+def test_a_bug_in_a_handler_is_a_logged_500_and_the_service_serves_on(
+    twilio: Twilio, store: Store, caplog, monkeypatch
+) -> None:
+    hook = twilio.client.app.webhooks["/status/call"]
+
+    async def broken(ctx, params):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(hook, "handler", broken)
+    with caplog.at_level(logging.ERROR, logger="twilio_widget.routing.server"):
+        response = twilio.post("/status/call", CALL)
+    assert response.status_code == 500 and "a bug" not in response.text
+    assert "/status/call failed" in caplog.text and "KeyError" in caplog.text
+    assert twilio.post("/sms/incoming", SMS).status_code == 200
+
+
 FIELD_NAMES = [
     "CallSid",
     "CallStatus",

@@ -256,6 +256,27 @@ def test_a_failing_write_does_not_undo_the_others_in_its_batch(store: Store) -> 
     assert len(store.opt_outs()) == 40
 
 
+def test_requests_awaiting_one_batch_each_get_their_own_outcome(store: Store) -> None:
+    """The service's writes (``submit_async``) are settled a batch at a time on their loop: a
+    write that fails fails only its own request, and every other one sees its row committed."""
+    import asyncio
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    async def requests() -> list:
+        writes = [store.submit_async(store.record_call_status, f"CA{i:032d}", "ringing", from_=ALICE, to=LEAD)
+                  for i in range(50)]
+        writes.insert(25, store.submit_async(broken))
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    outcomes = asyncio.run(requests())
+    assert isinstance(outcomes.pop(25), ValueError)
+    assert all(o.new for o in outcomes)
+    assert {c["sid"] for c in store.calls()} == {f"CA{i:032d}" for i in range(50)}
+    assert store.count_events("call") == 50
+
+
 def test_writes_after_close_fail_instead_of_hanging(database) -> None:
     store = Store(database)
     store.close()

@@ -2,6 +2,8 @@
 urlencoded form, the Twilio signature checked against the public URL, the parameters parsed.
 
 A request that fails here gets its status (413, 400, 403) with the reason and changes nothing.
+The gate reads the ASGI request itself (its scope's headers, its ``receive``): it is the whole
+of a webhook's way in, so a webhook costs no framework request object (see ``server.Webhook``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import ImmutableMultiDict
-from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
 from twilio.request_validator import RequestValidator
 
 from .settings import RoutingSettings
@@ -45,29 +47,39 @@ class Problem(Exception):
         self.reason = reason
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, read no further than ``limit`` bytes (413 beyond)."""
-    length = request.headers.get("content-length")
+def headers_of(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name (the first of a repeated one, as Starlette reads them)."""
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return headers
+
+
+async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """The body, read no further than ``limit`` bytes (a declared length over it is refused unread)."""
+    length = headers.get("content-length")
     if length is not None:
         if not length.strip().isdigit():
             raise Problem(400, "Content-Length: not a number")
         if int(length) > limit:
             raise Problem(413, f"body larger than {limit} bytes")
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise Problem(413, f"body larger than {limit} bytes")
-    except ClientDisconnect:
-        raise ClientGone(f"client disconnected after {len(body)} bytes of the body") from None
-    return bytes(body)
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone(f"client disconnected after {len(body)} bytes of the body")
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise Problem(413, f"body larger than {limit} bytes")
+        more = message.get("more_body", False)
+    return body
 
 
-async def read_form(request: Request, limit: int) -> ImmutableMultiDict:
+async def read_form(receive: Receive, headers: dict[str, str], limit: int) -> ImmutableMultiDict:
     """The body as the form Twilio posts: read no further than ``limit`` bytes, UTF-8, urlencoded."""
-    body = await read_body(request, limit)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await read_body(receive, headers, limit)
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if body and content_type != FORM_TYPE:
         raise Problem(400, f"Content-Type: expected {FORM_TYPE}")
     try:
@@ -107,14 +119,15 @@ def _matches_as_is(
 
 
 def verify_signature(
-    settings: RoutingSettings, validator: RequestValidator, request: Request, path: str, form: ImmutableMultiDict
+    settings: RoutingSettings, validator: RequestValidator, scope: Scope, headers: dict[str, str], path: str,
+    form: ImmutableMultiDict,
 ) -> None:
     """403 unless Twilio signed this request, for this account, at the URL it was sent to."""
-    signature = request.headers.get("x-twilio-signature")
+    signature = headers.get("x-twilio-signature")
     if not signature:
         raise Problem(403, "missing Twilio signature")
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    query = scope.get("query_string", b"").decode("latin-1")
+    algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER.lower()))
     url = signed_url(settings, path, query)
     if not (
         _matches_as_is(validator, url, form, signature, algorithm)

@@ -3,7 +3,6 @@ the 200, tell the hub, and queue the mail that goes out after the answer."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ class Context:
 
     async def write(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A store write, awaited without blocking the loop; returns once committed."""
-        return await asyncio.wrap_future(self.store.submit(method, *args, **kwargs))
+        return await self.store.submit_async(method, *args, **kwargs)
 
     def emit(self, event: Event) -> None:
         if self.hub is None:

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..session.journal import stored_problem
-from .gate import ClientGone, Problem, read_body
+from .gate import ClientGone, Problem, headers_of, read_body
 from .settings import CallerRoute, RoutingSettings
 from .store import Store
 from .store.outcomes import OUTCOME_COLUMNS
@@ -101,7 +101,7 @@ def posted_problem(outcome: Any) -> str | None:
 async def _json_body(request: Request) -> Any:
     """The request's JSON, read no further than ``MAX_BODY_BYTES``; a Response when it is not."""
     try:
-        body = await read_body(request, MAX_BODY_BYTES)
+        body = await read_body(request.receive, headers_of(request.scope), MAX_BODY_BYTES)
     except Problem as problem:
         return error(problem.status, f"body: {problem.reason}; send fewer outcomes at a time")
     except ClientGone:  # nothing was stored: the client's journal sends again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -16,12 +17,35 @@ from typing import Any
 
 from ...vocabulary import moves_forward
 from .engines import Cursor, RecordBusy, StoreUnavailable, open_engine
-from .schema import Recorded, now_iso, queue_mail, upsert
+from .schema import INSERT_EVENT, Recorded, now_iso, queue_mail
 
 log = logging.getLogger(__name__)
-#: A write waiting for the writer, and what became of it (its result or its error).
-Job = tuple[Future, Callable[[], Any]]
-Outcome = tuple[Future, Any, BaseException | None]
+
+
+class LoopWaiter:
+    """A write awaited on an event loop (the service's requests). The writer settles all of a
+    batch's waiters of one loop with one call into that loop, not one wake-up per write."""
+
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future = loop.create_future()
+
+    def running(self) -> bool:
+        return False
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return not self.future.cancelled()
+
+    def done(self) -> bool:
+        return self.future.done()
+
+
+#: A write waiting for the writer (a thread's future, or a loop's waiter), and what became of it.
+Waiter = Future | LoopWaiter
+Job = tuple[Waiter, Callable[[], Any]]
+Outcome = tuple[Waiter, Any, BaseException | None]
 
 
 def writes(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,7 +80,7 @@ class StoreBase:
         self.path = str(self._engine)
         self._wcur: Cursor | None = None
         self._alone = False
-        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(
             target=self._write_loop, daemon=True, name=f"twilio-widget-store:{Path(self.path).name}"
@@ -81,14 +105,7 @@ class StoreBase:
                     stop = True
                     break
                 batch.append(nxt)
-            done = self._commit(batch)
-            for future, result, error in done:
-                if future.done():
-                    continue
-                if error is None:
-                    future.set_result(result)
-                else:
-                    future.set_exception(error)
+            _settle(self._commit(batch))
             if stop:
                 return
 
@@ -130,8 +147,8 @@ class StoreBase:
         cur = self._wcur
         if len(batch) == 1:
             return self._run_alone(cur, batch[0])
-        done: list[tuple[Future, Any, BaseException | None]] = []
-        busy: list[tuple[Future, Callable[[], Any]]] = []
+        done: list[Outcome] = []
+        busy: list[Job] = []
         self._alone = False
         cur.execute(self._engine.begin)
         for future, call in batch:
@@ -180,6 +197,15 @@ class StoreBase:
         self._jobs.put((future, functools.partial(method, *args, **kwargs)))
         return future
 
+    def submit_async(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future:
+        """Queue a write from a coroutine: the returned future (of the running loop) resolves
+        once the write is committed."""
+        if self._closed:
+            raise RuntimeError("store is closed")
+        waiter = LoopWaiter(asyncio.get_running_loop())
+        self._jobs.put((waiter, functools.partial(method, *args, **kwargs)))
+        return waiter.future
+
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
         if threading.current_thread() is not self._writer or self._wcur is None:
@@ -207,7 +233,7 @@ class StoreBase:
             except queue.Empty:
                 break
             if job is not None and job[0].set_running_or_notify_cancel():
-                job[0].set_exception(RuntimeError("store is closed"))
+                _settle([(job[0], None, RuntimeError("store is closed"))])
         self._engine.close()
 
     def __enter__(self) -> StoreBase:
@@ -222,11 +248,7 @@ class StoreBase:
     @staticmethod
     def _event(cur: Cursor, key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> int | None:
         """The event's id, or None when its key was stored before (a retry)."""
-        row = cur.execute(
-            "INSERT INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)"
-            " ON CONFLICT(key) DO NOTHING RETURNING id",
-            (key, kind, sid, json.dumps(dict(record), default=str), now_iso()),
-        ).fetchone()
+        row = cur.execute(INSERT_EVENT, _event_row(key, kind, sid, record)).fetchone()
         return int(row["id"]) if row else None
 
     def _store_status(self, cur: Cursor, table: str, kind: str, sid: str, status: str, *,
@@ -251,10 +273,10 @@ class StoreBase:
         and the mail telling of it. A retry (its event already there) changes nothing and
         gets the row as ``stored``."""
         sid = merged["sid"]
-        event_id = self._event(cur, f"{kind}:{sid}:{status}", kind, sid, {**record, "status": status})
+        event = _event_row(f"{kind}:{sid}:{status}", kind, sid, {**record, "status": status})
+        event_id = self._engine.event_with_row(cur, event, table, merged)
         if event_id is None:
             return Recorded(stored or record, False)
-        upsert(cur, table, merged)
         if mail:
             queue_mail(cur, f"{kind}:{sid}", *mail)
         return Recorded(record, True, event_id)
@@ -286,6 +308,38 @@ class StoreBase:
         if kind:
             return int(self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"])
         return int(self._query("SELECT COUNT(*) AS n FROM events")[0]["n"])
+
+
+def _event_row(key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of :data:`~.schema.INSERT_EVENT`."""
+    return (key, kind, sid, json.dumps(dict(record), default=str), now_iso())
+
+
+def _settle(done: list[Outcome]) -> None:
+    """Hand each write its result or error: a thread's future at once, a loop's waiters in one
+    call per loop."""
+    on_loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Any, BaseException | None]]] = {}
+    for waiter, result, error in done:
+        if isinstance(waiter, LoopWaiter):
+            on_loops.setdefault(waiter.loop, []).append((waiter.future, result, error))
+        elif not waiter.done():
+            if error is None:
+                waiter.set_result(result)
+            else:
+                waiter.set_exception(error)
+    for loop, settled in on_loops.items():
+        with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle_on_loop, settled)
+
+
+def _settle_on_loop(settled: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    for future, result, error in settled:
+        if future.done():  # cancelled meanwhile
+            continue
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
 
 
 def _event_of(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,14 @@ per record for the transaction) and which failures mean "the database is out of 
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .schema import migrate_postgres, migrate_sqlite
+from .schema import INSERT_EVENT, migrate_postgres, migrate_sqlite, upsert, upsert_sql
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -52,6 +53,11 @@ class Engine(Protocol):
     def drop_writer(self) -> None: ...
     def query(self, sql: str, args: Iterable[Any] = ()) -> list[Mapping[str, Any]]: ...
     def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]: ...
+    def event_with_row(self, cur: Cursor, event: Sequence[Any], table: str, values: Mapping[str, Any]) -> int | None:
+        """The event (:data:`~.schema.INSERT_EVENT`'s values) and, only when it is news, the record's
+        new row; the event's id, or None for a retry (then nothing changed)."""
+        ...
+
     def unavailable(self, exc: BaseException) -> bool: ...
     def close(self) -> None: ...
 
@@ -109,6 +115,14 @@ class SqliteEngine:
         row = cur.execute(f"SELECT * FROM {table} WHERE sid=?", (sid,)).fetchone()
         return dict(row) if row else {}
 
+    def event_with_row(self, cur: Cursor, event: Sequence[Any], table: str, values: Mapping[str, Any]) -> int | None:
+        """Two statements: in-process, a statement costs no round trip."""
+        row = cur.execute(INSERT_EVENT, event).fetchone()
+        if row is None:
+            return None
+        upsert(cur, table, values)
+        return int(row["id"])
+
     def unavailable(self, exc: BaseException) -> bool:
         return False
 
@@ -143,6 +157,7 @@ class PostgresCursor:
         return int(self._cursor.rowcount)
 
 
+@functools.lru_cache(maxsize=256)
 def to_psycopg(sql: str) -> str:
     """The store's SQL with psycopg's placeholders (no statement of the store holds a literal
     ``?`` or ``%``)."""
@@ -225,6 +240,12 @@ class PostgresEngine:
         except self._psycopg.errors.LockNotAvailable:
             raise RecordBusy(f"{table}:{sid}") from None
 
+    def event_with_row(self, cur: Cursor, event: Sequence[Any], table: str, values: Mapping[str, Any]) -> int | None:
+        """One statement, one round trip: the row's upsert updates only when the event was inserted
+        (a retry's event is there, and so is its record's row)."""
+        row = cur.execute(_event_with_row_sql(table, tuple(values)), (*event, *values.values())).fetchone()
+        return int(row["id"]) if row else None
+
     def unavailable(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.OperationalError | StoreUnavailable)
 
@@ -234,6 +255,12 @@ class PostgresEngine:
 
     def __str__(self) -> str:
         return redacted(self.url)
+
+
+@functools.lru_cache(maxsize=64)
+def _event_with_row_sql(table: str, cols: tuple[str, ...]) -> str:
+    return (f"WITH event AS ({INSERT_EVENT}) {upsert_sql(table, cols)} WHERE EXISTS (SELECT 1 FROM event)"
+            " RETURNING (SELECT id FROM event) AS id")
 
 
 def redacted(url: str) -> str:

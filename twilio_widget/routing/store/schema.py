@@ -14,6 +14,7 @@ one: a store opened by a newer package is brought up to date, one version after 
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -195,14 +196,21 @@ def overlay(current: dict[str, Any], **given: Any) -> dict[str, Any]:
             for column, value in given.items()}
 
 
-def upsert(cur: Any, table: str, values: Mapping[str, Any]) -> None:
-    cols = list(values)
+#: One event, keyed by what Twilio repeats when it retries: no row (and no id) when the key is taken.
+INSERT_EVENT = ("INSERT INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(key) DO NOTHING RETURNING id")
+
+
+@functools.lru_cache(maxsize=64)
+def upsert_sql(table: str, cols: tuple[str, ...]) -> str:
+    """A record's row, inserted or replaced column by column (the statement of :func:`upsert`)."""
     updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c != "sid")
-    cur.execute(
-        f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-        f"ON CONFLICT(sid) DO UPDATE SET {updates}",
-        [values[c] for c in cols],
-    )
+    return (f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(sid) DO UPDATE SET {updates}")
+
+
+def upsert(cur: Any, table: str, values: Mapping[str, Any]) -> None:
+    cur.execute(upsert_sql(table, tuple(values)), list(values.values()))
 
 
 def queue_mail(cur: Any, key: str, to_addr: str, subject: str, body: str) -> None:
