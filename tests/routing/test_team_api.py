@@ -116,3 +116,15 @@ def test_an_event_id_skipped_by_a_stream_is_looked_for_again_until_it_commits() 
     assert sorted(gaps) == [2, 3]
     assert _note_gaps(gaps, 4, [{"id": 3}, {"id": 5}]) == 5  # 3 came late; it is delivered, 2 still awaited
     assert sorted(gaps) == [2]
+
+
+def test_a_send_larger_than_any_text_is_refused_unread_and_sends_nothing(team: Api) -> None:
+    response = team.call("POST", "/api/messages", json={"to": LEAD, "body": "x" * 100_000})
+    assert response.status_code == 413
+    assert response.json()["error"]["message"].startswith("body larger than 65536 bytes")
+    assert team.backend.sent == []
+
+
+def test_a_send_that_is_not_json_is_400_naming_the_body(team: Api) -> None:
+    response = team.call("POST", "/api/messages", content=b"to=+14155550199")
+    assert (response.status_code, response.json()["error"]["message"]) == (400, "body: not JSON")

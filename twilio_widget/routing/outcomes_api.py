@@ -16,7 +16,6 @@ the next page.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,11 +26,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..session.journal import stored_problem
-from .gate import ClientGone, Problem, headers_of, read_body
 from .settings import CallerRoute, RoutingSettings
 from .store import Store
 from .store.outcomes import OUTCOME_COLUMNS
-from .team import error
+from .team import error, json_body
 
 API_OUTCOMES = "/api/outcomes"
 #: What one request may carry: outcomes, and bytes (500 long notes fit).
@@ -53,7 +51,7 @@ class OutcomesApi:
                 Route(API_OUTCOMES, authenticated(self.read_outcomes), methods=["GET"])]
 
     async def store_outcomes(self, request: Request, caller: CallerRoute) -> Response:
-        body = await _json_body(request)
+        body = await json_body(request, MAX_BODY_BYTES, advice="send fewer outcomes at a time")
         if isinstance(body, Response):
             return body
         outcomes = body.get("outcomes") if isinstance(body, dict) else None
@@ -96,20 +94,6 @@ def posted_problem(outcome: Any) -> str | None:
     if not isinstance(outcome_id, str) or not 0 < len(outcome_id) <= MAX_OUTCOME_ID or "\x00" in outcome_id:
         return f"outcome_id: expected the journal's id, text of 1 to {MAX_OUTCOME_ID} characters"
     return stored_problem({k: v for k, v in outcome.items() if k != "outcome_id"})
-
-
-async def _json_body(request: Request) -> Any:
-    """The request's JSON, read no further than ``MAX_BODY_BYTES``; a Response when it is not."""
-    try:
-        body = await read_body(request.receive, headers_of(request.scope), MAX_BODY_BYTES)
-    except Problem as problem:
-        return error(problem.status, f"body: {problem.reason}; send fewer outcomes at a time")
-    except ClientGone:  # nothing was stored: the client's journal sends again
-        return Response(status_code=400)
-    try:
-        return json.loads(body)
-    except ValueError:
-        return error(400, "body: not JSON")
 
 
 def _nanoseconds(text: str) -> int | None:

@@ -41,6 +41,7 @@ from starlette.routing import Route
 from ..backends.base import TwilioError
 from ..contacts import normalize
 from ..rules.enforce import CallRefused
+from .gate import ClientGone, Problem, headers_of, read_body
 from .messaging import missing_value, retry_outbox, send_message
 from .settings import CallerRoute, RoutingSettings
 from .store import Store, StoreUnavailable
@@ -55,6 +56,8 @@ API_OUTBOX_RETRY = "/api/outbox/retry"
 API_EVENTS = "/api/events"
 #: How often an event stream looks for new events, and sends a comment that keeps proxies from closing it.
 POLL_SECONDS = 0.1
+# A text is at most 1,600 characters; as JSON with escapes, well under this.
+MAX_MESSAGE_REQUEST_BYTES = 64 * 1024
 KEEPALIVE_SECONDS = 15.0
 #: An id skipped by a stream is looked for again this long: on PostgreSQL a lower id can commit
 #: after a higher one (and one of a retry that changed nothing never commits at all).
@@ -147,10 +150,9 @@ class TeamApi:
                              "lead": caller.identity in self.settings.team_leads})
 
     async def send(self, request: Request, caller: CallerRoute) -> Response:
-        try:
-            args = await request.json()
-        except ValueError:
-            return error(400, "body: not JSON")
+        args = await json_body(request, MAX_MESSAGE_REQUEST_BYTES)
+        if isinstance(args, Response):
+            return args
         if not isinstance(args, dict) or not isinstance(args.get("to"), str) or not isinstance(args.get("body"), str):
             return error(400, "body: expected {\"to\": <number>, \"body\": <text>}")
         to = normalize(args["to"], self.settings.default_region)
@@ -226,6 +228,20 @@ def _note_gaps(gaps: dict[int, float], after: int, batch: list[dict[str, Any]]) 
 
 def error(status: int, message: str, code: int | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "code": code}}, status_code=status)
+
+
+async def json_body(request: Request, limit: int, advice: str = "") -> Any:
+    """The request's JSON, read no further than ``limit`` bytes; an error Response when it is not."""
+    try:
+        body = await read_body(request.receive, headers_of(request.scope), limit)
+    except Problem as problem:
+        return error(problem.status, problem.reason + (f"; {advice}" if advice else ""))
+    except ClientGone:  # nothing was done: the client sends again
+        return Response(status_code=400)
+    try:
+        return json.loads(body)
+    except ValueError:
+        return error(400, "body: not JSON")
 
 
 def jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
