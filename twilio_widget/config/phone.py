@@ -12,7 +12,7 @@ from typing import Any
 from ..checks import host_problem, regex_problem, secret_problem, sid_problem, url_problem
 from ..contacts.display import DEFAULT_REGULAR_EXPRESSION
 from ..vocabulary import VOICE_CODECS
-from .errors import ConfigError
+from .errors import ConfigError, check_names
 from .items import Caller, PhoneSource
 from .reading import CALLER_KEYS, read_flag, read_item, read_list, read_source, read_str
 from .rules import RulesSettings
@@ -207,10 +207,7 @@ class PhoneConfig:
             data = data["data_model"]
             if not isinstance(data, Mapping):
                 raise ConfigError("data_model", f"expected a JSON object, got {type(data).__name__}")
-        unknown = sorted(set(data) - set(DATA_MODEL_KEYS) - set(_EXTRA_KEYS), key=str)
-        if unknown:
-            raise ConfigError("data_model", f"unknown option(s) {', '.join(map(repr, unknown))} "
-                              f"(known: {', '.join(DATA_MODEL_KEYS + _EXTRA_KEYS)})")
+        check_names(data, "data_model", DATA_MODEL_KEYS + _EXTRA_KEYS, expected="a JSON object")
         flag = data.get("multiple_value")
         return cls(
             # Left out, the switch keeps the one default (the dataclass field's).

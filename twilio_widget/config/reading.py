@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, check_names
 from .items import PhoneSource, split_names
 
 CALLER_KEYS = ("caller_id", "client_mail", "user_id", "numbers")
@@ -39,11 +39,7 @@ def read_list(data: Mapping, key: str) -> list:
 
 
 def read_item(item: Any, where: str, keys: tuple[str, ...]) -> dict[str, str]:
-    if not isinstance(item, Mapping):
-        raise ConfigError(where, f"expected a JSON object, got {type(item).__name__}")
-    unknown = sorted(set(item) - set(keys), key=str)
-    if unknown:
-        raise ConfigError(where, f"unknown key(s) {', '.join(map(repr, unknown))} (known: {', '.join(keys)})")
+    check_names(item, where, keys, noun="key", expected="a JSON object")
     return {key: read_str(item, key) for key in keys}
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..checks import choice_problem, region_problem, url_problem
-from .errors import ConfigError
+from .errors import ConfigError, check_names
 
 #: What a place asks before a call is recorded: every party's consent, or one party's (the user's).
 CONSENT_RULES = ("all-party", "one-party")
@@ -43,12 +43,7 @@ class RecordingSettings:
             return cls()
         if isinstance(value, RecordingSettings):
             return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(option, f"expected a mapping, got {type(value).__name__}")
-        known = [f.name for f in fields(cls)]
-        unknown = sorted(set(value) - set(known), key=str)
-        if unknown:
-            raise ConfigError(option, f"unknown option(s) {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+        check_names(value, option, [f.name for f in fields(cls)])
         settings = cls(**value)
         problems = settings.problems(option)
         if problems:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..checks import url_problem
-from .errors import ConfigError
+from .errors import ConfigError, check_names
 from .hours import CallingHours
 from .recording import RecordingSettings
 
@@ -33,12 +33,7 @@ class RulesSettings:
             return cls()
         if isinstance(value, RulesSettings):
             return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(option, f"expected a mapping, got {type(value).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(value) - known, key=str)
-        if unknown:
-            raise ConfigError(option, f"unknown option(s) {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+        check_names(value, option, [f.name for f in fields(cls)])
         given = dict(value)
         given["calling_hours"] = CallingHours.parse(given.get("calling_hours"), f"{option}.calling_hours")
         given["recording"] = RecordingSettings.from_mapping(given.get("recording"), f"{option}.recording")

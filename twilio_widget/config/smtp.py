@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..checks import host_or_ip_problem, sender_problem
-from .errors import ConfigError
+from .errors import ConfigError, check_names
 from .secrets import exported
 
 _SMTP_KEYS = ("host", "port", "sender", "username", "password", "starttls", "ssl", "timeout")
@@ -73,10 +73,7 @@ class SmtpSettings:
         if not isinstance(data, Mapping):
             raise ConfigError("smtp", f"expected a JSON object, got {type(data).__name__}")
         values = {_SMTP_ALIASES.get(key, key): value for key, value in data.items() if value not in (None, "")}
-        unknown = sorted(set(values) - set(_SMTP_KEYS), key=str)
-        if unknown:
-            known = ", ".join(_SMTP_KEYS)
-            raise ConfigError("smtp", f"unknown key(s) {', '.join(map(repr, unknown))} (known: {known})")
+        check_names(values, "smtp", _SMTP_KEYS, noun="key")
         if isinstance(values.get("port"), str) and values["port"].strip().isdigit():
             values["port"] = int(values["port"])
         values.setdefault("port", 465 if values.get("ssl") is True else 25)
