@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -106,27 +107,6 @@ def key_of(i: int) -> str:
     return f"call:CA{i // len(STATUSES):032d}:{CALL_STATUS_ALIASES.get(status, status)}"
 
 
-class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def roundtrip(self, request: bytes) -> int:
-        self.writer.write(request)
-        status_line = await self.reader.readline()
-        status = int(status_line.split()[1])
-        length = 0
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        if length:
-            await self.reader.readexactly(length)
-        return status
-
-
 @dataclass
 class Result:
     """What one load run saw: latencies of the answered requests, the indexes answered 200,
@@ -153,76 +133,159 @@ class Result:
         return percentile([x * 1000 for x in self.latencies], q)
 
 
-async def _connect(port: int, attempts: int = 50) -> Connection:
-    for _ in range(attempts):  # a worker being replaced may refuse for a moment
+class Link(asyncio.Protocol):
+    """One keep-alive connection of the load generator, one request in flight at a time. A
+    protocol, not a stream and a task per request: the generator shares the machine with what it
+    measures, so it does the least it can (its CPU per request is printed beside the service's)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.request: tuple[int, float] | None = None  # (index, the time its latency counts from)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.client.free(self)
+
+    def send(self, index: int, since: float) -> None:
+        self.request = (index, since)
+        self.transport.write(self.client.requests[index])  # type: ignore[union-attr]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0 or self.request is None:
+            return
+        head = self.buffer[:head_end]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if len(self.buffer) < head_end + 4 + length:
+            return
+        self.buffer = self.buffer[head_end + 4 + length:]
+        (index, since), self.request = self.request, None
+        self.client.answered(self, index, int(head.split(None, 2)[1]), since)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.broken(self)
+
+
+class Client:
+    """The generator's connections to the service on ``port``: a request goes out on a free one
+    at once, or waits for the next to come free; a broken connection is replaced, and its request
+    counted as failed (Twilio would retry it; we only count)."""
+
+    def __init__(self, port: int, requests: list[bytes], connections: int, closed: bool) -> None:
+        self.port, self.requests, self.connections, self.closed = port, requests, connections, closed
+        self.result = Result()
+        self.idle: list[Link] = []
+        self.waiting: collections.deque[tuple[int, float]] = collections.deque()
+        self.outstanding = 0
+        self.next_index = 0  # closed loop: the next request to send
+        self.deadline = float("inf")  # closed loop: when to stop sending
+        self.finished_sending = False
+        self.done = asyncio.get_running_loop().create_future()
+
+    async def open(self) -> None:
+        for _ in range(self.connections):
+            await self._connect()
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(50):  # a worker being replaced may refuse for a moment
+            try:
+                await loop.create_connection(lambda: Link(self), "127.0.0.1", self.port)
+                return
+            except OSError:
+                await asyncio.sleep(0.05)
+        await loop.create_connection(lambda: Link(self), "127.0.0.1", self.port)
+
+    def submit(self, index: int, since: float) -> None:
+        self.outstanding += 1
+        if self.idle:
+            self.idle.pop().send(index, since)
+        else:
+            self.waiting.append((index, since))
+
+    def free(self, link: Link) -> None:
+        if self.waiting:
+            link.send(*self.waiting.popleft())
+        elif self.closed and self.next_index < len(self.requests) and time.perf_counter() < self.deadline:
+            self.outstanding += 1
+            self.next_index += 1
+            link.send(self.next_index - 1, time.perf_counter())
+        else:
+            self.idle.append(link)
+            self._maybe_done()
+
+    def answered(self, link: Link, index: int, status: int, since: float) -> None:
+        self.result.answer(index, status, time.perf_counter() - since)
+        self.outstanding -= 1
+        self.free(link)
+
+    def broken(self, link: Link) -> None:
+        if link in self.idle:
+            self.idle.remove(link)
+        if link.request is not None:
+            link.request = None
+            self.result.exceptions += 1
+            self.outstanding -= 1
+        if not self.done.done():
+            asyncio.get_running_loop().create_task(self._connect())
+
+    def _maybe_done(self) -> None:
+        if self.outstanding == 0 and not self.done.done() and self.finished_sending:
+            self.done.set_result(None)
+
+    async def finish(self, timeout: float) -> None:
+        self.finished_sending = True
+        self._maybe_done()
         try:
-            return Connection(*await asyncio.open_connection("127.0.0.1", port))
-        except OSError:
-            await asyncio.sleep(0.05)
-    return Connection(*await asyncio.open_connection("127.0.0.1", port))
-
-
-async def _send(conn: Connection, port: int, request: bytes, index: int, since: float, timeout: float,
-                result: Result) -> Connection:
-    """One request on ``conn``; a new connection when that one broke."""
-    try:
-        status = await asyncio.wait_for(conn.roundtrip(request), timeout)
-    except (TimeoutError, OSError, ValueError, IndexError, asyncio.IncompleteReadError):
-        result.exceptions += 1
-        conn.writer.close()
-        return await _connect(port)
-    result.answer(index, status, time.perf_counter() - since)
-    return conn
+            await asyncio.wait_for(asyncio.shield(self.done), timeout)
+        except TimeoutError:
+            self.result.exceptions += self.outstanding
+        for link in self.idle:
+            link.transport.close()  # type: ignore[union-attr]
 
 
 async def run_load(port: int, requests: list[bytes], rate: float, connections: int, timeout: float,
                    during: Any = None) -> Result:
-    """Open loop: request i is due at start + i/rate, on whichever connection is free.
-    ``during(i)``, when given, is called as request i is due (a fault injected mid-load)."""
-    pool: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(await _connect(port))
-    result = Result()
-
-    async def one(index: int, request: bytes, scheduled: float) -> None:
-        conn = await pool.get()
-        pool.put_nowait(await _send(conn, port, request, index, scheduled, timeout, result))
-
-    tasks = []
+    """Open loop: request i is due at start + i/rate, on whichever connection is free (or the
+    first to come free): its latency counts from when it was due. ``during(i)``, when given, is
+    called as request i is due (a fault injected mid-load)."""
+    client = Client(port, requests, connections, closed=False)
+    await client.open()
     start = time.perf_counter()
-    for i, request in enumerate(requests):
-        scheduled = start + i / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if during is not None:
-            await during(i)
-        tasks.append(asyncio.create_task(one(i, request, scheduled)))
-    await asyncio.gather(*tasks)
-    result.elapsed = time.perf_counter() - start
-    while not pool.empty():
-        pool.get_nowait().writer.close()
-    return result
+    i = 0
+    while i < len(requests):
+        now = time.perf_counter()
+        due = min(len(requests), int((now - start) * rate) + 1)
+        while i < due:
+            if during is not None:
+                await during(i)
+            client.submit(i, start + i / rate)
+            i += 1
+        if i < len(requests):  # in ticks of at least a millisecond, the event loop's timer resolution
+            await asyncio.sleep(max(0.001, start + i / rate - time.perf_counter()))
+    await client.finish(timeout)
+    client.result.elapsed = time.perf_counter() - start
+    return client.result
 
 
 async def run_closed(port: int, requests: list[bytes], connections: int, seconds: float, timeout: float) -> Result:
     """Closed loop: each connection sends its next request as soon as the last is answered,
     for ``seconds`` or until the requests run out: the service's saturation throughput."""
-    result = Result()
-    queue = iter(enumerate(requests))
+    client = Client(port, requests, connections, closed=True)
     start = time.perf_counter()
-
-    async def client() -> None:
-        conn = await _connect(port)
-        for index, request in queue:
-            conn = await _send(conn, port, request, index, time.perf_counter(), timeout, result)
-            if time.perf_counter() - start > seconds:
-                break
-        conn.writer.close()
-
-    await asyncio.gather(*(client() for _ in range(connections)))
-    result.elapsed = time.perf_counter() - start
-    return result
+    client.deadline = start + seconds
+    await client.open()  # each connection starts sending as it opens
+    await asyncio.sleep(max(0.0, client.deadline - time.perf_counter()))
+    await client.finish(timeout)
+    client.result.elapsed = time.perf_counter() - start
+    return client.result
 
 
 def percentile(values: list[float], q: float) -> float:

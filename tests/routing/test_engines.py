@@ -4,6 +4,7 @@ its migrations, and a database that goes away under a running service."""
 from __future__ import annotations
 
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,6 +14,10 @@ from throwaway_postgres import ThrowawayPostgres
 
 from twilio_widget.routing import Store, create_app
 from twilio_widget.routing.store import SCHEMA_VERSION, StoreUnavailable, is_postgres
+from twilio_widget.routing.store.base import status_write, writes
+from twilio_widget.routing.store.changes import StatusChange
+from twilio_widget.routing.store.schema import call_record
+from twilio_widget.vocabulary import CALL_RANK
 
 STATUSES = ["initiated", "ringing", "in-progress", "completed"]
 
@@ -94,3 +99,81 @@ def test_one_mail_is_claimed_by_one_worker(database) -> None:
         assert not first.mail_claim(mail["id"], 60)
         second.mail_mark(mail["id"])
         assert not first.mail_claim(mail["id"], 60)  # sent: nobody sends it again
+
+
+class HeldStore(Store):
+    """A store whose writer can be held busy, so that the writes queued meanwhile meet in one batch."""
+
+    @writes
+    def hold(self, started: threading.Event, until: threading.Event) -> None:
+        started.set()
+        until.wait(30)
+
+    @status_write
+    def broken_status(self, sid: str) -> StatusChange:
+        def fields(current: dict) -> dict:
+            raise ValueError(f"{sid}: cannot be decided")
+
+        return StatusChange("calls", "call", sid, "ringing", CALL_RANK, call_record, fields)
+
+
+def in_one_batch(store: HeldStore, *writes: tuple) -> list:
+    """Queue ``writes`` (method, args...) while the writer is held, so that it takes them together."""
+    started, until = threading.Event(), threading.Event()
+    held = store.submit(store.hold, started, until)
+    assert started.wait(30)
+    futures = [store.submit(method, *args) for method, *args in writes]
+    until.set()
+    held.result(30)
+    return futures
+
+
+def test_statuses_in_one_batch_are_decided_in_order_retries_included(database) -> None:
+    """One batch: a call's statuses out of order, a retry of one of them, another call between."""
+    first, second = "CA" + "1" * 32, "CA" + "2" * 32
+    with HeldStore(database) as store:
+        futures = in_one_batch(store, (store.record_call_status, first, "completed"),
+                               (store.record_call_status, first, "ringing"),
+                               (store.record_call_status, second, "queued"),
+                               (store.record_call_status, first, "ringing"),
+                               (store.record_call_status, first, "in-progress"))
+        done = [f.result(30) for f in futures]
+        assert [d.new for d in done] == [True, True, True, False, True]
+        assert [d.record["status"] for d in done] == ["completed", "completed", "queued", "completed", "completed"]
+        ids = [d.event_id for d in done if d.new]
+        assert ids == sorted(ids) and len(set(ids)) == 4
+        assert [(e["id"], e["record"]["status"]) for e in store.events_since(0)] == list(
+            zip(ids, ["completed", "ringing", "queued", "in-progress"], strict=True))
+        assert store.call(first)["status"] == "completed" and store.call(first)["end_time"]
+        assert store.call(second)["status"] == "queued"
+
+
+def test_a_status_that_cannot_be_decided_fails_alone_in_its_batch(database) -> None:
+    with HeldStore(database) as store:
+        good = [(store.record_call_status, f"CA{i:032d}", "ringing") for i in range(6)]
+        futures = in_one_batch(store, *good[:3], (store.broken_status, "CA" + "f" * 32), *good[3:])
+        with pytest.raises(ValueError, match="cannot be decided"):
+            futures.pop(3).result(30)
+        assert all(f.result(30).new for f in futures)
+        assert store.count_events("call") == 6 and store.call("CA" + "f" * 32) is None
+
+
+def test_a_batch_does_not_wait_for_a_record_another_worker_holds(database) -> None:
+    """Another worker writes a call now (its lock held): the batch stores the rest at once, and
+    that call's status after the other worker committed, reading the row it left."""
+    if not is_postgres(database):
+        pytest.skip("a SQLite file has one writer: no record is held by another")
+    import psycopg
+
+    busy = "CA" + "b" * 32
+    with HeldStore(database) as store, psycopg.connect(database) as other:
+        other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"calls:{busy}",))
+        other.execute("INSERT INTO calls(sid, status, updated_at) VALUES (%s, 'in-progress', 'now')", (busy,))
+        futures = in_one_batch(store, (store.record_call_status, busy, "ringing"),
+                               *[(store.record_call_status, f"CA{i:032d}", "ringing") for i in range(5)])
+        waiting = futures.pop(0)
+        assert all(f.result(30).new for f in futures)
+        assert not waiting.done()  # still waiting for the other worker
+        other.commit()
+        assert waiting.result(30).record["status"] == "in-progress"  # ringing came late: not backwards
+        assert store.count_events("call") == 6

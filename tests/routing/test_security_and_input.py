@@ -180,6 +180,11 @@ def test_malformed_call_status_is_400_with_the_reason(
             "ErrorCode",
         ),
         (
+            "/status/message",
+            {"MessageSid": "SM1", "MessageStatus": "delivered", "Price": "nan"},
+            "Price: 'nan' is not a finite number",
+        ),
+        (
             "/status/recording",
             {"RecordingSid": "RE1", "CallSid": "CA1"},
             "RecordingStatus: missing",

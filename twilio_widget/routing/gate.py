@@ -9,6 +9,7 @@ of a webhook's way in, so a webhook costs no framework request object (see ``ser
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -156,9 +157,12 @@ def float_param(params: Mapping[str, str], name: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise BadParams(f"{name}: {raw[:40]!r} is not a number") from None
+    if not math.isfinite(value):  # Twilio sends none, and a stored NaN breaks every sum of prices
+        raise BadParams(f"{name}: {raw[:40]!r} is not a finite number")
+    return value
 
 
 def one_of(

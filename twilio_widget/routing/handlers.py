@@ -64,8 +64,12 @@ def _xml(document: Any, background: BackgroundTask | None = None) -> Response:
     return Response(str(document), media_type=XML_TYPE, background=background)
 
 
+#: The answer to every status callback, written once (the service's most frequent answer).
+_EMPTY_TWIML = str(twiml.empty_messaging())
+
+
 def _empty_ok(background: BackgroundTask | None = None) -> Response:
-    return _xml(twiml.empty_messaging(), background)
+    return _xml(_EMPTY_TWIML, background)
 
 
 def _mail_task(ctx: Context) -> BackgroundTask | None:

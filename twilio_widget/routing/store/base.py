@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ...vocabulary import moves_forward
+from .changes import News, Plan, StatusChange
 from .engines import Cursor, RecordBusy, StoreUnavailable, open_engine
 from .schema import INSERT_EVENT, Recorded, now_iso, queue_mail
 
@@ -44,7 +44,9 @@ class LoopWaiter:
 
 #: A write waiting for the writer (a thread's future, or a loop's waiter), and what became of it.
 Waiter = Future | LoopWaiter
-Job = tuple[Waiter, Callable[[], Any]]
+#: What the writer runs: a status write's change, or a call of any other write method.
+Work = Callable[[], Any] | StatusChange
+Job = tuple[Waiter, Work]
 Outcome = tuple[Waiter, Any, BaseException | None]
 
 
@@ -57,6 +59,21 @@ def writes(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         return self.submit(wrapper.__get__(self), *args, **kwargs).result()
 
+    return wrapper
+
+
+def status_write(build: Callable[..., StatusChange]) -> Callable[..., Recorded]:
+    """A write of a record's status: ``build`` says what changes, in the caller's thread; the
+    writer stores it with the others waiting (see :class:`~.changes.Plan`), and the call returns
+    what became of it once committed. ``submit``/``submit_async`` of the method queue its change."""
+
+    @functools.wraps(build)
+    def wrapper(self: StoreBase, *args: Any, **kwargs: Any) -> Recorded:
+        if threading.current_thread() is self._writer:
+            raise RuntimeError("a status write waits for the writer: it cannot run on the writer thread")
+        return self.submit(wrapper.__get__(self), *args, **kwargs).result()
+
+    wrapper.build = build  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -79,7 +96,7 @@ class StoreBase:
         self._engine = open_engine(target, durability=durability)
         self.path = str(self._engine)
         self._wcur: Cursor | None = None
-        self._alone = False
+        self._waits = False  # whether this transaction waits for records other workers hold
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(
@@ -105,28 +122,42 @@ class StoreBase:
                     stop = True
                     break
                 batch.append(nxt)
-            _settle(self._commit(batch))
+            done, busy = self._commit(batch)
+            _settle(done)
+            self._write_busy(busy)
             if stop:
                 return
 
-    def _commit(self, batch: list[Job]) -> list[Outcome]:
-        """The batch in one transaction; when that fails as a whole, each job alone, so that a
-        deadlock with another worker costs a retry, not the batch. When the database is out of
-        reach every job fails with :class:`StoreUnavailable` and the writer reconnects for the
-        next batch."""
+    def _commit(self, batch: list[Job], *, waits: bool = False) -> tuple[list[Outcome], list[Job]]:
+        """The batch in one transaction: what became of its jobs, and the jobs whose records
+        another worker held (see :meth:`_run_batch`). When it fails as a whole, each job alone,
+        so that a deadlock with another worker costs a retry, not the batch. When the database is
+        out of reach every job fails with :class:`StoreUnavailable` and the writer reconnects for
+        the next batch."""
         try:
-            return self._run_batch(batch)
+            return self._run_batch(batch, waits=waits)
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
             self._abandon_transaction()
             if self._engine.unavailable(exc):
-                return self._unavailable(batch, exc)
+                return self._unavailable(batch, exc), []
             if len(batch) == 1:
-                return [(future, None, exc) for future, _ in batch]
+                return [(future, None, exc) for future, _ in batch], []
             log.info("store: a batch of %d failed as a whole (%s); each job alone", len(batch), exc)
-            done = []
-            for job in batch:
-                done += self._commit([job])
-            return done
+            done: list[Outcome] = []
+            for job in batch:  # alone, a job waits for its record: none is handed back
+                done += self._commit([job])[0]
+            return done, []
+
+    def _write_busy(self, busy: list[Job]) -> None:
+        """The jobs whose records other workers held, once the rest of their batch is settled:
+        the status changes together in a transaction that waits for them (it takes its records in
+        one order and holds nothing else, so two such never wait for each other), any other
+        write alone."""
+        if changes := [job for job in busy if isinstance(job[1], StatusChange)]:
+            _settle(self._commit(changes, waits=True)[0])
+        for job in busy:
+            if not isinstance(job[1], StatusChange):
+                _settle(self._commit([job])[0])
 
     def _abandon_transaction(self) -> None:
         with contextlib.suppress(Exception):
@@ -140,24 +171,35 @@ class StoreBase:
         log.warning("store: %s; %d write(s) refused", str(error).splitlines()[0], len(batch))
         return [(future, None, error) for future, _ in batch]
 
-    def _run_batch(self, batch: list[Job]) -> list[Outcome]:
-        """Run the jobs in one transaction, each in a savepoint; results once committed."""
+    def _run_batch(self, batch: list[Job], *, waits: bool = False) -> tuple[list[Outcome], list[Job]]:
+        """Run the jobs in one transaction (the status changes together, then each other write in
+        a savepoint); results once committed. A transaction of several jobs never waits for a
+        record another worker holds (unless ``waits``): the jobs that found theirs held are handed
+        back, for :meth:`_write_busy`."""
         if self._wcur is None:
             self._wcur = self._engine.writer()
         cur = self._wcur
-        if len(batch) == 1:
-            return self._run_alone(cur, batch[0])
-        done: list[Outcome] = []
-        busy: list[Job] = []
-        self._alone = False
+        live = [job for job in batch if job[0].running() or job[0].set_running_or_notify_cancel()]
+        if not live:
+            return [], []
+        alone = len(live) == 1
+        self._waits = waits or alone
+        changes = [job for job in live if isinstance(job[1], StatusChange)]
+        others = [job for job in live if not isinstance(job[1], StatusChange)]
         cur.execute(self._engine.begin)
-        for future, call in batch:
-            if not future.running() and not future.set_running_or_notify_cancel():
+        done, busy = self._store_changes(cur, changes) if changes else ([], [])
+        for future, call in others:
+            if alone:  # its own transaction: no savepoint needed (two round trips fewer)
+                try:
+                    done.append((future, call(), None))
+                except Exception as exc:
+                    cur.execute("ROLLBACK")
+                    return [(future, None, exc)], []
                 continue
             cur.execute("SAVEPOINT job")
             try:
                 result = call()
-            except RecordBusy:  # another worker writes this record now: this job waits, alone
+            except RecordBusy:
                 cur.execute("ROLLBACK TO job")
                 cur.execute("RELEASE job")
                 busy.append((future, call))
@@ -168,25 +210,38 @@ class StoreBase:
             else:  # kept, not released: a savepoint of that name again hides it (one round trip fewer)
                 done.append((future, result, None))
         cur.execute("COMMIT")
-        for job in busy:
-            done += self._commit([job])
-        return done
+        return done, busy
 
-    def _run_alone(self, cur: Cursor, job: Job) -> list[Outcome]:
-        """One job, its own transaction: no savepoint needed (two round trips fewer, which is
-        what a lightly loaded PostgreSQL worker mostly runs)."""
-        future, call = job
-        if not future.running() and not future.set_running_or_notify_cancel():
-            return []
-        self._alone = True
-        cur.execute(self._engine.begin)
-        try:
-            result = call()
-        except Exception as exc:
-            cur.execute("ROLLBACK")
-            return [(future, None, exc)]
-        cur.execute("COMMIT")
-        return [(future, result, None)]
+    def _store_changes(self, cur: Cursor, jobs: list[Job]) -> tuple[list[Outcome], list[Job]]:
+        """The status changes of a batch, decided together (:class:`~.changes.Plan`): one statement
+        each to lock their records, read the rows and the events already stored, insert the new
+        events and write the rows. Those whose record another worker holds are handed back."""
+        engine = self._engine
+        held = engine.lock(cur, list(dict.fromkeys(change.lock_key for _, change in jobs)), wait=self._waits)
+        ready = [job for job in jobs if job[1].lock_key in held]
+        busy = [job for job in jobs if job[1].lock_key not in held]
+        if not ready:
+            return [], busy
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for table in dict.fromkeys(change.table for _, change in ready):
+            sids = list(dict.fromkeys(change.sid for _, change in ready if change.table == table))
+            rows.update({(table, sid): row for sid, row in engine.rows(cur, table, sids).items()})
+        plan = Plan(rows, engine.stored_events(cur, [change.event_key for _, change in ready]))
+        decided: list[tuple[Waiter, Recorded | News | None, BaseException | None]] = []
+        for waiter, change in ready:
+            try:
+                decided.append((waiter, plan.decide(change), None))
+            except Exception as exc:  # this change's own fault (a bug): the others are stored
+                decided.append((waiter, None, exc))
+        ids = engine.insert_events(cur, plan.news) if plan.news else {}
+        if len(ids) != len(plan.news):  # stored meanwhile: cannot be, with the records held
+            raise RuntimeError("store: an event was stored by another writer of a held record")
+        for (table, _), values in plan.rows_to_write().items():
+            engine.write_rows(cur, table, values)
+        for key, mail in plan.mails:
+            queue_mail(cur, key, *mail)
+        return [(waiter, Recorded(got.record, True, ids[got.key]) if isinstance(got, News) else got, error)
+                for waiter, got, error in decided], busy
 
     def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Queue a write (a bound write method of this store); the future resolves once it
@@ -194,7 +249,7 @@ class StoreBase:
         if self._closed:
             raise RuntimeError("store is closed")
         future: Future = Future()
-        self._jobs.put((future, functools.partial(method, *args, **kwargs)))
+        self._jobs.put((future, _work(method, args, kwargs)))
         return future
 
     def submit_async(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future:
@@ -203,7 +258,7 @@ class StoreBase:
         if self._closed:
             raise RuntimeError("store is closed")
         waiter = LoopWaiter(asyncio.get_running_loop())
-        self._jobs.put((waiter, functools.partial(method, *args, **kwargs)))
+        self._jobs.put((waiter, _work(method, args, kwargs)))
         return waiter.future
 
     @contextmanager
@@ -215,8 +270,11 @@ class StoreBase:
     def _held(self, cur: Cursor, table: str, sid: str) -> dict[str, Any]:
         """The row of ``sid`` in ``table`` as it stands ({} when there is none yet), held against
         writers in other processes until the transaction ends (waited for only in a transaction
-        of one write)."""
-        return self._engine.held_row(cur, table, sid, wait=self._alone)
+        of one write; else :class:`RecordBusy`)."""
+        key = f"{table}:{sid}"
+        if key not in self._engine.lock(cur, [key], wait=self._waits):
+            raise RecordBusy(key)
+        return self._engine.rows(cur, table, [sid]).get(sid, {})
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[Mapping[str, Any]]:
         return self._engine.query(sql, args)
@@ -251,36 +309,6 @@ class StoreBase:
         row = cur.execute(INSERT_EVENT, _event_row(key, kind, sid, record)).fetchone()
         return int(row["id"]) if row else None
 
-    def _store_status(self, cur: Cursor, table: str, kind: str, sid: str, status: str, *,
-                      rank: Mapping[str, int], to_record: Callable[[dict[str, Any]], dict[str, Any]],
-                      fields: Callable[[dict[str, Any]], dict[str, Any]],
-                      mail: tuple[str, str, str] | None = None) -> Recorded:
-        """A status of the record ``sid``, in the caller's transaction: the row as it stands,
-        ``fields(current)`` merged over it, the status never moving backwards by ``rank``, then
-        stored as news (see :meth:`_store_news`)."""
-        current = self._held(cur, table, sid)
-        old = current.get("status")
-        kept = status if moves_forward(rank, old, status) else old
-        merged = {"sid": sid, **fields(current), "status": kept}
-        stored = to_record(current) if current else None
-        return self._store_news(cur, table, kind, merged=merged, record=to_record(merged), status=status,
-                                stored=stored, mail=mail)
-
-    def _store_news(self, cur: Cursor, table: str, kind: str, *, merged: dict[str, Any],
-                    record: dict[str, Any], status: str, stored: dict[str, Any] | None,
-                    mail: tuple[str, str, str] | None = None) -> Recorded:
-        """One webhook's news, in the caller's transaction: its event, the row's new state,
-        and the mail telling of it. A retry (its event already there) changes nothing and
-        gets the row as ``stored``."""
-        sid = merged["sid"]
-        event = _event_row(f"{kind}:{sid}:{status}", kind, sid, {**record, "status": status})
-        event_id = self._engine.event_with_row(cur, event, table, merged)
-        if event_id is None:
-            return Recorded(stored or record, False)
-        if mail:
-            queue_mail(cur, f"{kind}:{sid}", *mail)
-        return Recorded(record, True, event_id)
-
     # --- events (the widget polls these) -------------------------------------------------
 
     def events_since(self, after_id: int = 0, *, limit: int = 500) -> list[dict[str, Any]]:
@@ -308,6 +336,15 @@ class StoreBase:
         if kind:
             return int(self._query("SELECT COUNT(*) AS n FROM events WHERE kind=?", (kind,))[0]["n"])
         return int(self._query("SELECT COUNT(*) AS n FROM events")[0]["n"])
+
+
+def _work(method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Work:
+    """What the writer runs for a call of a write method: a status write's change (built here, in
+    the caller's thread), or the call itself."""
+    build = getattr(method, "build", None)
+    if build is not None:
+        return build(method.__self__, *args, **kwargs)
+    return functools.partial(method, *args, **kwargs)
 
 
 def _event_row(key: str, kind: str, sid: str | None, record: Mapping[str, Any]) -> tuple[Any, ...]:

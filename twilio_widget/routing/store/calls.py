@@ -8,14 +8,15 @@ import pandas as pd
 
 from ...frames import from_records, newest_first
 from ...vocabulary import CALL_RANK, CALL_STATUS_ALIASES, FINAL_CALL_STATUSES, RECORDING_RANK
-from .base import StoreBase, writes
+from .base import StoreBase, status_write, writes
+from .changes import StatusChange
 from .schema import Recorded, call_record, now_iso, number_key, overlay, parse_time, recording_record, upsert
 
 
 class CallStore(StoreBase):
     """Calls as their status callbacks tell them, and the recordings (voicemails) made on them."""
 
-    @writes
+    @status_write
     def record_call_status(
         self,
         sid: str,
@@ -32,7 +33,7 @@ class CallStore(StoreBase):
         price_unit: str | None = None,
         user_id: str | None = None,
         kind: str = "call",
-    ) -> Recorded:
+    ) -> StatusChange:
         """Store one call status. A status already seen for this call changes nothing.
 
         ``kind`` "incoming_call" marks the first webhook of a call that rings a user.
@@ -51,9 +52,7 @@ class CallStore(StoreBase):
                 "updated_at": now_iso(),
             }
 
-        with self._tx() as cur:
-            return self._store_status(cur, "calls", kind, sid, status, rank=CALL_RANK, to_record=call_record,
-                                      fields=fields)
+        return StatusChange("calls", kind, sid, status, CALL_RANK, call_record, fields)
 
     @writes
     def record_answered_by(self, sid: str, answered_by: str) -> Recorded:
@@ -90,7 +89,7 @@ class CallStore(StoreBase):
             sql += f" LIMIT {int(limit)}"
         return [call_record(dict(r)) for r in self._query(sql, args)]
 
-    @writes
+    @status_write
     def record_recording(
         self,
         sid: str,
@@ -103,7 +102,7 @@ class CallStore(StoreBase):
         source: str | None = None,
         start_time: Any = None,
         mail: tuple[str, str, str] | None = None,
-    ) -> Recorded:
+    ) -> StatusChange:
         """Store a recording status. ``mail`` (to, subject, body) is queued in the same
         transaction, so a voicemail is never stored without its notification or vice versa."""
         at = now_iso()
@@ -119,9 +118,7 @@ class CallStore(StoreBase):
                 "updated_at": at,
             }
 
-        with self._tx() as cur:
-            return self._store_status(cur, "recordings", "recording", sid, status, rank=RECORDING_RANK,
-                                      to_record=recording_record, fields=fields, mail=mail)
+        return StatusChange("recordings", "recording", sid, status, RECORDING_RANK, recording_record, fields, mail)
 
     def recordings(self, call_sid: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM recordings", []

@@ -14,12 +14,14 @@ per record for the transaction) and which failures mean "the database is out of 
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from .changes import News
 from .schema import INSERT_EVENT, migrate_postgres, migrate_sqlite, upsert, upsert_sql
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -52,10 +54,25 @@ class Engine(Protocol):
 
     def drop_writer(self) -> None: ...
     def query(self, sql: str, args: Iterable[Any] = ()) -> list[Mapping[str, Any]]: ...
-    def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]: ...
-    def event_with_row(self, cur: Cursor, event: Sequence[Any], table: str, values: Mapping[str, Any]) -> int | None:
-        """The event (:data:`~.schema.INSERT_EVENT`'s values) and, only when it is news, the record's
-        new row; the event's id, or None for a retry (then nothing changed)."""
+    def lock(self, cur: Cursor, keys: Sequence[str], *, wait: bool) -> set[str]:
+        """The records of ``keys`` (``<table>:<sid>``) held against writers in other processes until
+        the transaction ends: all of them when ``wait``, else those nobody else holds now."""
+        ...
+
+    def rows(self, cur: Cursor, table: str, sids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The rows of these sids that exist, by sid."""
+        ...
+
+    def stored_events(self, cur: Cursor, keys: Sequence[str]) -> set[str]:
+        """Which of these event keys are stored."""
+        ...
+
+    def insert_events(self, cur: Cursor, events: Sequence[News]) -> dict[str, int]:
+        """The events, each key to its new id (a key stored meanwhile gets none)."""
+        ...
+
+    def write_rows(self, cur: Cursor, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Rows of the same columns, each inserted or replaced column by column."""
         ...
 
     def unavailable(self, exc: BaseException) -> bool: ...
@@ -110,18 +127,32 @@ class SqliteEngine:
         with self._rlock:
             return self._rconn.execute(sql, tuple(args)).fetchall()
 
-    def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]:
-        """The row as it stands; BEGIN IMMEDIATE already made this the only writer of the file."""
-        row = cur.execute(f"SELECT * FROM {table} WHERE sid=?", (sid,)).fetchone()
-        return dict(row) if row else {}
+    def lock(self, cur: Cursor, keys: Sequence[str], *, wait: bool) -> set[str]:
+        """BEGIN IMMEDIATE already made this the only writer of the file."""
+        return set(keys)
 
-    def event_with_row(self, cur: Cursor, event: Sequence[Any], table: str, values: Mapping[str, Any]) -> int | None:
-        """Two statements: in-process, a statement costs no round trip."""
-        row = cur.execute(INSERT_EVENT, event).fetchone()
-        if row is None:
-            return None
-        upsert(cur, table, values)
-        return int(row["id"])
+    def rows(self, cur: Cursor, table: str, sids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found = cur.execute(f"SELECT * FROM {table} WHERE sid IN (SELECT value FROM json_each(?))",
+                            (json.dumps(list(sids)),)).fetchall()
+        return {row["sid"]: dict(row) for row in found}
+
+    def stored_events(self, cur: Cursor, keys: Sequence[str]) -> set[str]:
+        found = cur.execute("SELECT key FROM events WHERE key IN (SELECT value FROM json_each(?))",
+                            (json.dumps(list(keys)),)).fetchall()
+        return {row["key"] for row in found}
+
+    def insert_events(self, cur: Cursor, events: Sequence[News]) -> dict[str, int]:
+        """A statement each: in-process, a statement costs no round trip."""
+        ids = {}
+        for e in events:
+            row = cur.execute(INSERT_EVENT, (e.key, e.kind, e.sid, e.event_json, e.created_at)).fetchone()
+            if row is not None:
+                ids[e.key] = int(row["id"])
+        return ids
+
+    def write_rows(self, cur: Cursor, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        for values in rows:
+            upsert(cur, table, values)
 
     def unavailable(self, exc: BaseException) -> bool:
         return False
@@ -172,12 +203,17 @@ class PostgresEngine:
 
     def __init__(self, url: str) -> None:
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
         self._psycopg = psycopg
         self.url = url
-        self._connect_args = {"autocommit": True, "row_factory": dict_row, "connect_timeout": 5}
+        # Plans made for the values at hand: psycopg prepares a statement run often, and PostgreSQL's
+        # generic plan of one first run on a near-empty table scans it whole ever after.
+        given = conninfo_to_dict(url).get("options") or ""
+        self._connect_args = {"autocommit": True, "row_factory": dict_row, "connect_timeout": 5,
+                              "options": f"{given} -c plan_cache_mode=force_custom_plan".strip()}
         self._wconn: Any = None
         try:
             with psycopg.connect(url, **self._connect_args) as conn:
@@ -212,39 +248,37 @@ class PostgresEngine:
                     raise StoreUnavailable(f"database: {_first_line(exc)}") from None
         raise AssertionError("unreachable")
 
-    def held_row(self, cur: Cursor, table: str, sid: str, *, wait: bool) -> dict[str, Any]:
-        """The row, locked until this transaction ends: another worker's write of the same record
-        waits, so statuses arriving at two workers at once still never move a record backwards.
-        ``FOR UPDATE`` reads the row as the writer it waited for left it, in one round trip. A
-        record not stored yet has no row to lock: its first writers take turns on an advisory
-        lock of its key, then lock the row one of them may have stored meanwhile.
+    def lock(self, cur: Cursor, keys: Sequence[str], *, wait: bool) -> set[str]:
+        """Every writer of a record holds a transaction-scoped advisory lock on its key, whether
+        its row exists yet or not: so two statuses of one call at two workers take turns, and the
+        second reads the row as the first committed it. A transaction of many writes never waits
+        (it takes the keys it can, in one statement), only one of a single write does; so no two
+        transactions each hold what the other waits for, and no deadlock costs a second."""
+        if not wait:
+            got = cur.execute(_TRY_LOCKS, (list(keys),)).fetchall()
+            return {row["k"] for row in got}
+        for key in sorted(keys):
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+        return set(keys)
 
-        A transaction of many writes never waits (``wait=False``: :class:`RecordBusy` when the
-        record is taken), only one of a single write does; so no two transactions can each hold
-        what the other waits for, and no deadlock costs a second of waiting."""
-        row = self._row_for_update(cur, table, sid, wait)
-        if row is None:
-            key = f"{table}:{sid}"
-            if wait:
-                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
-            elif not cur.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS held",
-                                 (key,)).fetchone()["held"]:
-                raise RecordBusy(key)
-            row = self._row_for_update(cur, table, sid, wait)
-        return dict(row) if row else {}
+    def rows(self, cur: Cursor, table: str, sids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found = cur.execute(f"SELECT * FROM {table} WHERE sid = ANY(?::text[])", (list(sids),)).fetchall()
+        return {row["sid"]: row for row in found}
 
-    def _row_for_update(self, cur: Cursor, table: str, sid: str, wait: bool) -> Any:
-        try:
-            return cur.execute(f"SELECT * FROM {table} WHERE sid=? FOR UPDATE{'' if wait else ' NOWAIT'}",
-                               (sid,)).fetchone()
-        except self._psycopg.errors.LockNotAvailable:
-            raise RecordBusy(f"{table}:{sid}") from None
+    def stored_events(self, cur: Cursor, keys: Sequence[str]) -> set[str]:
+        found = cur.execute("SELECT key FROM events WHERE key = ANY(?::text[])", (list(keys),)).fetchall()
+        return {row["key"] for row in found}
 
-    def event_with_row(self, cur: Cursor, event: Sequence[Any], table: str, values: Mapping[str, Any]) -> int | None:
-        """One statement, one round trip: the row's upsert updates only when the event was inserted
-        (a retry's event is there, and so is its record's row)."""
-        row = cur.execute(_event_with_row_sql(table, tuple(values)), (*event, *values.values())).fetchone()
-        return int(row["id"]) if row else None
+    def insert_events(self, cur: Cursor, events: Sequence[News]) -> dict[str, int]:
+        """One statement for them all (the rows as one JSON array, read as the table's own type)."""
+        rows = [{"key": e.key, "kind": e.kind, "sid": e.sid, "record": e.event_json, "created_at": e.created_at}
+                for e in events]
+        got = cur.execute(_INSERT_EVENTS, (json.dumps(rows),)).fetchall()
+        return {row["key"]: int(row["id"]) for row in got}
+
+    def write_rows(self, cur: Cursor, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement for them all, as :meth:`insert_events`."""
+        cur.execute(_write_rows_sql(table, tuple(rows[0])), (json.dumps(list(rows), default=str),))
 
     def unavailable(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.OperationalError | StoreUnavailable)
@@ -257,10 +291,16 @@ class PostgresEngine:
         return redacted(self.url)
 
 
+_TRY_LOCKS = "SELECT k FROM unnest(?::text[]) AS k WHERE pg_try_advisory_xact_lock(hashtextextended(k, 0))"
+_INSERT_EVENTS = ("INSERT INTO events(key, kind, sid, record, created_at)"
+                  " SELECT key, kind, sid, record, created_at FROM json_populate_recordset(NULL::events, ?::json)"
+                  " ON CONFLICT(key) DO NOTHING RETURNING id, key")
+
+
 @functools.lru_cache(maxsize=64)
-def _event_with_row_sql(table: str, cols: tuple[str, ...]) -> str:
-    return (f"WITH event AS ({INSERT_EVENT}) {upsert_sql(table, cols)} WHERE EXISTS (SELECT 1 FROM event)"
-            " RETURNING (SELECT id FROM event) AS id")
+def _write_rows_sql(table: str, cols: tuple[str, ...]) -> str:
+    rows = f"SELECT {', '.join(cols)} FROM json_populate_recordset(NULL::{table}, ?::json)"
+    return upsert_sql(table, cols, source=rows)
 
 
 def redacted(url: str) -> str:

@@ -9,8 +9,9 @@ import pandas as pd
 
 from ...frames import from_records, newest_first
 from ...vocabulary import MESSAGE_RANK, OPTED_OUT, SENT_MESSAGE_STATUSES
-from .base import StoreBase, writes
-from .schema import Recorded, message_record, now_iso, number_key, overlay, parse_time
+from .base import StoreBase, status_write, writes
+from .changes import StatusChange
+from .schema import message_record, now_iso, number_key, overlay, parse_time
 
 
 class OptedOutError(Exception):
@@ -29,7 +30,7 @@ class OptedOutError(Exception):
 class MessageStore(StoreBase):
     """Inbound and outbound messages, their statuses, and who asked for no more."""
 
-    @writes
+    @status_write
     def record_message(
         self,
         sid: str,
@@ -49,7 +50,7 @@ class MessageStore(StoreBase):
         price: float | None = None,
         price_unit: str | None = None,
         mail: tuple[str, str, str] | None = None,
-    ) -> Recorded:
+    ) -> StatusChange:
         """Store an inbound message, an outbound one, or a status of either; retries are no-ops.
 
         A status that arrives after a later one (sent after delivered) is kept as an event
@@ -71,9 +72,7 @@ class MessageStore(StoreBase):
                 "updated_at": at,
             }
 
-        with self._tx() as cur:
-            return self._store_status(cur, "messages", "message", sid, status, rank=MESSAGE_RANK,
-                                      to_record=message_record, fields=fields, mail=mail)
+        return StatusChange("messages", "message", sid, status, MESSAGE_RANK, message_record, fields, mail)
 
     def message(self, sid: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM messages WHERE sid=?", (sid,))

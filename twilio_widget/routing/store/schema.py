@@ -202,11 +202,12 @@ INSERT_EVENT = ("INSERT INTO events(key, kind, sid, record, created_at) VALUES (
 
 
 @functools.lru_cache(maxsize=64)
-def upsert_sql(table: str, cols: tuple[str, ...]) -> str:
-    """A record's row, inserted or replaced column by column (the statement of :func:`upsert`)."""
+def upsert_sql(table: str, cols: tuple[str, ...], source: str = "") -> str:
+    """A record's row, inserted or replaced column by column (the statement of :func:`upsert`);
+    the rows come from ``source`` (a query of those columns) when given, else from one row of values."""
     updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c != "sid")
-    return (f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT(sid) DO UPDATE SET {updates}")
+    rows = source or f"VALUES ({', '.join('?' * len(cols))})"
+    return f"INSERT INTO {table}({', '.join(cols)}) {rows} ON CONFLICT(sid) DO UPDATE SET {updates}"
 
 
 def upsert(cur: Any, table: str, values: Mapping[str, Any]) -> None:
