@@ -186,7 +186,7 @@ class StoreBase:
         self._waits = waits or alone
         changes = [job for job in live if isinstance(job[1], StatusChange)]
         others = [job for job in live if not isinstance(job[1], StatusChange)]
-        cur.execute(self._engine.begin)
+        self._engine.start(cur)
         done, busy = self._store_changes(cur, changes) if changes else ([], [])
         for future, call in others:
             if alone:  # its own transaction: no savepoint needed (two round trips fewer)
@@ -213,31 +213,30 @@ class StoreBase:
         return done, busy
 
     def _store_changes(self, cur: Cursor, jobs: list[Job]) -> tuple[list[Outcome], list[Job]]:
-        """The status changes of a batch, decided together (:class:`~.changes.Plan`): one statement
-        each to lock their records, read the rows and the events already stored, insert the new
-        events and write the rows. Those whose record another worker holds are handed back."""
-        engine = self._engine
-        held = engine.lock(cur, list(dict.fromkeys(change.lock_key for _, change in jobs)), wait=self._waits)
+        """The status changes of a batch, decided together (:class:`~.changes.Plan`): a few
+        statements whatever their number (lock their records, read their rows and the events
+        already stored; insert the new events, write the rows), in three round trips on PostgreSQL
+        with the transaction's BEGIN and COMMIT.
+        Those whose record another worker holds are handed back."""
+        keys = list(dict.fromkeys(change.lock_key for _, change in jobs))
+        wanted: dict[str, list[str]] = {}
+        for _, change in jobs:
+            if change.sid not in wanted.setdefault(change.table, []):
+                wanted[change.table].append(change.sid)
+        held, rows, stored = self._engine.read_for_changes(cur, keys, wait=self._waits, wanted=wanted,
+                                                           events=[change.event_key for _, change in jobs])
         ready = [job for job in jobs if job[1].lock_key in held]
         busy = [job for job in jobs if job[1].lock_key not in held]
-        if not ready:
-            return [], busy
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for table in dict.fromkeys(change.table for _, change in ready):
-            sids = list(dict.fromkeys(change.sid for _, change in ready if change.table == table))
-            rows.update({(table, sid): row for sid, row in engine.rows(cur, table, sids).items()})
-        plan = Plan(rows, engine.stored_events(cur, [change.event_key for _, change in ready]))
+        plan = Plan(rows, stored)
         decided: list[tuple[Waiter, Recorded | News | None, BaseException | None]] = []
         for waiter, change in ready:
             try:
                 decided.append((waiter, plan.decide(change), None))
             except Exception as exc:  # this change's own fault (a bug): the others are stored
                 decided.append((waiter, None, exc))
-        ids = engine.insert_events(cur, plan.news) if plan.news else {}
+        ids = self._engine.write_changes(cur, plan.news, plan.rows_to_write()) if plan.news else {}
         if len(ids) != len(plan.news):  # stored meanwhile: cannot be, with the records held
             raise RuntimeError("store: an event was stored by another writer of a held record")
-        for (table, _), values in plan.rows_to_write().items():
-            engine.write_rows(cur, table, values)
         for key, mail in plan.mails:
             queue_mail(cur, key, *mail)
         return [(waiter, Recorded(got.record, True, ids[got.key]) if isinstance(got, News) else got, error)

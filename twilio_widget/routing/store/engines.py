@@ -48,6 +48,10 @@ class Engine(Protocol):
     #: The statement that opens a writing transaction.
     begin: str
 
+    def start(self, cur: Cursor) -> None:
+        """Open a writing transaction (on PostgreSQL, sent with the first statement in it)."""
+        ...
+
     def writer(self) -> Cursor:
         """A cursor on a connection of the writer's own (a new one after ``drop_writer``)."""
         ...
@@ -63,16 +67,17 @@ class Engine(Protocol):
         """The rows of these sids that exist, by sid."""
         ...
 
-    def stored_events(self, cur: Cursor, keys: Sequence[str]) -> set[str]:
-        """Which of these event keys are stored."""
+    def read_for_changes(self, cur: Cursor, keys: Sequence[str], *, wait: bool, wanted: Mapping[str, Sequence[str]],
+                         events: Sequence[str]) -> tuple[set[str], dict[tuple[str, str], dict[str, Any]], set[str]]:
+        """What a batch of status changes needs, in this order: the records of ``keys`` held
+        (:meth:`lock`), then the rows of the ``wanted`` sids by table, and which of the event keys
+        ``events`` are stored (read after the locks are taken, so as their holders left them)."""
         ...
 
-    def insert_events(self, cur: Cursor, events: Sequence[News]) -> dict[str, int]:
-        """The events, each key to its new id (a key stored meanwhile gets none)."""
-        ...
-
-    def write_rows(self, cur: Cursor, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Rows of the same columns, each inserted or replaced column by column."""
+    def write_changes(self, cur: Cursor, news: Sequence[News],
+                      rows: Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]) -> dict[str, int]:
+        """The new events (each key to its id; a key stored meanwhile gets none) and the rows, by
+        table and columns, each inserted or replaced column by column."""
         ...
 
     def unavailable(self, exc: BaseException) -> bool: ...
@@ -92,6 +97,9 @@ def open_engine(target: str | Path, *, durability: str = "FULL") -> Engine:
 
 class SqliteEngine:
     begin = "BEGIN IMMEDIATE"
+
+    def start(self, cur: Cursor) -> None:
+        cur.execute(self.begin)
 
     def __init__(self, path: str | Path, *, durability: str = "FULL") -> None:
         if str(path) == ":memory:" or not str(path):
@@ -136,23 +144,25 @@ class SqliteEngine:
                             (json.dumps(list(sids)),)).fetchall()
         return {row["sid"]: dict(row) for row in found}
 
-    def stored_events(self, cur: Cursor, keys: Sequence[str]) -> set[str]:
+    def read_for_changes(self, cur: Cursor, keys: Sequence[str], *, wait: bool, wanted: Mapping[str, Sequence[str]],
+                         events: Sequence[str]) -> tuple[set[str], dict[tuple[str, str], dict[str, Any]], set[str]]:
+        rows = {(table, sid): row for table, sids in wanted.items() for sid, row in self.rows(cur, table, sids).items()}
         found = cur.execute("SELECT key FROM events WHERE key IN (SELECT value FROM json_each(?))",
-                            (json.dumps(list(keys)),)).fetchall()
-        return {row["key"] for row in found}
+                            (json.dumps(list(events)),)).fetchall()
+        return self.lock(cur, keys, wait=wait), rows, {row["key"] for row in found}
 
-    def insert_events(self, cur: Cursor, events: Sequence[News]) -> dict[str, int]:
+    def write_changes(self, cur: Cursor, news: Sequence[News],
+                      rows: Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]) -> dict[str, int]:
         """A statement each: in-process, a statement costs no round trip."""
         ids = {}
-        for e in events:
+        for e in news:
             row = cur.execute(INSERT_EVENT, (e.key, e.kind, e.sid, e.event_json, e.created_at)).fetchone()
             if row is not None:
                 ids[e.key] = int(row["id"])
+        for (table, _), values in rows.items():
+            for one in values:
+                upsert(cur, table, one)
         return ids
-
-    def write_rows(self, cur: Cursor, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        for values in rows:
-            upsert(cur, table, values)
 
     def unavailable(self, exc: BaseException) -> bool:
         return False
@@ -168,14 +178,29 @@ class SqliteEngine:
 
 
 class PostgresCursor:
-    """A psycopg cursor that takes the store's ``?`` placeholders."""
+    """A psycopg cursor that takes the store's ``?`` placeholders, and sends a statement whose
+    answer nobody reads with the next one that needs its own (:meth:`execute_later`)."""
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+        self._later: list[tuple[str, tuple[Any, ...]]] = []
 
     def execute(self, sql: str, args: Iterable[Any] = ()) -> PostgresCursor:
-        self._cursor.execute(to_psycopg(sql), tuple(args))
+        if not self._later:
+            self._cursor.execute(to_psycopg(sql), tuple(args))
+            return self
+        later, self._later = self._later, []
+        conn = self._cursor.connection
+        with conn.pipeline():
+            for early, early_args in later:
+                conn.cursor().execute(to_psycopg(early), early_args)
+            self._cursor.execute(to_psycopg(sql), tuple(args))
         return self
+
+    def execute_later(self, sql: str, args: Iterable[Any] = ()) -> None:
+        """Send this with the next statement, in one round trip; a failure of this one fails that
+        one (as any failure in a transaction fails what follows)."""
+        self._later.append((sql, tuple(args)))
 
     def fetchone(self) -> Any:
         return self._cursor.fetchone()
@@ -187,6 +212,19 @@ class PostgresCursor:
     def rowcount(self) -> int:
         return int(self._cursor.rowcount)
 
+    def pipeline(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """The statements sent together and run in order (one round trip); each one's rows. A
+        failure fails them all, as any failure in a transaction does."""
+        count = len(statements)
+        statements = [*self._later, *statements]
+        self._later = []
+        conn = self._cursor.connection
+        cursors = [conn.cursor() for _ in statements]
+        with conn.pipeline():
+            for cursor, (sql, args) in zip(cursors, statements, strict=True):
+                cursor.execute(to_psycopg(sql), tuple(args))
+        return [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors][-count:]
+
 
 @functools.lru_cache(maxsize=256)
 def to_psycopg(sql: str) -> str:
@@ -197,6 +235,9 @@ def to_psycopg(sql: str) -> str:
 
 class PostgresEngine:
     begin = "BEGIN"
+
+    def start(self, cur: Cursor) -> None:
+        cur.execute_later(self.begin)  # type: ignore[attr-defined]
     #: Reads run on a small pool; the writer has a connection of its own.
     POOL_SIZE = 4
     CONNECT_SECONDS = 5.0
@@ -265,20 +306,32 @@ class PostgresEngine:
         found = cur.execute(f"SELECT * FROM {table} WHERE sid = ANY(?::text[])", (list(sids),)).fetchall()
         return {row["sid"]: row for row in found}
 
-    def stored_events(self, cur: Cursor, keys: Sequence[str]) -> set[str]:
-        found = cur.execute("SELECT key FROM events WHERE key = ANY(?::text[])", (list(keys),)).fetchall()
-        return {row["key"] for row in found}
+    def read_for_changes(self, cur: Cursor, keys: Sequence[str], *, wait: bool, wanted: Mapping[str, Sequence[str]],
+                         events: Sequence[str]) -> tuple[set[str], dict[tuple[str, str], dict[str, Any]], set[str]]:
+        """One round trip: the statements go together in psycopg's pipeline mode, and run in order
+        (each read takes its snapshot after the locks are held). Rows of records not held are read
+        too, and left unused."""
+        locking = ([(_TRY_LOCKS, (list(keys),))] if not wait else
+                   [("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,)) for key in sorted(keys)])
+        tables = list(wanted)
+        results = cur.pipeline([*locking, *((f"SELECT * FROM {t} WHERE sid = ANY(?::text[])", (list(wanted[t]),))
+                                             for t in tables),
+                                ("SELECT key FROM events WHERE key = ANY(?::text[])", (list(events),))])
+        held = {row["k"] for row in results[0]} if not wait else set(keys)
+        reads = results[len(locking):]
+        rows = {(t, row["sid"]): row for t, found in zip(tables, reads, strict=False) for row in found}
+        return held, rows, {row["key"] for row in reads[-1]}
 
-    def insert_events(self, cur: Cursor, events: Sequence[News]) -> dict[str, int]:
-        """One statement for them all (the rows as one JSON array, read as the table's own type)."""
-        rows = [{"key": e.key, "kind": e.kind, "sid": e.sid, "record": e.event_json, "created_at": e.created_at}
-                for e in events]
-        got = cur.execute(_INSERT_EVENTS, (json.dumps(rows),)).fetchall()
+    def write_changes(self, cur: Cursor, news: Sequence[News],
+                      rows: Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]) -> dict[str, int]:
+        """A statement for the events and one a table for the rows, each of them one JSON array
+        read as the table's own row type; the rows go with the next statement (the commit)."""
+        events = [{"key": e.key, "kind": e.kind, "sid": e.sid, "record": e.event_json, "created_at": e.created_at}
+                  for e in news]
+        got = cur.execute(_INSERT_EVENTS, (json.dumps(events),)).fetchall()
+        for (table, cols), values in rows.items():  # nothing to read back: sent with the commit
+            cur.execute_later(_write_rows_sql(table, cols), (json.dumps(list(values), default=str),))
         return {row["key"]: int(row["id"]) for row in got}
-
-    def write_rows(self, cur: Cursor, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One statement for them all, as :meth:`insert_events`."""
-        cur.execute(_write_rows_sql(table, tuple(rows[0])), (json.dumps(list(rows), default=str),))
 
     def unavailable(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.OperationalError | StoreUnavailable)
