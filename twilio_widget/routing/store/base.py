@@ -107,26 +107,41 @@ class StoreBase:
     # --- plumbing ------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        while True:
+        again: list[Job] = []  # status changes whose records another worker held: tried once more
+        stop = False
+        while not stop:
+            batch, stop = self._next_batch(block=not again)
+            if stop and batch is None:
+                return
+            if again and not batch:  # nothing new to go with them: wait for their records
+                self._write_busy(again)
+                again = []
+                continue
+            done, busy = self._commit([*again, *batch])
+            _settle(done)
+            tried = {id(waiter) for waiter, _ in again}
+            self._write_busy([job for job in busy if id(job[0]) in tried or not isinstance(job[1], StatusChange)])
+            again = [job for job in busy if id(job[0]) not in tried and isinstance(job[1], StatusChange)]
+        self._write_busy(again)
+
+    def _next_batch(self, *, block: bool) -> tuple[list[Job] | None, bool]:
+        """The jobs waiting now (at least one when ``block``), and whether the store is closing;
+        None for the jobs when it closes with none."""
+        batch: list[Job] = []
+        if block:
             job = self._jobs.get()
             if job is None:
-                return
-            batch = [job]
-            stop = False
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    nxt = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            done, busy = self._commit(batch)
-            _settle(done)
-            self._write_busy(busy)
-            if stop:
-                return
+                return None, True
+            batch.append(job)
+        while len(batch) < self.MAX_BATCH:
+            try:
+                nxt = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+        return batch, False
 
     def _commit(self, batch: list[Job], *, waits: bool = False) -> tuple[list[Outcome], list[Job]]:
         """The batch in one transaction: what became of its jobs, and the jobs whose records
@@ -149,10 +164,10 @@ class StoreBase:
             return done, []
 
     def _write_busy(self, busy: list[Job]) -> None:
-        """The jobs whose records other workers held, once the rest of their batch is settled:
-        the status changes together in a transaction that waits for them (it takes its records in
-        one order and holds nothing else, so two such never wait for each other), any other
-        write alone."""
+        """Jobs whose records other workers held (a status change goes with the next batch first,
+        when there is one: the other worker has mostly committed by then): the status changes
+        together in a transaction that waits for them (it takes its records in one order and holds
+        nothing else, so two such never wait for each other), any other write alone."""
         if changes := [job for job in busy if isinstance(job[1], StatusChange)]:
             _settle(self._commit(changes, waits=True)[0])
         for job in busy:
@@ -187,7 +202,8 @@ class StoreBase:
         changes = [job for job in live if isinstance(job[1], StatusChange)]
         others = [job for job in live if not isinstance(job[1], StatusChange)]
         self._engine.start(cur)
-        done, busy = self._store_changes(cur, changes) if changes else ([], [])
+        stored, busy = self._store_changes(cur, changes) if changes else (list, [])
+        done: list[Outcome] = []
         for future, call in others:
             if alone:  # its own transaction: no savepoint needed (two round trips fewer)
                 try:
@@ -210,14 +226,14 @@ class StoreBase:
             else:  # kept, not released: a savepoint of that name again hides it (one round trip fewer)
                 done.append((future, result, None))
         cur.execute("COMMIT")
-        return done, busy
+        return [*stored(), *done], busy
 
-    def _store_changes(self, cur: Cursor, jobs: list[Job]) -> tuple[list[Outcome], list[Job]]:
+    def _store_changes(self, cur: Cursor, jobs: list[Job]) -> tuple[Callable[[], list[Outcome]], list[Job]]:
         """The status changes of a batch, decided together (:class:`~.changes.Plan`): a few
         statements whatever their number (lock their records, read their rows and the events
-        already stored; insert the new events, write the rows), in three round trips on PostgreSQL
-        with the transaction's BEGIN and COMMIT.
-        Those whose record another worker holds are handed back."""
+        already stored; insert the new events, write the rows), in two round trips on PostgreSQL
+        with the transaction's BEGIN and COMMIT. What became of them, to read once committed; and
+        those whose record another worker holds, handed back."""
         keys = list(dict.fromkeys(change.lock_key for _, change in jobs))
         wanted: dict[str, list[str]] = {}
         for _, change in jobs:
@@ -234,13 +250,16 @@ class StoreBase:
                 decided.append((waiter, plan.decide(change), None))
             except Exception as exc:  # this change's own fault (a bug): the others are stored
                 decided.append((waiter, None, exc))
-        ids = self._engine.write_changes(cur, plan.news, plan.rows_to_write()) if plan.news else {}
-        if len(ids) != len(plan.news):  # stored meanwhile: cannot be, with the records held
-            raise RuntimeError("store: an event was stored by another writer of a held record")
+        ids = self._engine.write_changes(cur, plan.news, plan.rows_to_write()) if plan.news else dict
         for key, mail in plan.mails:
             queue_mail(cur, key, *mail)
-        return [(waiter, Recorded(got.record, True, ids[got.key]) if isinstance(got, News) else got, error)
-                for waiter, got, error in decided], busy
+
+        def outcomes() -> list[Outcome]:
+            new_ids = ids()
+            return [(waiter, Recorded(got.record, True, new_ids[got.key]) if isinstance(got, News) else got, error)
+                    for waiter, got, error in decided]
+
+        return outcomes, busy
 
     def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Queue a write (a bound write method of this store); the future resolves once it

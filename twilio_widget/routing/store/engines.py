@@ -17,14 +17,18 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from .changes import News
-from .schema import INSERT_EVENT, migrate_postgres, migrate_sqlite, upsert, upsert_sql
+from .schema import INSERT_NEW_EVENT, migrate_postgres, migrate_sqlite, upsert, upsert_sql
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+#: Rows to write, by table and columns (:meth:`~.changes.Plan.rows_to_write`).
+RowGroups = Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]
+#: New events' ids by key, to read once the transaction's next statement is sent.
+EventIds = Callable[[], dict[str, int]]
 
 
 class RecordBusy(Exception):
@@ -75,9 +79,11 @@ class Engine(Protocol):
         ...
 
     def write_changes(self, cur: Cursor, news: Sequence[News],
-                      rows: Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]) -> dict[str, int]:
-        """The new events (each key to its id; a key stored meanwhile gets none) and the rows, by
-        table and columns, each inserted or replaced column by column."""
+                      rows: RowGroups) -> EventIds:
+        """The new events and the rows (by table and columns, each inserted or replaced column by
+        column); what it returns gives each event's id once the transaction's next statement (its
+        COMMIT) is sent. An event whose key is stored fails the transaction: with its record held,
+        only a writer that ignores the locks could have stored it."""
         ...
 
     def unavailable(self, exc: BaseException) -> bool: ...
@@ -152,17 +158,16 @@ class SqliteEngine:
         return self.lock(cur, keys, wait=wait), rows, {row["key"] for row in found}
 
     def write_changes(self, cur: Cursor, news: Sequence[News],
-                      rows: Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]) -> dict[str, int]:
-        """A statement each: in-process, a statement costs no round trip."""
+                      rows: RowGroups) -> EventIds:
+        """A statement each, at once: in-process, a statement costs no round trip."""
         ids = {}
         for e in news:
-            row = cur.execute(INSERT_EVENT, (e.key, e.kind, e.sid, e.event_json, e.created_at)).fetchone()
-            if row is not None:
-                ids[e.key] = int(row["id"])
+            ids[e.key] = int(cur.execute(INSERT_NEW_EVENT, (e.key, e.kind, e.sid, e.event_json, e.created_at))
+                             .fetchone()["id"])
         for (table, _), values in rows.items():
             for one in values:
                 upsert(cur, table, one)
-        return ids
+        return lambda: ids
 
     def unavailable(self, exc: BaseException) -> bool:
         return False
@@ -183,7 +188,7 @@ class PostgresCursor:
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
-        self._later: list[tuple[str, tuple[Any, ...]]] = []
+        self._later: list[Later] = []
 
     def execute(self, sql: str, args: Iterable[Any] = ()) -> PostgresCursor:
         if not self._later:
@@ -192,15 +197,18 @@ class PostgresCursor:
         later, self._later = self._later, []
         conn = self._cursor.connection
         with conn.pipeline():
-            for early, early_args in later:
-                conn.cursor().execute(to_psycopg(early), early_args)
+            for statement in later:
+                statement.send(conn)
             self._cursor.execute(to_psycopg(sql), tuple(args))
         return self
 
-    def execute_later(self, sql: str, args: Iterable[Any] = ()) -> None:
-        """Send this with the next statement, in one round trip; a failure of this one fails that
-        one (as any failure in a transaction fails what follows)."""
-        self._later.append((sql, tuple(args)))
+    def execute_later(self, sql: str, args: Iterable[Any] = ()) -> Later:
+        """Send this with the next statement, in one round trip (its rows: :meth:`Later.rows`, once
+        sent); a failure of this one fails that one, as any failure in a transaction fails what
+        follows."""
+        statement = Later(sql, tuple(args))
+        self._later.append(statement)
+        return statement
 
     def fetchone(self) -> Any:
         return self._cursor.fetchone()
@@ -215,15 +223,34 @@ class PostgresCursor:
     def pipeline(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """The statements sent together and run in order (one round trip); each one's rows. A
         failure fails them all, as any failure in a transaction does."""
-        count = len(statements)
-        statements = [*self._later, *statements]
-        self._later = []
+        later, self._later = self._later, []
         conn = self._cursor.connection
         cursors = [conn.cursor() for _ in statements]
         with conn.pipeline():
+            for statement in later:
+                statement.send(conn)
             for cursor, (sql, args) in zip(cursors, statements, strict=True):
                 cursor.execute(to_psycopg(sql), tuple(args))
-        return [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors][-count:]
+        return [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+
+
+class Later:
+    """A statement sent with the next one (:meth:`PostgresCursor.execute_later`)."""
+
+    __slots__ = ("sql", "args", "_cursor")
+
+    def __init__(self, sql: str, args: tuple[Any, ...]) -> None:
+        self.sql, self.args = sql, args
+        self._cursor: Any = None
+
+    def send(self, conn: Any) -> None:
+        self._cursor = conn.cursor()
+        self._cursor.execute(to_psycopg(self.sql), self.args)
+
+    def rows(self) -> list[Any]:
+        if self._cursor is None:
+            raise RuntimeError("store: a statement's rows read before it was sent")
+        return self._cursor.fetchall()
 
 
 @functools.lru_cache(maxsize=256)
@@ -323,15 +350,16 @@ class PostgresEngine:
         return held, rows, {row["key"] for row in reads[-1]}
 
     def write_changes(self, cur: Cursor, news: Sequence[News],
-                      rows: Mapping[tuple[str, tuple[str, ...]], Sequence[Mapping[str, Any]]]) -> dict[str, int]:
+                      rows: RowGroups) -> EventIds:
         """A statement for the events and one a table for the rows, each of them one JSON array
-        read as the table's own row type; the rows go with the next statement (the commit)."""
+        read as the table's own row type, sent with the transaction's next statement (its COMMIT:
+        one round trip for the writes and the commit)."""
         events = [{"key": e.key, "kind": e.kind, "sid": e.sid, "record": e.event_json, "created_at": e.created_at}
                   for e in news]
-        got = cur.execute(_INSERT_EVENTS, (json.dumps(events),)).fetchall()
-        for (table, cols), values in rows.items():  # nothing to read back: sent with the commit
-            cur.execute_later(_write_rows_sql(table, cols), (json.dumps(list(values), default=str),))
-        return {row["key"]: int(row["id"]) for row in got}
+        inserted = cur.execute_later(_INSERT_EVENTS, (json.dumps(events),))  # type: ignore[attr-defined]
+        for (table, cols), values in rows.items():
+            cur.execute_later(_write_rows_sql(table, cols), (json.dumps(list(values), default=str),))  # type: ignore[attr-defined]
+        return lambda: {row["key"]: int(row["id"]) for row in inserted.rows()}
 
     def unavailable(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.OperationalError | StoreUnavailable)
@@ -347,7 +375,7 @@ class PostgresEngine:
 _TRY_LOCKS = "SELECT k FROM unnest(?::text[]) AS k WHERE pg_try_advisory_xact_lock(hashtextextended(k, 0))"
 _INSERT_EVENTS = ("INSERT INTO events(key, kind, sid, record, created_at)"
                   " SELECT key, kind, sid, record, created_at FROM json_populate_recordset(NULL::events, ?::json)"
-                  " ON CONFLICT(key) DO NOTHING RETURNING id, key")
+                  " RETURNING id, key")
 
 
 @functools.lru_cache(maxsize=64)

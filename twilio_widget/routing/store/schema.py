@@ -199,6 +199,8 @@ def overlay(current: dict[str, Any], **given: Any) -> dict[str, Any]:
 #: One event, keyed by what Twilio repeats when it retries: no row (and no id) when the key is taken.
 INSERT_EVENT = ("INSERT INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?)"
                 " ON CONFLICT(key) DO NOTHING RETURNING id")
+#: One event known to be news (its record held, its key looked for): a key found taken fails.
+INSERT_NEW_EVENT = "INSERT INTO events(key, kind, sid, record, created_at) VALUES (?,?,?,?,?) RETURNING id"
 
 
 @functools.lru_cache(maxsize=64)
