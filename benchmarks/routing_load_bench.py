@@ -12,7 +12,8 @@ Scenarios and their targets (issue 15):
 
 - SQLite, one worker: CPU per request of the service at most 0.6 ms; the fixed-rate run
   (500/s, p99 under 50 ms, 0 lost) beside the saturation throughput.
-- PostgreSQL (a throwaway server from the machine's packages, fsync on), 1, 2 and 4 workers:
+- PostgreSQL (a throwaway server from the machine's packages, fsync on, reached over its unix
+  socket; ``--pg-over tcp`` for loopback), 1, 2 and 4 workers:
   saturation throughput of each; four workers at a fixed 2,000/s: p99 under 50 ms, 0 lost;
   CPU per request of the service, the database and this load generator, all on one machine.
 - Faults, four workers on PostgreSQL: ``kill -9`` of a worker mid-load, then a PostgreSQL
@@ -20,6 +21,11 @@ Scenarios and their targets (issue 15):
   retries those) while the database is away.
 
     .venv/bin/python benchmarks/routing_load_bench.py [--quick] [--check] [--only sqlite,postgresql,faults]
+
+The load generator opens its connections one after the other (20 ms apart), as clients
+arriving over time would, so that uvicorn's workers share them (a burst of connections is taken
+by whichever worker is awake first); each multi-worker run prints each worker's part of the
+service's CPU.
 
 Bounded: each run sends for at most --seconds (capped at 20) and --max-requests requests.
 The machine's load average is printed beside the figures: on a shared machine they are
@@ -65,6 +71,10 @@ TARGET_P99_MS = 50.0
 TARGET_SQLITE_CPU_MS = 0.6
 TARGET_PG_RATE = 2000.0
 PG_WORKERS = (1, 2, 4)
+#: Seconds between the load generator's connections as it opens them.
+CONNECT_SPACING = 0.02
+#: How the service reaches PostgreSQL: "unix" (its socket) or "tcp" (loopback); --pg-over.
+PG_OVER = "unix"
 
 
 def free_port() -> int:
@@ -185,13 +195,17 @@ class Client:
         self.waiting: collections.deque[tuple[int, float]] = collections.deque()
         self.outstanding = 0
         self.next_index = 0  # closed loop: the next request to send
-        self.deadline = float("inf")  # closed loop: when to stop sending
+        self.deadline = 0.0  # closed loop: when to stop sending (0: not started)
         self.finished_sending = False
         self.done = asyncio.get_running_loop().create_future()
 
     async def open(self) -> None:
+        """The connections, opened one after the other as clients arriving over time would: a
+        burst of them would all be taken by whichever worker is awake first (uvicorn's workers
+        share one listening socket), and "four workers" would be one or two."""
         for _ in range(self.connections):
             await self._connect()
+            await asyncio.sleep(CONNECT_SPACING)
 
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
@@ -279,9 +293,12 @@ async def run_closed(port: int, requests: list[bytes], connections: int, seconds
     """Closed loop: each connection sends its next request as soon as the last is answered,
     for ``seconds`` or until the requests run out: the service's saturation throughput."""
     client = Client(port, requests, connections, closed=True)
+    await client.open()
     start = time.perf_counter()
     client.deadline = start + seconds
-    await client.open()  # each connection starts sending as it opens
+    for link in client.idle[:]:
+        client.idle.remove(link)
+        client.free(link)
     await asyncio.sleep(max(0.0, client.deadline - time.perf_counter()))
     await client.finish(timeout)
     client.result.elapsed = time.perf_counter() - start
@@ -384,12 +401,16 @@ def lost(database: str, result: Result, first: int = 0) -> int:
 
 
 def fresh_database(server: ThrowawayPostgres, name: str) -> str:
+    """A new database on ``server``, reached over its unix socket (as a service on the database's
+    own machine would; ``--pg-over tcp`` for loopback TCP)."""
     import psycopg
 
     with psycopg.connect(server.url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
+    if PG_OVER == "tcp":
+        return server.url.rsplit("/", 1)[0] + f"/{name}"
+    return f"postgresql://postgres@/{name}?host={server.folder}&port={server.port}"
 
 
 def load_average() -> float:
@@ -427,6 +448,7 @@ class Measured:
     cpu_ms: dict[str, float]
     load: float
     rate: float = 0.0  # the fixed rate offered; 0 for a closed loop
+    shares: list[float] = field(default_factory=list)  # each worker's part of the service's CPU (%)
 
     def held(self) -> bool:
         return self.result.throughput >= 0.95 * self.rate
@@ -436,17 +458,22 @@ class Measured:
         cpu = ", ".join(f"{k} {v:.3f}" for k, v in self.cpu_ms.items())
         return (f"  {self.label:<34} {r.throughput:>8.1f} req/s  p50 {r.p(50):>7.2f}  p99 {r.p(99):>8.2f} ms  "
                 f"non-200 {errors:>4}  failed {r.exceptions:>3}  lost {self.lost}  | CPU ms/req: {cpu}  "
-                f"| load {self.load:.2f}")
+                f"| load {self.load:.2f}" + (f"  | by worker {'/'.join(f'{x:.0f}' for x in self.shares)} %"
+                                               if len(self.shares) > 1 else ""))
 
 
-def measure(label: str, database: str, load: Any, parties: dict[str, Any], rate: float = 0.0) -> Measured:
-    """Run ``load`` (a coroutine factory) and take each party's CPU."""
+def measure(label: str, database: str, load: Any, parties: dict[str, Any], rate: float = 0.0,
+            service: Service | None = None) -> Measured:
+    """Run ``load`` (a coroutine factory) and take each party's CPU, and each worker's."""
     before = {name: take() for name, take in parties.items()}
+    workers = {p.pid: cpu_seconds([p]) for p in service.worker_processes()} if service else {}
     result = run(load())
     spent = {name: take() - before[name] for name, take in parties.items()}
     answered = max(1, len(result.latencies))
     cpu_ms = {name: round(seconds * 1000 / answered, 3) for name, seconds in spent.items()}
-    return Measured(label, result, lost(database, result), cpu_ms, load_average(), rate)
+    by_worker = [cpu_seconds([p]) - workers.get(p.pid, 0.0) for p in service.worker_processes()] if service else []
+    shares = [100 * x / (sum(by_worker) or 1) for x in by_worker]
+    return Measured(label, result, lost(database, result), cpu_ms, load_average(), rate, shares)
 
 
 def parties_of(service: Service, server: ThrowawayPostgres | None) -> dict[str, Any]:
@@ -483,7 +510,7 @@ def postgres_runs(opts: Options, server: ThrowawayPostgres, rate: float) -> list
             requests = build_requests(opts.max_requests, service.port)
             load = partial(run_closed, service.port, requests, opts.connections, opts.seconds, opts.timeout)
             runs.append(measure(f"PostgreSQL, {workers} worker(s), saturation", database, load,
-                                parties_of(service, server)))
+                                parties_of(service, server), service=service))
         finally:
             service.stop()
     database = fresh_database(server, "bench_open_4")
@@ -492,7 +519,7 @@ def postgres_runs(opts: Options, server: ThrowawayPostgres, rate: float) -> list
         requests = build_requests(min(opts.max_requests, int(rate * opts.seconds)), service.port)
         load = partial(run_load, service.port, requests, rate, opts.connections, opts.timeout)
         runs.append(measure(f"PostgreSQL, 4 workers, fixed {rate:g}/s", database, load,
-                            parties_of(service, server), rate))
+                            parties_of(service, server), rate, service))
     finally:
         service.stop()
     return runs
@@ -533,7 +560,8 @@ def fault_runs(opts: Options, server: ThrowawayPostgres, rate: float) -> list[tu
             requests = build_requests(count, service.port)
             during, what = fault(service)
             load = partial(run_load, service.port, requests, rate, opts.connections, opts.timeout, during)
-            measured = measure(f"{name}, 4 workers, {rate:g}/s", database, load, parties_of(service, server), rate)
+            measured = measure(f"{name}, 4 workers, {rate:g}/s", database, load, parties_of(service, server), rate,
+                               service)
             runs.append((measured, "; ".join(what)))
         finally:
             service.stop()
@@ -611,16 +639,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (s)")
     parser.add_argument("--durability", choices=["FULL", "NORMAL"], default="FULL", help="SQLite's")
+    parser.add_argument("--pg-over", choices=["unix", "tcp"], default=PG_OVER,
+                        help="how the service reaches PostgreSQL: its unix socket or loopback TCP")
     parser.add_argument("--only", default="sqlite,postgresql,faults", help="scenarios to run, comma-separated")
     parser.add_argument("--quick", action="store_true", help="3 s runs (a smoke test of the benchmark)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    global PG_OVER
+    PG_OVER = args.pg_over
     opts = Options(3.0 if args.quick else min(max(args.seconds, 1.0), 20.0), args.max_requests, args.connections,
                    args.timeout, args.durability)
     only = set(args.only.split(","))
     print(f"routing benchmark: signed /status/call callbacks over {opts.connections} keep-alive connections, "
-          f"{opts.seconds:g} s a run, load average {load_average():.2f} at the start")
+          f"{opts.seconds:g} s a run, PostgreSQL over {'its unix socket' if PG_OVER == 'unix' else 'loopback TCP'}, "
+          f"load average {load_average():.2f} at the start")
     sqlite = sqlite_runs(opts, args.rate) if "sqlite" in only else []
     postgres: list[Measured] = []
     faults: list[tuple[Measured, str]] = []
