@@ -630,6 +630,7 @@ def report(sqlite: list[Measured], postgres: list[Measured], faults: list[tuple[
 
 
 def main(argv: list[str] | None = None) -> int:
+    global PG_OVER
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="fixed rate on SQLite (requests/s)")
     parser.add_argument("--pg-rate", type=float, default=TARGET_PG_RATE, help="fixed rate on PostgreSQL")
@@ -646,7 +647,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    global PG_OVER
     PG_OVER = args.pg_over
     opts = Options(3.0 if args.quick else min(max(args.seconds, 1.0), 20.0), args.max_requests, args.connections,
                    args.timeout, args.durability)
