@@ -177,3 +177,32 @@ def test_a_batch_does_not_wait_for_a_record_another_worker_holds(database) -> No
         other.commit()
         assert waiting.result(30).record["status"] == "in-progress"  # ringing came late: not backwards
         assert store.count_events("call") == 6
+
+
+class GatheringStore(HeldStore):
+    """Counts the times the writer waited for more writes to join a batch."""
+
+    BUSY_SECONDS = 60.0  # "recently", however slow the machine running the tests
+    gathered = 0
+
+    def _gather(self) -> None:
+        self.gathered += 1
+
+
+def test_one_caller_writing_one_after_the_other_never_waits_for_a_batch(database) -> None:
+    with GatheringStore(database) as store:
+        for i in range(20):
+            assert store.record_call_status(f"CA{i:032d}", "ringing").new
+        store.opt_out(LEAD)
+        assert store.gathered == 0
+
+
+def test_writes_from_several_callers_at_once_wait_for_others_to_join_them(database) -> None:
+    with GatheringStore(database) as store:
+        futures = in_one_batch(store, *[(store.record_call_status, f"CA{i:032d}", "ringing") for i in range(5)])
+        assert all(f.result(30).new for f in futures)
+        assert store.gathered == 1  # queued while the writer was busy: their batch waited for more
+        assert store.record_call_status("CA" + "9" * 32, "ringing").new  # right after a batch of five
+        assert store.gathered == 2
+        assert store.record_call_status("CA" + "8" * 32, "ringing").new  # one caller alone again: no wait
+        assert store.gathered == 2

@@ -92,9 +92,11 @@ class StoreBase:
     """
 
     MAX_BATCH = 512
-    #: A write that comes within BUSY_SECONDS of the last commit waits GATHER_SECONDS for others to
-    #: join its batch: under load a transaction's fixed cost (its round trips, its fsync) is then
-    #: shared by more writes, at the price of that wait; a lone write never waits.
+    #: While writes come from several requests at once (the last batch had more than one, or more
+    #: came while it was being committed, under BUSY_SECONDS ago), a batch waits GATHER_SECONDS
+    #: for others to join it: a transaction's fixed cost (its round trips, its fsync) is then
+    #: shared by more writes, at the price of that wait. A lone write, or one caller writing one
+    #: write after the other, never waits.
     BUSY_SECONDS = 0.005
     GATHER_SECONDS = 0.004
 
@@ -104,6 +106,7 @@ class StoreBase:
         self._wcur: Cursor | None = None
         self._waits = False  # whether this transaction waits for records other workers hold
         self._committed_at = 0.0  # time.monotonic() when the last batch ended
+        self._concurrent = False  # whether writes came from several callers at once then
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(
@@ -126,6 +129,7 @@ class StoreBase:
                 continue
             done, busy = self._commit([*again, *batch])
             self._committed_at = time.monotonic()
+            self._concurrent = len(again) + len(batch) > 1 or not self._jobs.empty()
             _settle(done)
             tried = {id(waiter) for waiter, _ in again}
             self._write_busy([job for job in busy if id(job[0]) in tried or not isinstance(job[1], StatusChange)])
@@ -141,8 +145,8 @@ class StoreBase:
             if job is None:
                 return None, True
             batch.append(job)
-            if time.monotonic() - self._committed_at < self.BUSY_SECONDS:
-                time.sleep(self.GATHER_SECONDS)
+            if self._concurrent and time.monotonic() - self._committed_at < self.BUSY_SECONDS:
+                self._gather()
         while len(batch) < self.MAX_BATCH:
             try:
                 nxt = self._jobs.get_nowait()
@@ -152,6 +156,10 @@ class StoreBase:
                 return batch, True
             batch.append(nxt)
         return batch, False
+
+    def _gather(self) -> None:
+        """Let other writes join the batch begun (see GATHER_SECONDS)."""
+        time.sleep(self.GATHER_SECONDS)
 
     def _commit(self, batch: list[Job], *, waits: bool = False) -> tuple[list[Outcome], list[Job]]:
         """The batch in one transaction: what became of its jobs, and the jobs whose records
