@@ -11,7 +11,7 @@ SMTP server took it.
 
 One :class:`Store` serves every thread (the uvicorn thread, the kernel). Its parts, by
 concern: ``schema`` (tables, migrations and records), ``engines`` (SQLite and PostgreSQL),
-``base`` (the writer thread, events),
+``base`` (the writer thread, events), ``changes`` (status callbacks, decided a batch at a time),
 ``calls`` (calls and recordings), ``messages`` (messages and opt-outs), ``outbox`` (what
 waits to be sent or mailed), ``outcomes`` (the team's calling-session outcomes).
 """
