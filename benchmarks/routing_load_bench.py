@@ -73,8 +73,6 @@ TARGET_PG_RATE = 2000.0
 PG_WORKERS = (1, 2, 4)
 #: Seconds between the load generator's connections as it opens them.
 CONNECT_SPACING = 0.02
-#: How the service reaches PostgreSQL: "unix" (its socket) or "tcp" (loopback); --pg-over.
-PG_OVER = "unix"
 
 
 def free_port() -> int:
@@ -188,8 +186,9 @@ class Client:
     at once, or waits for the next to come free; a broken connection is replaced, and its request
     counted as failed (Twilio would retry it; we only count)."""
 
-    def __init__(self, port: int, requests: list[bytes], connections: int, closed: bool) -> None:
-        self.port, self.requests, self.connections, self.closed = port, requests, connections, closed
+    def __init__(self, port: int, requests: list[bytes], connections: int, closed_loop: bool) -> None:
+        self.port, self.requests, self.connections = port, requests, connections
+        self.closed_loop = closed_loop
         self.result = Result()
         self.idle: list[Link] = []
         self.waiting: collections.deque[tuple[int, float]] = collections.deque()
@@ -227,7 +226,7 @@ class Client:
     def free(self, link: Link) -> None:
         if self.waiting:
             link.send(*self.waiting.popleft())
-        elif self.closed and self.next_index < len(self.requests) and time.perf_counter() < self.deadline:
+        elif self.closed_loop and self.next_index < len(self.requests) and time.perf_counter() < self.deadline:
             self.outstanding += 1
             self.next_index += 1
             link.send(self.next_index - 1, time.perf_counter())
@@ -270,7 +269,7 @@ async def run_load(port: int, requests: list[bytes], rate: float, connections: i
     """Open loop: request i is due at start + i/rate, on whichever connection is free (or the
     first to come free): its latency counts from when it was due. ``during(i)``, when given, is
     called as request i is due (a fault injected mid-load)."""
-    client = Client(port, requests, connections, closed=False)
+    client = Client(port, requests, connections, closed_loop=False)
     await client.open()
     start = time.perf_counter()
     i = 0
@@ -292,7 +291,7 @@ async def run_load(port: int, requests: list[bytes], rate: float, connections: i
 async def run_closed(port: int, requests: list[bytes], connections: int, seconds: float, timeout: float) -> Result:
     """Closed loop: each connection sends its next request as soon as the last is answered,
     for ``seconds`` or until the requests run out: the service's saturation throughput."""
-    client = Client(port, requests, connections, closed=True)
+    client = Client(port, requests, connections, closed_loop=True)
     await client.open()
     start = time.perf_counter()
     client.deadline = start + seconds
@@ -400,15 +399,15 @@ def lost(database: str, result: Result, first: int = 0) -> int:
     return sum(1 for i in result.acknowledged if key_of(first + i) not in keys)
 
 
-def fresh_database(server: ThrowawayPostgres, name: str) -> str:
-    """A new database on ``server``, reached over its unix socket (as a service on the database's
-    own machine would; ``--pg-over tcp`` for loopback TCP)."""
+def fresh_database(server: ThrowawayPostgres, name: str, over: str) -> str:
+    """A new database on ``server``, reached ``over`` its unix socket ("unix", as a service on the
+    database's own machine would) or loopback TCP ("tcp")."""
     import psycopg
 
     with psycopg.connect(server.url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
-    if PG_OVER == "tcp":
+    if over == "tcp":
         return server.url.rsplit("/", 1)[0] + f"/{name}"
     return f"postgresql://postgres@/{name}?host={server.folder}&port={server.port}"
 
@@ -436,6 +435,7 @@ class Options:
     connections: int
     timeout: float
     durability: str
+    pg_over: str  # how the service reaches PostgreSQL: "unix" (its socket) or "tcp" (loopback)
 
 
 @dataclass
@@ -504,7 +504,7 @@ def sqlite_runs(opts: Options, rate: float) -> list[Measured]:
 def postgres_runs(opts: Options, server: ThrowawayPostgres, rate: float) -> list[Measured]:
     runs = []
     for workers in PG_WORKERS:
-        database = fresh_database(server, f"bench_closed_{workers}")
+        database = fresh_database(server, f"bench_closed_{workers}", opts.pg_over)
         service = Service(database, workers)
         try:
             requests = build_requests(opts.max_requests, service.port)
@@ -513,7 +513,7 @@ def postgres_runs(opts: Options, server: ThrowawayPostgres, rate: float) -> list
                                 parties_of(service, server), service=service))
         finally:
             service.stop()
-    database = fresh_database(server, "bench_open_4")
+    database = fresh_database(server, "bench_open_4", opts.pg_over)
     service = Service(database, 4)
     try:
         requests = build_requests(min(opts.max_requests, int(rate * opts.seconds)), service.port)
@@ -554,7 +554,7 @@ def fault_runs(opts: Options, server: ThrowawayPostgres, rate: float) -> list[tu
         return during, done
 
     for name, fault in (("kill -9 of a worker", kill_a_worker), ("PostgreSQL restart", restart_the_database)):
-        database = fresh_database(server, "bench_fault")
+        database = fresh_database(server, "bench_fault", opts.pg_over)
         service = Service(database, 4)
         try:
             requests = build_requests(count, service.port)
@@ -630,7 +630,6 @@ def report(sqlite: list[Measured], postgres: list[Measured], faults: list[tuple[
 
 
 def main(argv: list[str] | None = None) -> int:
-    global PG_OVER
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="fixed rate on SQLite (requests/s)")
     parser.add_argument("--pg-rate", type=float, default=TARGET_PG_RATE, help="fixed rate on PostgreSQL")
@@ -640,20 +639,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (s)")
     parser.add_argument("--durability", choices=["FULL", "NORMAL"], default="FULL", help="SQLite's")
-    parser.add_argument("--pg-over", choices=["unix", "tcp"], default=PG_OVER,
+    parser.add_argument("--pg-over", choices=["unix", "tcp"], default="unix",
                         help="how the service reaches PostgreSQL: its unix socket or loopback TCP")
     parser.add_argument("--only", default="sqlite,postgresql,faults", help="scenarios to run, comma-separated")
     parser.add_argument("--quick", action="store_true", help="3 s runs (a smoke test of the benchmark)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    PG_OVER = args.pg_over
     opts = Options(3.0 if args.quick else min(max(args.seconds, 1.0), 20.0), args.max_requests, args.connections,
-                   args.timeout, args.durability)
+                   args.timeout, args.durability, args.pg_over)
     only = set(args.only.split(","))
+    over = "its unix socket" if opts.pg_over == "unix" else "loopback TCP"
     print(f"routing benchmark: signed /status/call callbacks over {opts.connections} keep-alive connections, "
-          f"{opts.seconds:g} s a run, PostgreSQL over {'its unix socket' if PG_OVER == 'unix' else 'loopback TCP'}, "
-          f"load average {load_average():.2f} at the start")
+          f"{opts.seconds:g} s a run, PostgreSQL over {over}, load average {load_average():.2f} at the start")
     sqlite = sqlite_runs(opts, args.rate) if "sqlite" in only else []
     postgres: list[Measured] = []
     faults: list[tuple[Measured, str]] = []

@@ -206,3 +206,17 @@ def test_writes_from_several_callers_at_once_wait_for_others_to_join_them(databa
         assert store.gathered == 2
         assert store.record_call_status("CA" + "8" * 32, "ringing").new  # one caller alone again: no wait
         assert store.gathered == 2
+
+
+def test_postgresql_plans_each_statement_for_its_values_and_keeps_the_urls_options(database) -> None:
+    """A plan made while a table was nearly empty must not stay (a whole-table scan ever after);
+    the URL's own options (here the test's schema) still apply."""
+    if not is_postgres(database):
+        pytest.skip("SQLite plans each statement itself")
+    from urllib.parse import parse_qs, urlsplit
+
+    schema = parse_qs(urlsplit(str(database)).query)["options"][0].split("=", 1)[1]
+    with Store(database) as store:
+        (row,) = store._query("SELECT current_setting('plan_cache_mode') AS mode, current_schema() AS schema")
+    assert row["mode"] == "force_custom_plan"
+    assert row["schema"] == schema

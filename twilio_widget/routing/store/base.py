@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .changes import News, Plan, StatusChange
+from .changes import StatusChange, lock_key, store_changes
 from .engines import Cursor, RecordBusy, StoreUnavailable, open_engine
-from .schema import INSERT_EVENT, Recorded, now_iso, queue_mail
+from .schema import INSERT_EVENT, Recorded, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class StoreBase:
         """Run the jobs in one transaction (the status changes together, then each other write in
         a savepoint); results once committed. A transaction of several jobs never waits for a
         record another worker holds (unless ``waits``): the jobs that found theirs held are handed
-        back, for :meth:`_write_busy`."""
+        back, for :meth:`_write_busy`. The changes: :func:`~.changes.store_changes`."""
         if self._wcur is None:
             self._wcur = self._engine.writer()
         cur = self._wcur
@@ -220,7 +220,7 @@ class StoreBase:
         changes = [job for job in live if isinstance(job[1], StatusChange)]
         others = [job for job in live if not isinstance(job[1], StatusChange)]
         self._engine.start(cur)
-        stored, busy = self._store_changes(cur, changes) if changes else (list, [])
+        stored, busy = store_changes(self._engine, cur, changes, wait=self._waits) if changes else (list, [])
         done: list[Outcome] = []
         for future, call in others:
             if alone:  # its own transaction: no savepoint needed (two round trips fewer)
@@ -245,39 +245,6 @@ class StoreBase:
                 done.append((future, result, None))
         cur.execute("COMMIT")
         return [*stored(), *done], busy
-
-    def _store_changes(self, cur: Cursor, jobs: list[Job]) -> tuple[Callable[[], list[Outcome]], list[Job]]:
-        """The status changes of a batch, decided together (:class:`~.changes.Plan`): a few
-        statements whatever their number (lock their records, read their rows and the events
-        already stored; insert the new events, write the rows), in two round trips on PostgreSQL
-        with the transaction's BEGIN and COMMIT. What became of them, to read once committed; and
-        those whose record another worker holds, handed back."""
-        keys = list(dict.fromkeys(change.lock_key for _, change in jobs))
-        wanted: dict[str, list[str]] = {}
-        for _, change in jobs:
-            if change.sid not in wanted.setdefault(change.table, []):
-                wanted[change.table].append(change.sid)
-        held, rows, stored = self._engine.read_for_changes(cur, keys, wait=self._waits, wanted=wanted,
-                                                           events=[change.event_key for _, change in jobs])
-        ready = [job for job in jobs if job[1].lock_key in held]
-        busy = [job for job in jobs if job[1].lock_key not in held]
-        plan = Plan(rows, stored)
-        decided: list[tuple[Waiter, Recorded | News | None, BaseException | None]] = []
-        for waiter, change in ready:
-            try:
-                decided.append((waiter, plan.decide(change), None))
-            except Exception as exc:  # this change's own fault (a bug): the others are stored
-                decided.append((waiter, None, exc))
-        ids = self._engine.write_changes(cur, plan.news, plan.rows_to_write()) if plan.news else dict
-        for key, mail in plan.mails:
-            queue_mail(cur, key, *mail)
-
-        def outcomes() -> list[Outcome]:
-            new_ids = ids()
-            return [(waiter, Recorded(got.record, True, new_ids[got.key]) if isinstance(got, News) else got, error)
-                    for waiter, got, error in decided]
-
-        return outcomes, busy
 
     def submit(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Queue a write (a bound write method of this store); the future resolves once it
@@ -307,7 +274,7 @@ class StoreBase:
         """The row of ``sid`` in ``table`` as it stands ({} when there is none yet), held against
         writers in other processes until the transaction ends (waited for only in a transaction
         of one write; else :class:`RecordBusy`)."""
-        key = f"{table}:{sid}"
+        key = lock_key(table, sid)
         if key not in self._engine.lock(cur, [key], wait=self._waits):
             raise RecordBusy(key)
         return self._engine.rows(cur, table, [sid]).get(sid, {})

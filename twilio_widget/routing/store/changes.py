@@ -4,9 +4,10 @@ Most of what the service writes is a status callback: a call, a message or a rec
 on. :class:`StatusChange` says what one such webhook changes, built in the caller's thread;
 the writer decides all the changes waiting at that moment together (:class:`Plan`), over the
 rows as they stand, in the order they came: which are news, the events to insert, and one row
-per record to write. So a batch costs the database the same few statements whatever its size
-(lock the records, read their rows and the events already there, insert the events, write the
-rows), where each write in its own savepoint cost three or more round trips.
+per record to write; :func:`store_changes` runs that in the writer's transaction. So a batch
+costs the database the same few statements whatever its size (lock the records, read their rows
+and the events already there, insert the events, write the rows), where each write in its own
+savepoint cost three or more round trips.
 """
 
 from __future__ import annotations
@@ -14,10 +15,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...vocabulary import moves_forward
-from .schema import Recorded, now_iso
+from .schema import Recorded, now_iso, queue_mail
+
+if TYPE_CHECKING:
+    from .engines import Cursor, Engine
+
+#: Whoever waits for a change (the writer's waiters; this module only hands them back).
+W = TypeVar("W")
+
+
+def lock_key(table: str, sid: str) -> str:
+    """The name under which every writer of a record locks it, in any process."""
+    return f"{table}:{sid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +49,7 @@ class StatusChange:
 
     @property
     def lock_key(self) -> str:
-        """What another process's writer of this record locks too."""
-        return f"{self.table}:{self.sid}"
+        return lock_key(self.table, self.sid)
 
     @property
     def event_key(self) -> str:
@@ -95,3 +106,41 @@ class Plan:
         for (table, _), values in self._writes.items():
             groups.setdefault((table, tuple(values)), []).append(values)
         return groups
+
+
+def store_changes(engine: Engine, cur: Cursor, jobs: list[tuple[W, StatusChange]], *, wait: bool
+                  ) -> tuple[Callable[[], list[tuple[W, Any, BaseException | None]]], list[tuple[W, StatusChange]]]:
+    """A batch's changes, in the caller's transaction: a few statements whatever their number
+    (lock their records, read their rows and the events already stored; insert the new events,
+    write the rows), two round trips on PostgreSQL with the transaction's BEGIN and COMMIT.
+
+    Returns what became of each change (a :class:`Recorded`, or the error of a change whose own
+    decision failed), to read once the transaction is committed; and the changes whose record
+    another process holds (none when ``wait``), handed back untouched."""
+    keys = list(dict.fromkeys(change.lock_key for _, change in jobs))
+    wanted: dict[str, list[str]] = {}
+    for _, change in jobs:
+        if change.sid not in wanted.setdefault(change.table, []):
+            wanted[change.table].append(change.sid)
+    held, rows, stored = engine.read_for_changes(cur, keys, wait=wait, wanted=wanted,
+                                                 events=[change.event_key for _, change in jobs])
+    busy = [job for job in jobs if job[1].lock_key not in held]
+    plan = Plan(rows, stored)
+    decided: list[tuple[W, Recorded | News | None, BaseException | None]] = []
+    for waiter, change in jobs:
+        if change.lock_key not in held:
+            continue
+        try:
+            decided.append((waiter, plan.decide(change), None))
+        except Exception as exc:  # this change's own fault (a bug): the others are stored
+            decided.append((waiter, None, exc))
+    ids = engine.write_changes(cur, plan.news, plan.rows_to_write()) if plan.news else dict
+    for key, mail in plan.mails:
+        queue_mail(cur, key, *mail)
+
+    def outcomes() -> list[tuple[W, Any, BaseException | None]]:
+        new_ids = ids()
+        return [(waiter, Recorded(got.record, True, new_ids[got.key]) if isinstance(got, News) else got, error)
+                for waiter, got, error in decided]
+
+    return outcomes, busy

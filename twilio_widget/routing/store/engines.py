@@ -49,9 +49,6 @@ class Cursor(Protocol):
 
 
 class Engine(Protocol):
-    #: The statement that opens a writing transaction.
-    begin: str
-
     def start(self, cur: Cursor) -> None:
         """Open a writing transaction (on PostgreSQL, sent with the first statement in it)."""
         ...
@@ -102,11 +99,6 @@ def open_engine(target: str | Path, *, durability: str = "FULL") -> Engine:
 
 
 class SqliteEngine:
-    begin = "BEGIN IMMEDIATE"
-
-    def start(self, cur: Cursor) -> None:
-        cur.execute(self.begin)
-
     def __init__(self, path: str | Path, *, durability: str = "FULL") -> None:
         if str(path) == ":memory:" or not str(path):
             raise ValueError("path: the store needs a file (it is shared by two connections)")
@@ -133,6 +125,9 @@ class SqliteEngine:
 
     def writer(self) -> Cursor:
         return self._writer_connection().cursor()
+
+    def start(self, cur: Cursor) -> None:
+        cur.execute("BEGIN IMMEDIATE")
 
     def drop_writer(self) -> None:
         """A file does not go away: the writer keeps its connection."""
@@ -261,10 +256,6 @@ def to_psycopg(sql: str) -> str:
 
 
 class PostgresEngine:
-    begin = "BEGIN"
-
-    def start(self, cur: Cursor) -> None:
-        cur.execute_later(self.begin)  # type: ignore[attr-defined]
     #: Reads run on a small pool; the writer has a connection of its own.
     POOL_SIZE = 4
     CONNECT_SECONDS = 5.0
@@ -299,6 +290,9 @@ class PostgresEngine:
                 raise StoreUnavailable(f"database: cannot connect ({_first_line(exc)})") from None
         return PostgresCursor(self._wconn.cursor())
 
+    def start(self, cur: Cursor) -> None:
+        cur.execute_later("BEGIN")  # type: ignore[attr-defined]
+
     def drop_writer(self) -> None:
         if self._wconn is not None:
             self._wconn.close()
@@ -322,15 +316,11 @@ class PostgresEngine:
         second reads the row as the first committed it. A transaction of many writes never waits
         (it takes the keys it can, in one statement), only one of a single write does; so no two
         transactions each hold what the other waits for, and no deadlock costs a second."""
-        if not wait:
-            got = cur.execute(_TRY_LOCKS, (list(keys),)).fetchall()
-            return {row["k"] for row in got}
-        for key in sorted(keys):
-            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
-        return set(keys)
+        results = cur.pipeline(_locking(keys, wait))  # type: ignore[attr-defined]
+        return {row["k"] for row in results[0]} if not wait else set(keys)
 
     def rows(self, cur: Cursor, table: str, sids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        found = cur.execute(f"SELECT * FROM {table} WHERE sid = ANY(?::text[])", (list(sids),)).fetchall()
+        found = cur.execute(_rows_sql(table), (list(sids),)).fetchall()
         return {row["sid"]: row for row in found}
 
     def read_for_changes(self, cur: Cursor, keys: Sequence[str], *, wait: bool, wanted: Mapping[str, Sequence[str]],
@@ -338,11 +328,9 @@ class PostgresEngine:
         """One round trip: the statements go together in psycopg's pipeline mode, and run in order
         (each read takes its snapshot after the locks are held). Rows of records not held are read
         too, and left unused."""
-        locking = ([(_TRY_LOCKS, (list(keys),))] if not wait else
-                   [("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,)) for key in sorted(keys)])
+        locking = _locking(keys, wait)
         tables = list(wanted)
-        results = cur.pipeline([*locking, *((f"SELECT * FROM {t} WHERE sid = ANY(?::text[])", (list(wanted[t]),))
-                                             for t in tables),
+        results = cur.pipeline([*locking, *((_rows_sql(t), (list(wanted[t]),)) for t in tables),  # type: ignore[attr-defined]
                                 ("SELECT key FROM events WHERE key = ANY(?::text[])", (list(events),))])
         held = {row["k"] for row in results[0]} if not wait else set(keys)
         reads = results[len(locking):]
@@ -370,6 +358,18 @@ class PostgresEngine:
 
     def __str__(self) -> str:
         return redacted(self.url)
+
+
+def _locking(keys: Sequence[str], wait: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements that lock these records: one that takes those it can (its rows: the keys
+    held), or one a key that waits for each, in one order (so two waiters never deadlock)."""
+    if not wait:
+        return [(_TRY_LOCKS, (list(keys),))]
+    return [("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,)) for key in sorted(keys)]
+
+
+def _rows_sql(table: str) -> str:
+    return f"SELECT * FROM {table} WHERE sid = ANY(?::text[])"
 
 
 _TRY_LOCKS = "SELECT k FROM unnest(?::text[]) AS k WHERE pg_try_advisory_xact_lock(hashtextextended(k, 0))"
