@@ -220,3 +220,27 @@ def test_postgresql_plans_each_statement_for_its_values_and_keeps_the_urls_optio
         (row,) = store._query("SELECT current_setting('plan_cache_mode') AS mode, current_schema() AS schema")
     assert row["mode"] == "force_custom_plan"
     assert row["schema"] == schema
+
+
+def test_the_writer_connects_as_the_store_opens_not_at_its_first_write(database) -> None:
+    """A fresh worker's first webhook must not wait for a connection to be made."""
+    if not is_postgres(database):
+        pytest.skip("a SQLite file has no connection to wait for")
+    import time
+
+    import psycopg
+
+    def connections() -> int:
+        with psycopg.connect(str(database), autocommit=True) as conn:
+            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                " AND pid <> pg_backend_pid()").fetchone()[0]
+
+    before = connections()
+    with Store(database) as store:
+        deadline = time.monotonic() + 10
+        while connections() < before + 2 and time.monotonic() < deadline:  # the writer's, the readers' pool's
+            time.sleep(0.02)
+        opened = connections()
+        assert store.record_call_status("CA" + "7" * 32, "ringing").new
+        assert opened == before + 2
+        assert connections() == opened

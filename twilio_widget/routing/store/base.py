@@ -94,11 +94,12 @@ class StoreBase:
     MAX_BATCH = 512
     #: While writes come from several requests at once (the last batch had more than one, or more
     #: came while it was being committed, under BUSY_SECONDS ago), a batch waits GATHER_SECONDS
-    #: for others to join it: a transaction's fixed cost (its round trips, its fsync) is then
-    #: shared by more writes, at the price of that wait. A lone write, or one caller writing one
+    #: for others to join it: a transaction's fixed cost (its round trips, its fsync, the writer's
+    #: and the loop's wake-ups) is then shared by more writes, at the price of that wait (a fifth
+    #: of the 50 ms a webhook's answer is allowed at p99). A lone write, or one caller writing one
     #: write after the other, never waits.
     BUSY_SECONDS = 0.005
-    GATHER_SECONDS = 0.004
+    GATHER_SECONDS = 0.010
 
     def __init__(self, target: str | Path, *, durability: str = "FULL") -> None:
         self._engine = open_engine(target, durability=durability)
@@ -117,6 +118,7 @@ class StoreBase:
     # --- plumbing ------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
+        self._connect_writer()
         again: list[Job] = []  # status changes whose records another worker held: tried once more
         stop = False
         while not stop:
@@ -135,6 +137,15 @@ class StoreBase:
             self._write_busy([job for job in busy if id(job[0]) in tried or not isinstance(job[1], StatusChange)])
             again = [job for job in busy if id(job[0]) not in tried and isinstance(job[1], StatusChange)]
         self._write_busy(again)
+
+    def _connect_writer(self) -> None:
+        """The writer's connection, opened as the store opens rather than by its first write: the
+        first webhook a fresh worker takes is answered as fast as the rest. A database out of
+        reach now is tried again by the first write (which then answers 503 if it still is)."""
+        try:
+            self._wcur = self._engine.writer()
+        except StoreUnavailable as exc:
+            log.warning("store: %s; the writer connects at its first write", str(exc).splitlines()[0])
 
     def _next_batch(self, *, block: bool) -> tuple[list[Job] | None, bool]:
         """The jobs waiting now (at least one when ``block``), and whether the store is closing;
