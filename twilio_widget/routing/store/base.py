@@ -139,8 +139,8 @@ class StoreBase:
         self._write_busy(again)
 
     def _connect_writer(self) -> None:
-        """The writer's connection, opened as the store opens rather than by its first write: the
-        first webhook a fresh worker takes is answered as fast as the rest. A database out of
+        """The writer's connection, opened as the store opens rather than by its first write: a
+        fresh worker's first webhooks do not wait for a connection to be made. A database out of
         reach now is tried again by the first write (which then answers 503 if it still is)."""
         try:
             self._wcur = self._engine.writer()
