@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from routing_helpers import ALICE, LEAD, Twilio, make_settings
@@ -116,6 +118,11 @@ class HeldStore(Store):
 
         return StatusChange("calls", "call", sid, "ringing", CALL_RANK, call_record, fields)
 
+    @writes
+    def queue_next(self, method: Callable[..., Any], *args: Any) -> Future:
+        """Queue a write from inside a batch: it is waiting when the next batch is taken."""
+        return self.submit(method, *args)
+
 
 def in_one_batch(store: HeldStore, *writes: tuple) -> list:
     """Queue ``writes`` (method, args...) while the writer is held, so that it takes them together."""
@@ -177,6 +184,25 @@ def test_a_batch_does_not_wait_for_a_record_another_worker_holds(database) -> No
         other.commit()
         assert waiting.result(30).record["status"] == "in-progress"  # ringing came late: not backwards
         assert store.count_events("call") == 6
+
+
+def test_a_status_whose_record_is_held_goes_with_the_next_batch_and_never_holds_it_up(database) -> None:
+    """The held call's status is tried again with the write queued next; when its record is still
+    held it waits alone, after that write is stored."""
+    if not is_postgres(database):
+        pytest.skip("a SQLite file has one writer: no record is held by another")
+    import psycopg
+
+    busy, later = "CA" + "b" * 32, "CA" + "c" * 32
+    with HeldStore(database) as store, psycopg.connect(database) as other:
+        other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"calls:{busy}",))
+        waiting, queued = in_one_batch(store, (store.record_call_status, busy, "ringing"),
+                                       (store.queue_next, store.record_call_status, later, "ringing"))
+        assert queued.result(30).result(30).new  # the next batch: stored while the other still holds busy
+        assert not waiting.done()
+        other.commit()
+        assert waiting.result(30).new
+        assert store.count_events("call") == 2
 
 
 class GatheringStore(HeldStore):
