@@ -75,11 +75,7 @@ class RoutingLink:
             self._follow()
 
     def connect(self, url: str, token: str | None = None) -> TeamClient:
-        """Connect to a team's routing service (``twilio-widget serve`` with a team secret) as
-        the user ``token`` was made for (``twilio-widget token USER``): this user's events reach
-        the panel as they are stored, texts go out through the service from the user's number,
-        and the outbox is theirs on the service. No Twilio secret is needed in this kernel for
-        that, and none reaches the browser. Without ``token``, ``$TWILIO_WIDGET_TOKEN`` is used."""
+        """The phone's connection to a team's service (see ``TwilioPhone.connect``)."""
         import os
 
         from .team_client import ENV_TOKEN, TeamClient

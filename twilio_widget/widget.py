@@ -214,7 +214,6 @@ class TwilioPhone(anywidget.AnyWidget):
     on_incoming = forwarded("_calls", CallsByMode.on_incoming)
     serve = forwarded("_routing", RoutingLink.serve)
     stop_serving = forwarded("_routing", RoutingLink.stop_serving)
-    connect = forwarded("_routing", RoutingLink.connect)
     disconnect = forwarded("_routing", RoutingLink.disconnect)
     outbox = forwarded("_routing", RoutingLink.outbox)
     retry_outbox = forwarded("_routing", RoutingLink.retry_outbox)
@@ -228,6 +227,18 @@ class TwilioPhone(anywidget.AnyWidget):
     def outcomes(self) -> pd.DataFrame:
         """Every call outcome in the journal, typed (see the README's calling session)."""
         return self._sessions.outcomes()
+
+    def connect(self, url: str, token: str | None = None) -> TeamClient:
+        """Connect to a team's routing service (``twilio-widget serve`` with a team secret) as
+        the user ``token`` was made for (``twilio-widget token USER``): this user's events reach
+        the panel as they are stored, texts go out through the service from the user's number,
+        and the outbox is theirs on the service. No Twilio secret is needed in this kernel for
+        that, and none reaches the browser. Without ``token``, ``$TWILIO_WIDGET_TOKEN`` is used.
+        A calling session already running sends its outcomes to the service from then on, those
+        it recorded so far included."""
+        team = self._routing.connect(url, token)
+        self._sessions.joined_team()
+        return team
 
     @property
     def team(self) -> TeamClient | None:

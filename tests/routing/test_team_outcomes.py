@@ -184,3 +184,29 @@ def test_the_lead_reads_every_page_into_one_typed_frame(service, analysts, monke
         assert lead.outcomes(agent="bob")["note"].tolist() == ["four", "five"]
     finally:
         lead.close()
+
+
+def test_a_session_started_before_the_phone_connects_sends_what_it_recorded_once_connected(
+        service, tmp_path, store: Store) -> None:
+    journal = tmp_path / "alice.sqlite3"
+    sandbox = SandboxBackend(seed=3, now=START, realtime=False, numbers=list(LEADS["mobile"]))
+    config = PhoneConfig(callers=[Caller(user_id="alice", caller_id=ALICE)])
+    phone = TwilioPhone(LEADS, ["mobile"], name="name", config=config, backend=sandbox, mode="sandbox")
+    try:
+        phone.queue(LEADS, journal=journal, name="spring").record("busy", "an earlier session")
+        phone.end_session()
+        session = phone.queue(LEADS, journal=journal, name="spring")
+        session.record("no answer", "before connecting")
+        phone.connect(service.url, user_token(SECRET, "alice"))
+        assert isinstance(session.journal, TeamJournal)
+        session.record("voicemail", "after connecting")
+        assert session.journal.flush() == 0
+        assert _notes(store) == ["before connecting", "after connecting"]  # this session's, not the earlier one's
+
+        phone.disconnect()
+        phone.connect(service.url, user_token(SECRET, "alice"))  # connecting again sends nothing twice
+        assert session.journal.flush() == 0 and _notes(store) == ["before connecting", "after connecting"]
+        assert phone.outcomes["note"].tolist() == ["an earlier session", "before connecting", "after connecting"]
+    finally:
+        phone.close()
+        sandbox.close()

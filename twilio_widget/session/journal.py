@@ -206,11 +206,32 @@ class SQLiteJournal:
                              f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
             self._write_lead(row["queue"], row["key"], lead)
             if send_to is not None:
-                sent = {k: v for k, v in values.items() if k != "agent"}  # the service knows who sends
-                self._db.execute("INSERT INTO session_team_outbox (target, outcome_id, outcome) VALUES (?, ?, ?)",
-                                 (send_to, uuid.uuid4().hex, json.dumps(sent)))
+                self._queue_for(send_to, values)
 
     # -- the outbox of a team's service ------------------------------------------------------
+
+    def _queue_for(self, target: str, values: Mapping[str, Any]) -> None:
+        """An outcome (stored form) into ``target``'s outbox under an id of its own (the service
+        stores each id once); in the caller's transaction."""
+        sent = {k: v for k, v in values.items() if k != "agent"}  # the service knows who sends
+        self._db.execute("INSERT INTO session_team_outbox (target, outcome_id, outcome) VALUES (?, ?, ?)",
+                         (target, uuid.uuid4().hex, json.dumps(sent)))
+
+    def last_outcome_id(self) -> int:
+        """Where the journal's outcomes stand now (for :meth:`queue_since`)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM session_outcomes").fetchone()[0])
+
+    def queue_since(self, target: str, queue: str, after_id: int) -> int:
+        """Put the outcomes of ``queue`` recorded since :meth:`last_outcome_id` was ``after_id``
+        into ``target``'s outbox, in one transaction; how many."""
+        columns = list(STORED_KINDS)
+        with self._lock, self._transaction():
+            rows = self._db.execute(f"SELECT {', '.join(columns)} FROM session_outcomes WHERE queue = ? AND id > ? "
+                                    "ORDER BY id", (queue, int(after_id))).fetchall()
+            for row in rows:
+                self._queue_for(target, dict(zip(columns, row, strict=True)))
+        return len(rows)
 
     def unsent(self, target: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """The oldest outcomes waiting for ``target``: (seq, the outcome with its ``outcome_id``)."""

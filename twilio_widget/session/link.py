@@ -34,6 +34,11 @@ class Sessions:
         session.show()
         return session
 
+    def joined_team(self) -> None:
+        """The phone connected to a team's service: the session running sends its outcomes there."""
+        if self.current is not None:
+            self.current.join_team()
+
     def end(self) -> None:
         """Close the session on the panel (its journal keeps everything)."""
         if self.current is not None:

@@ -18,7 +18,7 @@ import pandas as pd
 from ..backends.base import TwilioError
 from ..payloads import SessionLead, SessionView, iso
 from ..vocabulary import FINAL_CALL_STATUSES
-from .journal import Journal, open_journal, stored_outcome, stored_problem
+from .journal import Journal, SQLiteJournal, open_journal, stored_outcome, stored_problem
 from .outcomes import Outcome, Vocabulary
 from .queue import LeadQueue, ns, stamp
 from .retry import RetryRule
@@ -50,6 +50,8 @@ class CallingSession:
         self.queue = LeadQueue(leads, fields, order=order, ascending=ascending, name=lead_name, view=view,
                                region=phone.region, retry=retry)
         self.journal = open_journal(journal, team=lambda: phone.team)  # connected: the team's service gets them
+        #: Where the journal stood as the session started (what it records after, it may send later).
+        self._outcomes_before = self.journal.last_outcome_id() if isinstance(self.journal, SQLiteJournal) else 0
         self.require_outcome = bool(require_outcome)
         self.autodial = autodial
         self.agent = phone.user if agent is None else agent
@@ -164,6 +166,16 @@ class CallingSession:
     def outcomes(self) -> pd.DataFrame:
         """This queue's outcomes, oldest first (the journal's, so earlier sessions' too)."""
         return self.journal.outcomes(self.name)
+
+    def join_team(self) -> None:
+        """The phone connected to a team's service after this session started: the outcomes it
+        recorded so far, and those it records from now on, go to the service too (its own journal
+        staying first). A session that already sends to a service, or keeps a journal of the
+        caller's own kind, is left as it is."""
+        if isinstance(self.journal, SQLiteJournal) and self._phone.team is not None:
+            from .team_journal import join_team
+
+            self.journal = join_team(self.journal, lambda: self._phone.team, self.name, self._outcomes_before)
 
     def close(self) -> None:
         self._phone.unobserve(self._call_changed, "call")

@@ -139,5 +139,16 @@ class TeamJournal:
         return len(batch)
 
 
+def join_team(local: SQLiteJournal, connection: Callable[[], TeamClient | None], queue: str,
+              after_id: int) -> TeamJournal:
+    """A session's own journal joining the team's service the phone connected to after the session
+    started: the outcomes it recorded so far (``queue``'s since ``after_id``) go first."""
+    client = connection()
+    if client is None:
+        raise ValueError("journal: the phone is not connected to a team's service (phone.connect)")
+    local.queue_since(_target(client), queue, after_id)
+    return TeamJournal(local, connection)
+
+
 def _target(client: TeamClient) -> str:
     return f"{client.url} {client.user}"
