@@ -224,7 +224,7 @@ class SQLiteJournal:
 
     def queue_since(self, target: str, queue: str, after_id: int) -> int:
         """Put the outcomes of ``queue`` recorded since :meth:`last_outcome_id` was ``after_id``
-        into ``target``'s outbox, in one transaction; how many."""
+        into ``target``'s outbox, in one transaction; how many (see ``TeamJournal.send_earlier``)."""
         columns = list(STORED_KINDS)
         with self._lock, self._transaction():
             rows = self._db.execute(f"SELECT {', '.join(columns)} FROM session_outcomes WHERE queue = ? AND id > ? "

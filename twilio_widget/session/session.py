@@ -173,9 +173,11 @@ class CallingSession:
         staying first). A session that already sends to a service, or keeps a journal of the
         caller's own kind, is left as it is."""
         if isinstance(self.journal, SQLiteJournal) and self._phone.team is not None:
-            from .team_journal import join_team
+            from .team_journal import TeamJournal
 
-            self.journal = join_team(self.journal, lambda: self._phone.team, self.name, self._outcomes_before)
+            joined = TeamJournal(self.journal, lambda: self._phone.team)
+            joined.send_earlier(self.name, self._outcomes_before)
+            self.journal = joined
 
     def close(self) -> None:
         self._phone.unobserve(self._call_changed, "call")

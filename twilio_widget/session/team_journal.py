@@ -91,6 +91,12 @@ class TeamJournal:
 
     # -- sending ------------------------------------------------------------------------------
 
+    def send_earlier(self, queue: str, after_id: int) -> None:
+        """Also send what ``queue`` recorded locally since the journal's last outcome id was
+        ``after_id`` (a session that started before the phone connected)."""
+        self.local.queue_since(self.target, queue, after_id)
+        self._wake.set()
+
     def unsent(self) -> int:
         """How many outcomes the service has not acknowledged yet."""
         return self.local.unsent_count(self.target)
@@ -137,17 +143,6 @@ class TeamJournal:
             client.send_outcomes([outcome for _, outcome in batch])
             self.local.mark_sent(self.target, [seq for seq, _ in batch])
         return len(batch)
-
-
-def join_team(local: SQLiteJournal, connection: Callable[[], TeamClient | None], queue: str,
-              after_id: int) -> TeamJournal:
-    """A session's own journal joining the team's service the phone connected to after the session
-    started: the outcomes it recorded so far (``queue``'s since ``after_id``) go first."""
-    client = connection()
-    if client is None:
-        raise ValueError("journal: the phone is not connected to a team's service (phone.connect)")
-    local.queue_since(_target(client), queue, after_id)
-    return TeamJournal(local, connection)
 
 
 def _target(client: TeamClient) -> str:
